@@ -1,0 +1,138 @@
+/**
+ * The vocabulary of one image request and its result, shared by every backend.
+ * Size and quality are *requests*: the subscription often normalises them, so results always carry
+ * what was really delivered, read from the bytes.
+ */
+
+export type ImageFormat = "png" | "jpeg" | "webp";
+export type ImageQuality = "auto" | "low" | "medium" | "high";
+export type ImageBackground = "auto" | "opaque" | "transparent";
+/** `auto` or `WxH` (for example `1024x1536`). */
+export type ImageSize = "auto" | `${number}x${number}`;
+
+/** The four ways codex-img can make an image. */
+export type BackendKind = "codex-http" | "codex-cli" | "openai" | "demo";
+
+/** Which upstream path produced a result (`native` = `/images/*`, `responses` = hosted tool over SSE). */
+export type BackendRoute = "native" | "responses" | "cli" | "openai" | "demo";
+
+export interface ReferenceImage {
+  /** Raw bytes of a PNG, JPEG or WebP image. */
+  bytes: Uint8Array;
+  /** Sniffed from the bytes when omitted. */
+  format?: ImageFormat;
+}
+
+export interface ImageRequest {
+  /** What to draw. 1 to 32,000 characters. */
+  prompt: string;
+  /** Default `auto`. */
+  size?: ImageSize;
+  /** Default `auto`. */
+  quality?: ImageQuality;
+  /** Default `auto`. */
+  background?: ImageBackground;
+  /** Default `png`. */
+  outputFormat?: ImageFormat;
+  /** Number of images, 1 to 10. Default 1. Backends that can only make one per call are called n times by the runner. */
+  n?: number;
+  /** Reference images for edit mode (up to 16). */
+  referenceImages?: ReferenceImage[];
+  /** Image model asked for; default `gpt-image-2`. */
+  model?: string;
+}
+
+export interface GeneratedImage {
+  bytes: Uint8Array;
+  /** Read from the bytes, never trusted from a file name or a reply field. */
+  format: ImageFormat;
+  width: number;
+  height: number;
+  revisedPrompt?: string;
+  /**
+   * True when the stream ended without a final image and this is the last partial image: the best
+   * available result, marked so callers can tell.
+   */
+  partial?: boolean;
+}
+
+/** The newest usage-limit snapshot of one account, from reply headers, `codex.rate_limits` or `/wham/usage`. */
+export interface QuotaWindow {
+  /** 0-100. */
+  usedPercent: number;
+  windowMinutes?: number;
+  /** Epoch milliseconds. */
+  resetsAt?: number;
+}
+
+export interface QuotaSnapshot {
+  /** Epoch milliseconds when this snapshot was read. */
+  observedAt: number;
+  primary?: QuotaWindow;
+  secondary?: QuotaWindow;
+  planType?: string;
+  activeLimit?: string;
+  credits?: { hasCredits?: boolean; balance?: string; unlimited?: boolean };
+}
+
+export interface BackendResult {
+  images: GeneratedImage[];
+  backend: BackendKind;
+  route: BackendRoute;
+  /** What was asked for, after defaults. */
+  requested: { size: ImageSize; quality: ImageQuality; n: number };
+  /** What upstream says it delivered (reply fields), when it says; real dimensions are on each image. */
+  delivered: { size?: string; quality?: string; background?: string; outputFormat?: string };
+  /** Upstream identifiers worth keeping with the job (`x-codex-imagegen-request-id`, response id, session id). */
+  upstreamIds: Record<string, string>;
+  quota?: QuotaSnapshot;
+  /** Free-form diagnostics such as the CLI's stdout/stderr (already redacted). */
+  diagnostics?: Record<string, string>;
+  /** True for the demo backend: the image is a placeholder, not a generation. */
+  demo?: boolean;
+}
+
+/** Progress a backend reports while it works. */
+export type BackendEvent =
+  | { type: "progress"; stage: "sent" | "queued" | "generating" | "receiving"; message?: string }
+  | { type: "partial_image"; index: number; image: GeneratedImage }
+  | { type: "quota"; snapshot: QuotaSnapshot }
+  | { type: "route"; route: BackendRoute; reason?: string };
+
+/** Everything a backend needs to know about the account it runs as. The account pool builds these. */
+export interface BackendAccount {
+  /** Human label (folder name of the Codex home by default). */
+  label: string;
+  /** Fresh credentials for the ChatGPT backend. */
+  credentials?: CredentialProvider;
+  /** The Codex home folder, for backends that run the CLI. */
+  codexHome?: string;
+}
+
+export interface CodexCredentials {
+  accessToken: string;
+  accountId: string;
+}
+
+/** Source of credentials for one Codex login. Implementations refresh safely (see `auth/`). */
+export interface CredentialProvider {
+  /** Credentials to use now; refreshes first when the access token expires within 5 minutes. */
+  get(signal?: AbortSignal): Promise<CodexCredentials>;
+  /**
+   * Called once after upstream answered 401 to `failedAccessToken`: re-reads the stored login (another
+   * process may have refreshed already), refreshes if still needed, and returns what to retry with.
+   * Throws `login_required` when the login cannot be refreshed.
+   */
+  recoverFromUnauthorized(failedAccessToken: string, signal?: AbortSignal): Promise<CodexCredentials>;
+}
+
+export interface GenerateOptions {
+  account?: BackendAccount;
+  signal?: AbortSignal;
+  onEvent?: (event: BackendEvent) => void;
+}
+
+export interface ImageBackend {
+  readonly kind: BackendKind;
+  generate(request: ImageRequest, options?: GenerateOptions): Promise<BackendResult>;
+}
