@@ -1,1 +1,4 @@
-export {};
+export * from "./base64.js";
+export * from "./concat-bytes.js";
+export * from "./encode-png.js";
+export * from "./sniff.js";
