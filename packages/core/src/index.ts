@@ -12,4 +12,5 @@ export * from "./image/index.js";
 export * from "./logger.js";
 export * from "./node/index.js";
 export * from "./redact.js";
+export * from "./request.js";
 export * from "./types.js";

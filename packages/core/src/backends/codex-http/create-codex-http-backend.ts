@@ -1,0 +1,554 @@
+import { type Clock, systemClock } from "../../clock.js";
+import { CodexImgError, isCodexImgError } from "../../errors.js";
+import { fromDataUrlOrBase64, sniffImage } from "../../image/index.js";
+import { type Logger, silentLogger } from "../../logger.js";
+import { type NormalizedImageRequest, normalizeImageRequest } from "../../request.js";
+import type {
+  BackendEvent,
+  BackendResult,
+  CodexCredentials,
+  CredentialProvider,
+  GeneratedImage,
+  GenerateOptions,
+  ImageBackend,
+  ImageRequest,
+  QuotaSnapshot,
+} from "../../types.js";
+import { type CallTimer, startCallTimer } from "./call-timer.js";
+import { classifyUpstreamError } from "./classify-upstream-error.js";
+import {
+  buildCodexHeaders,
+  type CodexOsInfo,
+  DEFAULT_CODEX_OS_INFO,
+  formatCodexUserAgent,
+} from "./codex-headers.js";
+import {
+  CODEX_DEFAULT_BASE_URL,
+  CODEX_DEFAULT_CARRIER_MODEL,
+  CODEX_DEFAULT_IDLE_TIMEOUT_MS,
+  CODEX_DEFAULT_INSTRUCTIONS,
+  CODEX_DEFAULT_TOTAL_TIMEOUT_MS,
+  CODEX_HEADERS,
+  CODEX_PATHS,
+  CODEX_VERSION_FLOOR,
+} from "./constants.js";
+import { buildNativeImageBody, parseImagesResponse } from "./native-route.js";
+import { parseQuotaHeaders } from "./quota-snapshot.js";
+import { resolveCodexVersion } from "./resolve-codex-version.js";
+import { buildResponsesBody } from "./responses-route.js";
+import { collectResponsesStream, type StreamImageItem } from "./responses-stream.js";
+import { readSseEvents } from "./sse-parser.js";
+import { readTimedText, timedChunks } from "./timed-body.js";
+
+/** The two upstream paths: `/images/*` (native) and `/responses` with the hosted image tool. */
+export type CodexHttpRoute = "native" | "responses";
+
+export interface CodexHttpBackendOptions {
+  /** Default `https://chatgpt.com/backend-api/codex`. */
+  baseUrl?: string;
+  /** The `version` header, used as is (wins over `versionResolver`). */
+  version?: string;
+  /**
+   * Supplies the newest known Codex version (for example `createCodexVersionResolver()` from the node
+   * helpers); the larger of it and `CODEX_VERSION_FLOOR` is sent. Called once per backend.
+   */
+  versionResolver?: () => Promise<string | undefined> | string | undefined;
+  /** Chat model carrying the hosted tool on the Responses route. Default `gpt-5.5`. */
+  carrierModel?: string;
+  /** Instructions for the carrier on the Responses route (must be non-empty). */
+  instructions?: string;
+  /** Longest silence between bytes, before and after the reply headers. Default 120,000 ms. */
+  idleTimeoutMs?: number;
+  /** Longest whole call. Default 300,000 ms. */
+  totalTimeoutMs?: number;
+  /** Default the system clock; tests pass a `ManualClock`. */
+  clock?: Clock;
+  /** Default the global `fetch`. */
+  fetch?: typeof fetch;
+  logger?: Logger;
+  /** OS facts for the User-Agent (core reads none itself). Default `Linux unknown; x86_64`. */
+  osInfo?: CodexOsInfo;
+  /** Partial images to ask for on the Responses route (0-3). Default 0. */
+  partialImages?: number;
+  /** Route for accounts not seen yet. Default `native` (falls back to `responses` on 404/405). */
+  initialRoute?: CodexHttpRoute;
+}
+
+export interface CodexHttpBackend extends ImageBackend {
+  readonly kind: "codex-http";
+  /** The route remembered for an account label; undefined until the account made a call. */
+  rememberedRoute(accountLabel: string): CodexHttpRoute | undefined;
+}
+
+interface CallContext {
+  request: ImageRequest;
+  normalized: NormalizedImageRequest;
+  label: string;
+  credentials: CredentialProvider;
+  signal: AbortSignal | undefined;
+  version: string;
+  userAgent: string;
+  emit: (event: BackendEvent) => void;
+}
+
+interface CallSpec {
+  route: CodexHttpRoute;
+  path: string;
+  callId: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * The ChatGPT Codex backend over HTTP (upstream.md §2). The native `/images/*` route is tried first;
+ * on 404/405 the account falls back to `/responses` with the hosted image tool, and the route that
+ * worked is remembered per account label. With `n > 1` the native route sends `n`; the Responses route
+ * makes one image per call and the runner calls again for the rest.
+ */
+export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): CodexHttpBackend {
+  const baseUrl = (options.baseUrl ?? CODEX_DEFAULT_BASE_URL).replace(/\/+$/, "");
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const idleTimeoutMs = options.idleTimeoutMs ?? CODEX_DEFAULT_IDLE_TIMEOUT_MS;
+  const totalTimeoutMs = options.totalTimeoutMs ?? CODEX_DEFAULT_TOTAL_TIMEOUT_MS;
+  const carrierModel = options.carrierModel ?? CODEX_DEFAULT_CARRIER_MODEL;
+  const instructions = options.instructions?.trim() ? options.instructions : CODEX_DEFAULT_INSTRUCTIONS;
+  const doFetch: typeof fetch = (input, init) => (options.fetch ?? globalThis.fetch)(input, init);
+  const routes = new Map<string, CodexHttpRoute>();
+  let versionPromise: Promise<string> | undefined;
+
+  const getVersion = (): Promise<string> => {
+    versionPromise ??= (async () => {
+      if (options.version)
+        return resolveCodexVersion({ override: options.version, floor: CODEX_VERSION_FLOOR });
+      try {
+        const found = await options.versionResolver?.();
+        return resolveCodexVersion({ installed: found, floor: CODEX_VERSION_FLOOR });
+      } catch (error) {
+        logger.warn("codex-http: version lookup failed, using the floor", {
+          error,
+          floor: CODEX_VERSION_FLOOR,
+        });
+        return CODEX_VERSION_FLOOR;
+      }
+    })();
+    return versionPromise;
+  };
+
+  async function generate(
+    request: ImageRequest,
+    generateOptions: GenerateOptions = {},
+  ): Promise<BackendResult> {
+    const label = generateOptions.account?.label ?? "default";
+    const emit = (event: BackendEvent): void => {
+      try {
+        generateOptions.onEvent?.(event);
+      } catch (error) {
+        logger.warn("codex-http: onEvent handler threw", { error, account: label });
+      }
+    };
+    const normalized = normalizeImageRequest(request);
+    const credentials = generateOptions.account?.credentials;
+    if (!credentials) {
+      throw new CodexImgError(
+        "login_required",
+        `Account "${label}" has no ChatGPT login; run \`codex login\` with a ChatGPT account.`,
+        { details: { account: label, accountFault: true } },
+      );
+    }
+    if (generateOptions.signal?.aborted) throw canceledError(label);
+    const version = await getVersion();
+    const ctx: CallContext = {
+      request,
+      normalized,
+      label,
+      credentials,
+      signal: generateOptions.signal,
+      version,
+      userAgent: formatCodexUserAgent(version, options.osInfo ?? DEFAULT_CODEX_OS_INFO),
+      emit,
+    };
+
+    if ((routes.get(label) ?? options.initialRoute ?? "native") === "native") {
+      try {
+        const result = await withUnauthorizedRecovery(ctx, (creds) => callNative(ctx, creds));
+        routes.set(label, "native");
+        return result;
+      } catch (error) {
+        if (!(isCodexImgError(error) && error.details.routeMissing === true)) throw error;
+        const reason = `native image route answered ${error.details.upstreamStatus}`;
+        routes.set(label, "responses");
+        logger.info("codex-http: falling back to the responses route", { account: label, reason });
+        emit({ type: "route", route: "responses", reason });
+      }
+    }
+    const result = await withUnauthorizedRecovery(ctx, (creds) => callResponses(ctx, creds));
+    routes.set(label, "responses");
+    return result;
+  }
+
+  /** 401 → ask the credentials once for a recovered token and retry once (upstream.md §1). */
+  async function withUnauthorizedRecovery<T>(
+    ctx: CallContext,
+    call: (creds: CodexCredentials) => Promise<T>,
+  ): Promise<T> {
+    const creds = await getCredentials(ctx, (signal) => ctx.credentials.get(signal));
+    try {
+      return await call(creds);
+    } catch (error) {
+      if (!(isCodexImgError(error, "login_required") && error.details.upstreamStatus === 401)) throw error;
+      logger.info("codex-http: 401 from upstream, recovering the login once", { account: ctx.label });
+      const fresh = await getCredentials(ctx, (signal) =>
+        ctx.credentials.recoverFromUnauthorized(creds.accessToken, signal),
+      );
+      return await call(fresh);
+    }
+  }
+
+  async function getCredentials(
+    ctx: CallContext,
+    read: (signal?: AbortSignal) => Promise<CodexCredentials>,
+  ): Promise<CodexCredentials> {
+    try {
+      return await read(ctx.signal);
+    } catch (error) {
+      if (ctx.signal?.aborted) throw canceledError(ctx.label, error);
+      const original = isCodexImgError(error) ? error : undefined;
+      // Keep the provider's own code (login_required, upstream_failed of the token endpoint, …) and tag the account.
+      throw new CodexImgError(
+        original?.code ?? "login_required",
+        original?.message ?? `The login of account "${ctx.label}" cannot be used: ${errorMessage(error)}`,
+        {
+          ...(original ? { retryable: original.retryable } : {}),
+          ...(original?.retryAfterMs === undefined ? {} : { retryAfterMs: original.retryAfterMs }),
+          cause: error,
+          details: { ...original?.details, account: ctx.label, accountFault: true },
+        },
+      );
+    }
+  }
+
+  async function callNative(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
+    const callId = crypto.randomUUID();
+    const spec: CallSpec = {
+      route: "native",
+      path: ctx.normalized.referenceImages.length > 0 ? CODEX_PATHS.edits : CODEX_PATHS.generations,
+      callId,
+      headers: buildCodexHeaders({
+        credentials: creds,
+        version: ctx.version,
+        userAgent: ctx.userAgent,
+        route: "native",
+        callId,
+      }),
+      body: JSON.stringify(buildNativeImageBody(ctx.request, ctx.normalized)),
+    };
+    return runCall(ctx, spec, async (response, timer, quota) => {
+      ctx.emit({ type: "progress", stage: "receiving" });
+      const text = await readTimedText(response.body, timer);
+      const reply = parseImagesResponse(parseJsonSafe(text));
+      if (!reply || reply.images.length === 0) {
+        throw new CodexImgError("upstream_failed", "The native image route answered without any image.", {
+          details: { upstreamStatus: response.status, account: ctx.label, accountFault: true },
+        });
+      }
+      const images = reply.images.map((item) =>
+        decodeImage(
+          item.b64,
+          ctx.label,
+          item.revisedPrompt === undefined ? {} : { revisedPrompt: item.revisedPrompt },
+        ),
+      );
+      const imagegenRequestId = response.headers.get(CODEX_HEADERS.imagegenRequestId);
+      return buildResult(
+        ctx,
+        "native",
+        images,
+        reply.delivered,
+        {
+          image_turn_id: callId,
+          ...(imagegenRequestId ? { imagegen_request_id: imagegenRequestId } : {}),
+        },
+        quota,
+      );
+    });
+  }
+
+  async function callResponses(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
+    const callId = crypto.randomUUID();
+    const spec: CallSpec = {
+      route: "responses",
+      path: CODEX_PATHS.responses,
+      callId,
+      headers: buildCodexHeaders({
+        credentials: creds,
+        version: ctx.version,
+        userAgent: ctx.userAgent,
+        route: "responses",
+        callId,
+      }),
+      body: JSON.stringify(
+        buildResponsesBody(ctx.request, ctx.normalized, {
+          carrierModel,
+          instructions,
+          ...(options.partialImages === undefined ? {} : { partialImages: options.partialImages }),
+        }),
+      ),
+    };
+    return runCall(ctx, spec, async (response, timer, headerQuota) => {
+      const outcome = await collectResponsesStream(readSseEvents(timedChunks(response.body, timer)), {
+        now: () => clock.now(),
+        onProgress: (stage) => ctx.emit({ type: "progress", stage }),
+        onPartialImage: (b64, index) => {
+          const image = tryDecodeImage(b64);
+          if (image) ctx.emit({ type: "partial_image", index, image: { ...image, partial: true } });
+        },
+        onQuota: (snapshot) => ctx.emit({ type: "quota", snapshot }),
+        classify: (payload) =>
+          classifyUpstreamError({ streamError: payload, account: ctx.label, now: clock.now() }),
+      });
+      const quota = outcome.quota ?? headerQuota;
+      const upstreamIds: Record<string, string> = {
+        session_id: callId,
+        ...(outcome.responseId ? { response_id: outcome.responseId } : {}),
+      };
+      if (
+        outcome.interruption !== undefined &&
+        (timer.stopReason === "canceled" || (outcome.images.length === 0 && !outcome.lastPartial))
+      ) {
+        if (timer.stopReason !== undefined) throw outcome.interruption;
+        throw new CodexImgError(
+          "upstream_failed",
+          `The stream was cut before the image arrived (${errorMessage(outcome.interruption)}).`,
+          {
+            cause: outcome.interruption,
+            details: { account: ctx.label, accountFault: true, upstreamStatus: response.status },
+          },
+        );
+      }
+      const first: StreamImageItem | undefined = outcome.images[0];
+      if (first) {
+        const images = outcome.images.map((item) =>
+          decodeImage(
+            item.b64,
+            ctx.label,
+            item.revisedPrompt === undefined ? {} : { revisedPrompt: item.revisedPrompt },
+          ),
+        );
+        if (first.id) upstreamIds.image_call_id = first.id;
+        return buildResult(ctx, "responses", images, deliveredOf(first), upstreamIds, quota);
+      }
+      if (outcome.lastPartial) {
+        const image = decodeImage(outcome.lastPartial.b64, ctx.label, { partial: true });
+        const endedBy =
+          outcome.interruption !== undefined
+            ? describeStop(timer, outcome.interruption)
+            : outcome.completed
+              ? "completed without a final image"
+              : "stream ended without a final image";
+        logger.warn("codex-http: no final image, returning the last partial", {
+          account: ctx.label,
+          endedBy,
+        });
+        return {
+          ...buildResult(ctx, "responses", [image], {}, upstreamIds, quota),
+          diagnostics: { partialResult: `last partial image ${outcome.lastPartial.index}; ${endedBy}` },
+        };
+      }
+      if (outcome.completed) {
+        const said = outcome.text.join("\n").trim();
+        throw new CodexImgError(
+          "upstream_refused",
+          said
+            ? `The model answered without drawing: ${said.slice(0, 1000)}`
+            : "The response completed without an image.",
+          {
+            details: {
+              account: ctx.label,
+              accountFault: false,
+              upstreamStatus: response.status,
+              declined: true,
+            },
+          },
+        );
+      }
+      throw new CodexImgError(
+        "upstream_failed",
+        "The stream was cut before the image arrived (no completion).",
+        {
+          details: { account: ctx.label, accountFault: true, upstreamStatus: response.status },
+        },
+      );
+    });
+  }
+
+  /** One HTTP call under the timeouts: quota headers on every reply, errors classified in one place. */
+  async function runCall(
+    ctx: CallContext,
+    spec: CallSpec,
+    onOk: (response: Response, timer: CallTimer, quota: QuotaSnapshot | undefined) => Promise<BackendResult>,
+  ): Promise<BackendResult> {
+    const timer = startCallTimer({
+      clock,
+      idleTimeoutMs,
+      totalTimeoutMs,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    let quota: QuotaSnapshot | undefined;
+    try {
+      ctx.emit({ type: "route", route: spec.route });
+      ctx.emit({ type: "progress", stage: "sent" });
+      logger.debug("codex-http: request", {
+        account: ctx.label,
+        route: spec.route,
+        path: spec.path,
+        callId: spec.callId,
+      });
+      const response = await timer.race(
+        doFetch(`${baseUrl}${spec.path}`, {
+          method: "POST",
+          headers: spec.headers,
+          body: spec.body,
+          signal: timer.signal,
+        }),
+      );
+      timer.touch();
+      quota = parseQuotaHeaders(response.headers, clock.now());
+      if (quota) ctx.emit({ type: "quota", snapshot: quota });
+      if (!response.ok) {
+        const bodyText = await readTimedText(response.body, timer);
+        const error = classifyUpstreamError({
+          status: response.status,
+          headers: response.headers,
+          bodyText,
+          account: ctx.label,
+          now: clock.now(),
+        });
+        if (spec.route === "native" && (response.status === 404 || response.status === 405))
+          error.details.routeMissing = true;
+        if (quota) error.details.quota = quota;
+        logger.debug("codex-http: upstream error", {
+          account: ctx.label,
+          route: spec.route,
+          status: response.status,
+          code: error.code,
+          upstreamCode: error.details.upstreamCode,
+        });
+        throw error;
+      }
+      return await onOk(response, timer, quota);
+    } catch (error) {
+      throw toCallError(error, timer, ctx.label, quota);
+    } finally {
+      timer.dispose();
+    }
+  }
+
+  function toCallError(
+    error: unknown,
+    timer: CallTimer,
+    label: string,
+    quota: QuotaSnapshot | undefined,
+  ): CodexImgError {
+    if (isCodexImgError(error)) return error;
+    const stop = timer.stopReason;
+    if (stop === "canceled") return canceledError(label, error);
+    if (stop === "idle" || stop === "total") {
+      return new CodexImgError("upstream_timeout", describeStop(timer, error), {
+        cause: error,
+        details: { account: label, accountFault: true, timeout: stop, ...(quota ? { quota } : {}) },
+      });
+    }
+    const classified = classifyUpstreamError({ networkError: error, account: label, now: clock.now() });
+    if (quota) classified.details.quota = quota;
+    return classified;
+  }
+
+  function describeStop(timer: CallTimer, error: unknown): string {
+    if (timer.stopReason === "idle")
+      return `Upstream sent nothing for ${idleTimeoutMs / 1000} s (idle timeout).`;
+    if (timer.stopReason === "total")
+      return `Upstream did not finish within ${totalTimeoutMs / 1000} s (total timeout).`;
+    if (timer.stopReason === "canceled") return "The request was canceled.";
+    return `stream cut (${errorMessage(error)})`;
+  }
+
+  function buildResult(
+    ctx: CallContext,
+    route: CodexHttpRoute,
+    images: GeneratedImage[],
+    delivered: BackendResult["delivered"],
+    upstreamIds: Record<string, string>,
+    quota: QuotaSnapshot | undefined,
+  ): BackendResult {
+    return {
+      images,
+      backend: "codex-http",
+      route,
+      requested: { size: ctx.normalized.size, quality: ctx.normalized.quality, n: ctx.normalized.n },
+      delivered,
+      upstreamIds,
+      ...(quota ? { quota } : {}),
+    };
+  }
+
+  return {
+    kind: "codex-http",
+    generate,
+    rememberedRoute: (accountLabel) => routes.get(accountLabel),
+  };
+}
+
+function deliveredOf(item: StreamImageItem): BackendResult["delivered"] {
+  return {
+    ...(item.size ? { size: item.size } : {}),
+    ...(item.quality ? { quality: item.quality } : {}),
+    ...(item.background ? { background: item.background } : {}),
+    ...(item.outputFormat ? { outputFormat: item.outputFormat } : {}),
+  };
+}
+
+/** Upstream base64 to an image whose format and size come from the bytes; anything else is an upstream failure. */
+function decodeImage(b64: string, label: string, extra: Partial<GeneratedImage>): GeneratedImage {
+  const image = tryDecodeImage(b64);
+  if (!image) {
+    throw new CodexImgError(
+      "upstream_failed",
+      "Upstream returned bytes that are not a PNG, JPEG or WebP image.",
+      {
+        details: { account: label, accountFault: true },
+      },
+    );
+  }
+  return { ...image, ...extra };
+}
+
+function tryDecodeImage(b64: string): GeneratedImage | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = fromDataUrlOrBase64(b64);
+  } catch {
+    return undefined;
+  }
+  const info = sniffImage(bytes);
+  return info ? { bytes, format: info.format, width: info.width, height: info.height } : undefined;
+}
+
+function canceledError(label: string, cause?: unknown): CodexImgError {
+  return new CodexImgError("canceled", "The request was canceled.", {
+    ...(cause === undefined ? {} : { cause }),
+    details: { account: label, accountFault: false },
+  });
+}
+
+function parseJsonSafe(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

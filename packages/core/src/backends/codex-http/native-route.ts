@@ -1,0 +1,65 @@
+import { toDataUrl } from "../../image/index.js";
+import type { NormalizedImageRequest } from "../../request.js";
+import type { ImageRequest } from "../../types.js";
+
+/**
+ * Body of `POST {base}/images/generations` (or `/images/edits` when there are references), exactly as
+ * upstream.md §2a: fields the caller left unset are omitted, and references are always inline data URLs
+ * (multipart is rejected and remote URLs fail upstream).
+ */
+export function buildNativeImageBody(
+  request: ImageRequest,
+  normalized: NormalizedImageRequest,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { prompt: normalized.prompt, model: normalized.model };
+  if (request.size !== undefined) body.size = normalized.size;
+  if (request.quality !== undefined) body.quality = normalized.quality;
+  if (request.background !== undefined) body.background = normalized.background;
+  if (request.n !== undefined) body.n = normalized.n;
+  if (normalized.referenceImages.length > 0) {
+    body.images = normalized.referenceImages.map((ref) => ({ image_url: toDataUrl(ref.bytes, ref.format) }));
+  }
+  return body;
+}
+
+export interface NativeImagesReply {
+  images: Array<{ b64: string; revisedPrompt?: string }>;
+  delivered: { size?: string; quality?: string; background?: string; outputFormat?: string };
+  created?: number;
+}
+
+/**
+ * Reads the public ImagesResponse shape:
+ * `{created, data: [{b64_json, revised_prompt?}], background, output_format, quality, size, usage}`.
+ * Returns undefined when the body is not that shape.
+ */
+export function parseImagesResponse(json: unknown): NativeImagesReply | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const reply = json as Record<string, unknown>;
+  if (!Array.isArray(reply.data)) return undefined;
+  const images: NativeImagesReply["images"] = [];
+  for (const entry of reply.data as unknown[]) {
+    const item = (entry ?? {}) as Record<string, unknown>;
+    if (typeof item.b64_json !== "string" || item.b64_json === "") continue;
+    images.push({
+      b64: item.b64_json,
+      ...(typeof item.revised_prompt === "string" ? { revisedPrompt: item.revised_prompt } : {}),
+    });
+  }
+  const text = (key: string): string | undefined =>
+    typeof reply[key] === "string" ? (reply[key] as string) : undefined;
+  const delivered: NativeImagesReply["delivered"] = {};
+  const size = text("size");
+  const quality = text("quality");
+  const background = text("background");
+  const outputFormat = text("output_format");
+  if (size) delivered.size = size;
+  if (quality) delivered.quality = quality;
+  if (background) delivered.background = background;
+  if (outputFormat) delivered.outputFormat = outputFormat;
+  return {
+    images,
+    delivered,
+    ...(typeof reply.created === "number" ? { created: reply.created } : {}),
+  };
+}

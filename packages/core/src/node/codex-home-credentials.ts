@@ -1,0 +1,288 @@
+import { basename } from "node:path";
+import { applyRefreshedTokens } from "../auth/apply-refreshed-tokens.js";
+import { type CodexLoginSummary, summarizeLogin } from "../auth/login-summary.js";
+import { CODEX_LOGIN_FIX, type CodexLogin, parseAuthFile } from "../auth/parse-auth-file.js";
+import { tokenFreshness } from "../auth/token-freshness.js";
+import { DEFAULT_TOKEN_URL, requestTokenRefresh } from "../auth/token-refresh.js";
+import { type Clock, systemClock } from "../clock.js";
+import { CodexImgError, type ErrorCode, isCodexImgError } from "../errors.js";
+import { type Logger, silentLogger } from "../logger.js";
+import { secretFingerprint } from "../redact.js";
+import type { CodexCredentials, CredentialProvider } from "../types.js";
+import {
+  type AuthFileSnapshot,
+  authFilePath,
+  authLockPath,
+  readAuthFile,
+  writeAuthFile,
+} from "./codex-home.js";
+import { type FileLockOptions, withFileLock } from "./file-lock.js";
+
+export interface CodexHomeCredentialsOptions {
+  /** The Codex home folder (`CODEX_HOME`), holding auth.json. */
+  home: string;
+  /** Token endpoint; default `https://auth.openai.com/oauth/token`. */
+  tokenUrl?: string;
+  fetch?: typeof fetch;
+  /** Decides when a token counts as expiring and stamps `last_refresh`. Default the system clock. */
+  clock?: Clock;
+  logger?: Logger;
+  /** Name in logs; default the folder name. */
+  label?: string;
+  /** The cross-process lock's waiting; it runs on real time whatever `clock` is. */
+  lock?: Omit<FileLockOptions, "signal">;
+  /**
+   * Upper bound for one call to the token endpoint, ms. Default 60 000. Only a hung endpoint hits it:
+   * the refresh must otherwise run to its end, because the endpoint may already have spent the old
+   * refresh token.
+   */
+  refreshTimeoutMs?: number;
+}
+
+/** What a dashboard shows about one home. Holds no token. */
+export interface CodexHomeStatus {
+  home: string;
+  label: string;
+  authPath: string;
+  state: "ok" | "login_required";
+  /** True when a refresh failed for good and auth.json has not changed since. */
+  dead: boolean;
+  login?: CodexLoginSummary;
+  error?: { code: ErrorCode; message: string };
+}
+
+export interface CodexHomeCredentials extends CredentialProvider {
+  readonly home: string;
+  readonly label: string;
+  /** The login for display, without refreshing. Never throws `login_required`: it reports it. */
+  summary(): Promise<CodexHomeStatus>;
+  /** Refreshes now even if the token is fresh (for a keep-alive job), unless another process just did. */
+  refresh(signal?: AbortSignal): Promise<CodexCredentials>;
+}
+
+type RefreshTrigger =
+  | { kind: "expiring" }
+  | { kind: "unauthorized"; failedAccessToken: string }
+  | { kind: "forced"; seenRefreshToken: string | undefined };
+
+/**
+ * Credentials of one Codex home, refreshed safely: one refresh at a time per home across processes
+ * (lock file), auth.json re-read under the lock so that tokens another process refreshed are adopted
+ * instead of spending the old refresh token twice, atomic write-back, and one shared in-flight refresh
+ * per provider. Create one provider per home and process, and share it.
+ */
+export function createCodexHomeCredentials(options: CodexHomeCredentialsOptions): CodexHomeCredentials {
+  const { home } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const label = options.label ?? basename(home);
+  const tokenUrl = options.tokenUrl ?? DEFAULT_TOKEN_URL;
+  const refreshTimeoutMs = options.refreshTimeoutMs ?? 60_000;
+
+  let cached: { text: string; login: CodexLogin } | undefined;
+  // A permanent refresh failure, remembered with the file text it happened on: retrying the same
+  // refresh token could only repeat it (or look like reuse), so wait until someone logs in again.
+  let dead: { error: CodexImgError; text: string | undefined } | undefined;
+  let inflight: Promise<CodexLogin> | undefined;
+
+  const needsRefresh = (login: CodexLogin): boolean =>
+    !login.tokens.accessToken || tokenFreshness(login, clock.now()).needsRefresh;
+
+  const stillUsable = (login: CodexLogin): boolean =>
+    login.tokens.accessToken !== undefined &&
+    (login.accessTokenExpiresAt === undefined || login.accessTokenExpiresAt > clock.now());
+
+  const parse = (snapshot: AuthFileSnapshot): CodexLogin => {
+    if (dead) {
+      if (dead.text === snapshot.text) throw dead.error;
+      dead = undefined;
+      logger.info("codex login changed on disk; trying it again", { home, account: label });
+    }
+    if (cached && snapshot.text !== undefined && cached.text === snapshot.text) return cached.login;
+    const login = parseAuthFile(snapshot.text, { path: snapshot.path });
+    cached = snapshot.text === undefined ? undefined : { text: snapshot.text, login };
+    return login;
+  };
+
+  const load = async (): Promise<CodexLogin> => parse(await readAuthFile(home));
+
+  const otherProcessRefreshed = (trigger: RefreshTrigger, current: CodexLogin): boolean => {
+    switch (trigger.kind) {
+      case "expiring":
+        return !needsRefresh(current);
+      case "unauthorized":
+        return current.tokens.accessToken !== trigger.failedAccessToken && !needsRefresh(current);
+      case "forced":
+        return current.tokens.refreshToken !== trigger.seenRefreshToken;
+    }
+  };
+
+  const refreshUnderLock = (trigger: RefreshTrigger): Promise<CodexLogin> =>
+    withFileLock(
+      authLockPath(home),
+      async () => {
+        // Re-read under the lock: the refresh token must be the newest one on disk, never a cached one.
+        const snapshot = await readAuthFile(home);
+        const current = parse(snapshot);
+        if (otherProcessRefreshed(trigger, current)) {
+          logger.info("codex login was refreshed elsewhere; adopted the tokens on disk", {
+            home,
+            account: label,
+          });
+          return current;
+        }
+        const refreshToken = current.tokens.refreshToken;
+        if (!refreshToken) {
+          throw new CodexImgError(
+            "login_required",
+            `${snapshot.path} has no refresh token: ${CODEX_LOGIN_FIX}.`,
+            {
+              details: { accountFault: true, account: label },
+            },
+          );
+        }
+        let refreshed: Awaited<ReturnType<typeof requestTokenRefresh>>;
+        try {
+          refreshed = await requestTokenRefresh({
+            refreshToken,
+            tokenUrl,
+            ...(options.fetch ? { fetch: options.fetch } : {}),
+            signal: AbortSignal.timeout(refreshTimeoutMs),
+          });
+        } catch (error) {
+          if (isCodexImgError(error, "login_required")) {
+            dead = { error, text: snapshot.text };
+            error.details.account = label;
+            logger.warn("codex login can no longer be refreshed", { home, account: label, error });
+          }
+          throw error;
+        }
+        const content = applyRefreshedTokens(current.raw, refreshed, clock.now());
+        const text = `${JSON.stringify(content, null, 2)}\n`;
+        const next = parseAuthFile(text, { path: snapshot.path });
+        try {
+          await writeAuthFile(home, content);
+        } catch (error) {
+          // The old refresh token is spent; keep the new tokens in memory so this process goes on working.
+          logger.error("could not write refreshed codex tokens to auth.json", {
+            home,
+            account: label,
+            error,
+          });
+        }
+        cached = { text, login: next };
+        logger.info("codex tokens rotated", {
+          home,
+          account: label,
+          accessToken: next.tokens.accessToken ? await secretFingerprint(next.tokens.accessToken) : undefined,
+          refreshTokenRotated:
+            refreshed.refreshToken !== undefined && refreshed.refreshToken !== refreshToken,
+        });
+        return next;
+      },
+      options.lock ?? {},
+    );
+
+  const refreshShared = (trigger: RefreshTrigger, signal?: AbortSignal): Promise<CodexLogin> => {
+    // One refresh per process at a time; the caller's signal only stops its wait, never the refresh.
+    inflight ??= refreshUnderLock(trigger).finally(() => {
+      inflight = undefined;
+    });
+    return untilAborted(inflight, signal);
+  };
+
+  const credentialsOf = (login: CodexLogin): CodexCredentials => {
+    const accessToken = login.tokens.accessToken;
+    if (!accessToken) {
+      throw new CodexImgError(
+        "login_required",
+        `The Codex login of ${label} has no access token: ${CODEX_LOGIN_FIX}.`,
+        {
+          details: { accountFault: true, account: label },
+        },
+      );
+    }
+    return { accessToken, accountId: login.accountId };
+  };
+
+  return {
+    home,
+    label,
+
+    async get(signal) {
+      signal?.throwIfAborted();
+      const login = await load();
+      if (!needsRefresh(login)) return credentialsOf(login);
+      try {
+        return credentialsOf(await refreshShared({ kind: "expiring" }, signal));
+      } catch (error) {
+        // A passing outage of the token endpoint should not stop a token that still has minutes left.
+        if (!isCodexImgError(error, "login_required") && !signal?.aborted && stillUsable(login)) {
+          logger.warn("codex token refresh failed; using the current token until it expires", {
+            home,
+            account: label,
+            error,
+          });
+          return credentialsOf(login);
+        }
+        throw error;
+      }
+    },
+
+    async recoverFromUnauthorized(failedAccessToken, signal) {
+      signal?.throwIfAborted();
+      const login = await load();
+      if (
+        login.tokens.accessToken &&
+        login.tokens.accessToken !== failedAccessToken &&
+        !needsRefresh(login)
+      ) {
+        return credentialsOf(login);
+      }
+      return credentialsOf(await refreshShared({ kind: "unauthorized", failedAccessToken }, signal));
+    },
+
+    async refresh(signal) {
+      signal?.throwIfAborted();
+      const login = await load();
+      return credentialsOf(
+        await refreshShared({ kind: "forced", seenRefreshToken: login.tokens.refreshToken }, signal),
+      );
+    },
+
+    async summary() {
+      const base = { home, label, authPath: authFilePath(home) };
+      try {
+        const login = await load();
+        return { ...base, state: "ok", dead: false, login: summarizeLogin(login, clock.now()) };
+      } catch (error) {
+        if (!isCodexImgError(error, "login_required")) throw error;
+        return {
+          ...base,
+          state: "login_required",
+          dead: dead?.error === error,
+          error: { code: error.code, message: error.message },
+        };
+      }
+    },
+  };
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}

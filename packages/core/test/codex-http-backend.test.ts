@@ -1,0 +1,319 @@
+import {
+  base64ToBytes,
+  CODEX_VERSION_FLOOR,
+  createCodexHttpBackend,
+  resolveCodexVersion,
+  sniffImage,
+} from "@codex-img/core";
+import { type FakeCodexBackend, startFakeCodexBackend, testImage } from "@codex-img/core/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { accountOptions, OS_INFO, recordingCredentials } from "./support/codex-http-fixtures.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let fake: FakeCodexBackend;
+beforeEach(async () => {
+  fake = await startFakeCodexBackend();
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+const backendFor = (extra: Parameters<typeof createCodexHttpBackend>[0] = {}) =>
+  createCodexHttpBackend({ baseUrl: fake.baseUrl, version: "0.170.0", osInfo: OS_INFO, ...extra });
+
+describe("codex-http native route", () => {
+  it("sends exactly the official client's headers and the §2a body", async () => {
+    const credentials = recordingCredentials();
+    await backendFor().generate(
+      { prompt: "a red fox", size: "1024x1536", quality: "low" },
+      accountOptions(credentials),
+    );
+    const [request] = fake.requests;
+    expect(request?.method).toBe("POST");
+    expect(request?.url).toBe("/backend-api/codex/images/generations");
+    const h = request?.headers ?? {};
+    expect(h.authorization).toBe(`Bearer ${credentials.tokens[0]?.accessToken}`);
+    expect(h["chatgpt-account-id"]).toBe("acct-test-1");
+    expect(h.originator).toBe("codex_cli_rs");
+    expect(h["user-agent"]).toBe("codex_cli_rs/0.170.0 (Linux 6.8.0; x86_64) xterm-256color");
+    expect(h.version).toBe("0.170.0");
+    expect(h["content-type"]).toBe("application/json");
+    expect(h["x-codex-image-turn-id"]).toMatch(UUID);
+    expect(h.session_id).toBeUndefined();
+    expect(h["x-client-request-id"]).toBeUndefined();
+    expect(request?.json).toEqual({
+      prompt: "a red fox",
+      model: "gpt-image-2",
+      size: "1024x1536",
+      quality: "low",
+    });
+  });
+
+  it("reports requested and delivered size and quality, with real dimensions read from the bytes", async () => {
+    fake.script.images.push({
+      kind: "image",
+      width: 1254,
+      height: 1254,
+      quality: "medium",
+      revisedPrompt: "a fox, revised",
+    });
+    const options = accountOptions(recordingCredentials());
+    const result = await backendFor().generate(
+      { prompt: "a fox", size: "2048x2048", quality: "high" },
+      options,
+    );
+    expect(result).toMatchObject({
+      backend: "codex-http",
+      route: "native",
+      requested: { size: "2048x2048", quality: "high", n: 1 },
+      delivered: { size: "1254x1254", quality: "medium", outputFormat: "png", background: "opaque" },
+    });
+    expect(result.images).toHaveLength(1);
+    expect(result.images[0]).toMatchObject({
+      format: "png",
+      width: 1254,
+      height: 1254,
+      revisedPrompt: "a fox, revised",
+    });
+    expect(sniffImage(result.images[0]?.bytes ?? new Uint8Array())).toEqual({
+      format: "png",
+      width: 1254,
+      height: 1254,
+    });
+    expect(result.upstreamIds.imagegen_request_id).toMatch(/^igr_/);
+    expect(result.upstreamIds.image_turn_id).toBe(fake.requests[0]?.headers["x-codex-image-turn-id"]);
+    expect(options.events.map((e) => e.type)).toEqual(["route", "progress", "quota", "progress"]);
+  });
+
+  it("trusts the bytes, not the reply, for the format", async () => {
+    fake.script.images.push({ kind: "image", format: "jpeg", width: 640, height: 480 });
+    const result = await backendFor().generate({ prompt: "x" }, accountOptions(recordingCredentials()));
+    expect(result.images[0]).toMatchObject({ format: "jpeg", width: 640, height: 480 });
+  });
+
+  it("sends n and returns every image", async () => {
+    const result = await backendFor().generate(
+      { prompt: "two cats", n: 2 },
+      accountOptions(recordingCredentials()),
+    );
+    expect(fake.requests[0]?.json).toMatchObject({ n: 2 });
+    expect(result.images).toHaveLength(2);
+    expect(result.requested.n).toBe(2);
+  });
+
+  it("edits with references inlined as data URLs", async () => {
+    const png = await testImage("png", 64, 64, 3);
+    const jpeg = await testImage("jpeg", 80, 64);
+    await backendFor().generate(
+      { prompt: "merge these", referenceImages: [{ bytes: png }, { bytes: jpeg }], background: "opaque" },
+      accountOptions(recordingCredentials()),
+    );
+    const [request] = fake.requests;
+    expect(request?.url).toBe("/backend-api/codex/images/edits");
+    const body = request?.json as { images: Array<{ image_url: string }>; background: string };
+    expect(body.background).toBe("opaque");
+    expect(body.images).toHaveLength(2);
+    expect(body.images[0]?.image_url.startsWith("data:image/png;base64,")).toBe(true);
+    expect(body.images[1]?.image_url.startsWith("data:image/jpeg;base64,")).toBe(true);
+    expect(base64ToBytes(body.images[0]?.image_url.split(",")[1] ?? "")).toEqual(png);
+  });
+
+  it("parses the quota headers of the reply into a snapshot", async () => {
+    fake.quota.primaryUsedPercent = 42;
+    fake.quota.secondaryUsedPercent = 7.5;
+    fake.quota.activeLimit = "codex";
+    fake.quota.creditsBalance = "12.5";
+    const before = Date.now();
+    const options = accountOptions(recordingCredentials());
+    const result = await backendFor().generate({ prompt: "x" }, options);
+    expect(result.quota).toMatchObject({
+      primary: { usedPercent: 42, windowMinutes: 300 },
+      secondary: { usedPercent: 7.5, windowMinutes: 10080 },
+      planType: "plus",
+      activeLimit: "codex",
+      credits: { hasCredits: false, unlimited: false, balance: "12.5" },
+    });
+    expect(result.quota?.primary?.resetsAt).toBeGreaterThanOrEqual(
+      Math.floor(before / 1000) * 1000 + 9000_000 - 1000,
+    );
+    expect(options.events.find((e) => e.type === "quota")).toEqual({ type: "quota", snapshot: result.quota });
+  });
+});
+
+describe("codex-http responses route", () => {
+  it("falls back on 404, remembers the route per account and sends the §2b body", async () => {
+    fake.script.images.push({ kind: "route_missing" });
+    const backend = backendFor();
+    const credentials = recordingCredentials();
+    const options = accountOptions(credentials);
+    const first = await backend.generate({ prompt: "a boat", size: "1024x1024", quality: "high" }, options);
+    expect(first.route).toBe("responses");
+    expect(first.requested).toEqual({ size: "1024x1024", quality: "high", n: 1 });
+    expect(first.delivered).toMatchObject({ size: "1024x1024", quality: "high", outputFormat: "png" });
+    expect(first.images[0]).toMatchObject({ format: "png", width: 1024, height: 1024 });
+    expect(first.upstreamIds.response_id).toMatch(/^resp_/);
+    expect(first.upstreamIds.session_id).toMatch(UUID);
+    expect(options.events).toContainEqual({
+      type: "route",
+      route: "responses",
+      reason: "native image route answered 404",
+    });
+    expect(backend.rememberedRoute("work")).toBe("responses");
+
+    expect(fake.requests.map((r) => r.url)).toEqual([
+      "/backend-api/codex/images/generations",
+      "/backend-api/codex/responses",
+    ]);
+    const responses = fake.requests[1];
+    const h = responses?.headers ?? {};
+    expect(h.accept).toBe("text/event-stream");
+    expect(h.session_id).toMatch(UUID);
+    expect(h["x-client-request-id"]).toBe(h.session_id);
+    expect(h["x-codex-image-turn-id"]).toBeUndefined();
+    expect(h.originator).toBe("codex_cli_rs");
+    expect(responses?.json).toEqual({
+      model: "gpt-5.5",
+      instructions: "Use the image_generation tool to create the requested image.",
+      input: [{ type: "message", role: "user", content: [{ type: "input_text", text: "a boat" }] }],
+      tools: [{ type: "image_generation", output_format: "png", size: "1024x1024", quality: "high" }],
+      tool_choice: "auto",
+      parallel_tool_calls: false,
+      store: false,
+      stream: true,
+      include: ["reasoning.encrypted_content"],
+      reasoning: { effort: "low" },
+    });
+
+    // The same account goes straight to /responses; another account still tries the native route first.
+    await backend.generate({ prompt: "again" }, accountOptions(credentials));
+    expect(fake.requests.map((r) => r.url).slice(2)).toEqual(["/backend-api/codex/responses"]);
+    await backend.generate({ prompt: "other" }, accountOptions(recordingCredentials(), "home"));
+    expect(fake.requests.at(-1)?.url).toBe("/backend-api/codex/images/generations");
+    expect(backend.rememberedRoute("home")).toBe("native");
+  });
+
+  it("falls back on 405 too, and puts references before the prompt", async () => {
+    fake.script.images.push({ kind: "route_missing", status: 405 });
+    const reference = await testImage("webp", 32, 32);
+    const result = await backendFor({ carrierModel: "gpt-5.4" }).generate(
+      {
+        prompt: "restyle",
+        referenceImages: [{ bytes: reference }],
+        outputFormat: "webp",
+        background: "transparent",
+      },
+      accountOptions(recordingCredentials()),
+    );
+    expect(fake.requests[0]?.url).toBe("/backend-api/codex/images/edits");
+    const body = fake.requests[1]?.json as {
+      model: string;
+      input: Array<{ content: Array<Record<string, string>> }>;
+      tools: unknown[];
+    };
+    expect(body.model).toBe("gpt-5.4");
+    expect(body.input[0]?.content.map((c) => c.type)).toEqual(["input_image", "input_text"]);
+    expect(body.input[0]?.content[0]?.image_url?.startsWith("data:image/webp;base64,")).toBe(true);
+    expect(body.tools).toEqual([
+      {
+        type: "image_generation",
+        output_format: "webp",
+        size: "auto",
+        quality: "auto",
+        background: "transparent",
+      },
+    ]);
+    expect(result.images[0]?.format).toBe("webp");
+  });
+
+  it("reports partial images as events and asks for them in the tool", async () => {
+    fake.script.responses.push({ kind: "image", partials: 2, width: 512, height: 512 });
+    const options = accountOptions(recordingCredentials());
+    const result = await backendFor({ initialRoute: "responses", partialImages: 2 }).generate(
+      { prompt: "x" },
+      options,
+    );
+    expect(
+      (fake.requests[0]?.json as { tools: Array<Record<string, unknown>> } | undefined)?.tools[0]
+        ?.partial_images,
+    ).toBe(2);
+    const partials = options.events.filter((e) => e.type === "partial_image");
+    expect(partials).toHaveLength(2);
+    expect(
+      partials.map((p) => (p.type === "partial_image" ? [p.index, p.image.partial, p.image.width] : [])),
+    ).toEqual([
+      [0, true, 128],
+      [1, true, 128],
+    ]);
+    expect(
+      options.events.filter((e) => e.type === "progress").map((e) => (e.type === "progress" ? e.stage : "")),
+    ).toEqual(["sent", "queued", "generating", "receiving"]);
+    expect(result.images[0]).toMatchObject({ width: 512, height: 512 });
+    expect(result.images[0]?.partial).toBeUndefined();
+  });
+
+  it("returns the last partial, marked partial, when the stream completes without a final image", async () => {
+    fake.script.responses.push({ kind: "partials_only", partials: 3 });
+    const result = await backendFor({ initialRoute: "responses", partialImages: 3 }).generate(
+      { prompt: "x", size: "1024x1024" },
+      accountOptions(recordingCredentials()),
+    );
+    expect(result.images).toHaveLength(1);
+    expect(result.images[0]).toMatchObject({ partial: true, format: "png", width: 256, height: 256 });
+    expect(result.diagnostics?.partialResult).toMatch(/last partial image 2/);
+  });
+
+  it("returns the last partial when the stream is cut after partials", async () => {
+    fake.script.responses.push({ kind: "cut", partials: 1 });
+    const result = await backendFor({ initialRoute: "responses", partialImages: 1 }).generate(
+      { prompt: "x" },
+      accountOptions(recordingCredentials()),
+    );
+    expect(result.images[0]?.partial).toBe(true);
+    expect(result.diagnostics?.partialResult).toMatch(/stream cut/);
+  });
+
+  it("takes the quota from a codex.rate_limits event", async () => {
+    fake.quota.primaryUsedPercent = 61;
+    fake.script.responses.push({ kind: "image", rateLimitsEvent: true });
+    const options = accountOptions(recordingCredentials());
+    const result = await backendFor({ initialRoute: "responses" }).generate({ prompt: "x" }, options);
+    expect(options.events.filter((e) => e.type === "quota")).toHaveLength(2);
+    expect(result.quota).toMatchObject({
+      primary: { usedPercent: 61, windowMinutes: 300 },
+      planType: "plus",
+    });
+  });
+});
+
+describe("codex version", () => {
+  it("sends the largest known version, or the override", async () => {
+    expect(resolveCodexVersion({ floor: "0.169.0" })).toBe("0.169.0");
+    expect(
+      resolveCodexVersion({ installed: "codex-cli 0.171.2", versionJsonLatest: "0.170.9", floor: "0.169.0" }),
+    ).toBe("0.171.2");
+    expect(
+      resolveCodexVersion({ installed: "0.100.0", versionJsonLatest: "garbage", floor: "0.169.0" }),
+    ).toBe("0.169.0");
+    expect(
+      resolveCodexVersion({ installed: "0.170.0-alpha.2", versionJsonLatest: "0.170.0", floor: "0.169.0" }),
+    ).toBe("0.170.0");
+    expect(resolveCodexVersion({ installed: "9.9.9", floor: "0.169.0", override: "0.1.0" })).toBe("0.1.0");
+
+    const credentials = recordingCredentials();
+    await createCodexHttpBackend({ baseUrl: fake.baseUrl, versionResolver: async () => "0.180.1" }).generate(
+      { prompt: "x" },
+      accountOptions(credentials),
+    );
+    await createCodexHttpBackend({
+      baseUrl: fake.baseUrl,
+      versionResolver: () => {
+        throw new Error("no codex here");
+      },
+    }).generate({ prompt: "x" }, accountOptions(credentials));
+    expect(fake.requests.map((r) => r.headers.version)).toEqual(["0.180.1", CODEX_VERSION_FLOOR]);
+    expect(fake.requests[1]?.headers["user-agent"]).toBe(
+      `codex_cli_rs/${CODEX_VERSION_FLOOR} (Linux unknown; x86_64) unknown`,
+    );
+  });
+});

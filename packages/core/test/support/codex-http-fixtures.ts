@@ -1,0 +1,52 @@
+import type { BackendEvent, CodexCredentials, CredentialProvider, GenerateOptions } from "@codex-img/core";
+import { mintFakeTokens } from "@codex-img/core/testing";
+
+/** A credential provider that hands out a fixed token, and a second one after a 401. */
+export interface RecordingCredentials extends CredentialProvider {
+  readonly tokens: CodexCredentials[];
+  readonly recoveries: string[];
+}
+
+export function recordingCredentials(
+  options: { accountId?: string; failRecovery?: Error } = {},
+): RecordingCredentials {
+  const accountId = options.accountId ?? "acct-test-1";
+  const tokens = [0, 1, 2].map(() => ({ accessToken: mintFakeTokens({ accountId }).accessToken, accountId }));
+  const recoveries: string[] = [];
+  let current = 0;
+  return {
+    tokens,
+    recoveries,
+    async get() {
+      return tokens[current] as CodexCredentials;
+    },
+    async recoverFromUnauthorized(failedAccessToken) {
+      recoveries.push(failedAccessToken);
+      if (options.failRecovery) throw options.failRecovery;
+      current += 1;
+      return tokens[current] as CodexCredentials;
+    },
+  };
+}
+
+/** Generate options for one account, collecting events. */
+export function accountOptions(
+  credentials: CredentialProvider,
+  label = "work",
+  extra: Omit<GenerateOptions, "account" | "onEvent"> = {},
+): GenerateOptions & { events: BackendEvent[] } {
+  const events: BackendEvent[] = [];
+  return { account: { label, credentials }, onEvent: (event) => events.push(event), events, ...extra };
+}
+
+/** Awaits a rejection and returns the error. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the promise to reject");
+}
+
+export const OS_INFO = { os: "Linux", osVersion: "6.8.0", arch: "x86_64", terminal: "xterm-256color" };
