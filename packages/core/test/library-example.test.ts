@@ -19,7 +19,11 @@ describe("the library example on every runtime", () => {
   let work: string;
 
   beforeAll(async () => {
-    await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "packages/core/tsconfig.json")]);
+    await run(process.execPath, [
+      join(root, "node_modules/typescript/bin/tsc"),
+      "-p",
+      join(root, "packages/core/tsconfig.json"),
+    ]);
     work = await mkdtemp(join(tmpdir(), "codex-img-example-"));
   }, 120_000);
 
@@ -33,22 +37,31 @@ describe("the library example on every runtime", () => {
     ["deno", () => [bin("deno"), ["run", "-A", example]]],
   ];
 
-  it.each(runtimes)("%s saves a demo image and prints only its path", async (name, command) => {
-    const out = join(work, name);
-    const [file, args] = command();
-    const { stdout, stderr } = await run(file, [...args, "a lighthouse at dawn"], {
-      cwd: join(root, "packages/core"),
-      env: { PATH: process.env.PATH ?? "", HOME: work, CODEX_HOME: join(work, "no-login"), CODEX_IMG_OUT: out },
-      timeout: 60_000,
-    });
-    const lines = stdout.trim().split("\n");
-    expect(lines).toHaveLength(1);
-    const saved = lines[0] ?? "";
-    expect(saved.startsWith(out)).toBe(true);
-    expect(isAbsolute(saved) || existsSync(saved)).toBe(true);
-    expect(sniffImage(await readFile(saved))).toEqual({ format: "png", width: 1024, height: 1024 });
-    expect(stderr).toMatch(/demo backend/);
-  }, 90_000);
+  it.each(runtimes)(
+    "%s saves a demo image and prints only its path",
+    async (name, command) => {
+      const out = join(work, name);
+      const [file, args] = command();
+      const { stdout, stderr } = await run(file, [...args, "a lighthouse at dawn"], {
+        cwd: join(root, "packages/core"),
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: work,
+          CODEX_HOME: join(work, "no-login"),
+          CODEX_IMG_OUT: out,
+        },
+        timeout: 60_000,
+      });
+      const lines = stdout.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      const saved = lines[0] ?? "";
+      expect(saved.startsWith(out)).toBe(true);
+      expect(isAbsolute(saved) || existsSync(saved)).toBe(true);
+      expect(sniffImage(await readFile(saved))).toEqual({ format: "png", width: 1024, height: 1024 });
+      expect(stderr).toMatch(/demo backend/);
+    },
+    90_000,
+  );
 });
 
 describe("createLocalBackend", () => {
@@ -79,7 +92,9 @@ describe("createLocalBackend", () => {
       const local = await createLocalBackend({ codexHome: apiKeyOnly.home });
       expect(local.backend.kind).toBe("demo");
       expect(local.notice).toMatch(/codex login/);
-      await expect(createLocalBackend({ codexHome: apiKeyOnly.home, backend: "codex-http" })).rejects.toMatchObject({
+      await expect(
+        createLocalBackend({ codexHome: apiKeyOnly.home, backend: "codex-http" }),
+      ).rejects.toMatchObject({
         code: "login_required",
       });
     } finally {

@@ -1,6 +1,9 @@
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
-import { type CodexHttpBackendOptions, createCodexHttpBackend } from "../backends/codex-http/create-codex-http-backend.js";
+import {
+  type CodexHttpBackendOptions,
+  createCodexHttpBackend,
+} from "../backends/codex-http/create-codex-http-backend.js";
 import { createDemoBackend } from "../backends/demo.js";
 import { isCodexImgError } from "../errors.js";
 import type { Logger } from "../logger.js";

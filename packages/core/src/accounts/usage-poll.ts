@@ -1,0 +1,200 @@
+import { CODEX_HEADERS, CODEX_ORIGINATOR } from "../backends/codex-http/constants.js";
+import { parseWhamUsage } from "../backends/codex-http/quota-snapshot.js";
+import { type Clock, systemClock } from "../clock.js";
+import { CodexImgError, isCodexImgError, toCodexImgError } from "../errors.js";
+import { type Logger, silentLogger } from "../logger.js";
+import type { CodexCredentials, CredentialProvider, QuotaSnapshot } from "../types.js";
+import type { AccountPool } from "./create-account-pool.js";
+
+export const DEFAULT_USAGE_BASE_URL = "https://chatgpt.com/backend-api";
+
+export interface FetchUsageSnapshotOptions {
+  credentials: CredentialProvider;
+  /** Default `https://chatgpt.com/backend-api`; the request goes to `{baseUrl}/wham/usage`. */
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  signal?: AbortSignal;
+  /** Extra headers such as the official client's `user-agent`. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Reads one account's usage windows from `GET {baseUrl}/wham/usage` (upstream.md §3). A 401 gets one
+ * credential recovery, as on the image routes. Throws `CodexImgError` (`login_required`, `rate_limited`,
+ * `upstream_failed`, `canceled`).
+ */
+export async function fetchUsageSnapshot(options: FetchUsageSnapshotOptions): Promise<QuotaSnapshot> {
+  const doFetch = options.fetch ?? fetch;
+  const clock = options.clock ?? systemClock;
+  const url = `${(options.baseUrl ?? DEFAULT_USAGE_BASE_URL).replace(/\/+$/, "")}/wham/usage`;
+  const call = (credentials: CodexCredentials): Promise<Response> =>
+    doFetch(url, {
+      method: "GET",
+      headers: {
+        accept: "application/json",
+        authorization: `Bearer ${credentials.accessToken}`,
+        [CODEX_HEADERS.accountId]: credentials.accountId,
+        [CODEX_HEADERS.originator]: CODEX_ORIGINATOR,
+        ...options.headers,
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+
+  try {
+    let credentials = await options.credentials.get(options.signal);
+    let response = await call(credentials);
+    if (response.status === 401) {
+      await response.body?.cancel();
+      credentials = await options.credentials.recoverFromUnauthorized(
+        credentials.accessToken,
+        options.signal,
+      );
+      response = await call(credentials);
+    }
+    const text = await response.text();
+    if (!response.ok) throw usageHttpError(response, text);
+    const snapshot = parseUsageBody(text, clock.now());
+    if (!snapshot) {
+      throw new CodexImgError("upstream_failed", "The usage reply held no rate limit windows.", {
+        details: { upstreamStatus: response.status },
+      });
+    }
+    return snapshot;
+  } catch (error) {
+    if (options.signal?.aborted && !isCodexImgError(error)) {
+      throw new CodexImgError("canceled", "Reading usage was canceled.", { cause: error });
+    }
+    throw toCodexImgError(error, "upstream_failed");
+  }
+}
+
+// Lenient: the windows may sit under `rate_limit`, `rate_limits` or at the top level.
+function parseUsageBody(text: string, now: number): QuotaSnapshot | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const record = body as Record<string, unknown>;
+  const limit = record.rate_limit ?? record.rate_limits ?? record;
+  return parseWhamUsage({ ...record, rate_limit: limit }, now);
+}
+
+function usageHttpError(response: Response, text: string): CodexImgError {
+  const status = response.status;
+  const details = { upstreamStatus: status };
+  if (status === 401 || status === 403) {
+    return new CodexImgError("login_required", `The usage endpoint refused the login (HTTP ${status}).`, {
+      details: { ...details, accountFault: true },
+    });
+  }
+  if (status === 429) {
+    const seconds = Number(response.headers.get("retry-after"));
+    return new CodexImgError("rate_limited", "The usage endpoint is throttling.", {
+      ...(Number.isFinite(seconds) && seconds > 0 ? { retryAfterMs: seconds * 1000 } : {}),
+      details,
+    });
+  }
+  return new CodexImgError(
+    "upstream_failed",
+    `The usage endpoint answered HTTP ${status}: ${text.slice(0, 200)}`,
+    {
+      details,
+    },
+  );
+}
+
+export interface UsagePollingOptions {
+  /** Between two rounds. Default 120 000 (what the predecessor cached). */
+  intervalMs?: number;
+  /** Before the first round. Default 0. */
+  initialDelayMs?: number;
+  /** Upper bound of one account's request. Default 30 000. */
+  timeoutMs?: number;
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  logger?: Logger;
+  headers?: Record<string, string>;
+}
+
+export interface UsagePolling {
+  /** Polls every eligible account now (also what each timer tick does). */
+  pollNow(): Promise<void>;
+  /** Stops the timer and aborts requests in flight. */
+  stop(): void;
+}
+
+/**
+ * Keeps the pool's quota snapshots fresh between requests, so quota-aware dispatch and the dashboard
+ * see accounts nobody used lately. Skips dead accounts, accounts without credentials and accounts with
+ * a request running: their replies carry quota headers anyway, and for `codex-cli` accounts it keeps
+ * this process from refreshing a token while the CLI may be rotating it.
+ */
+export function startUsagePolling(pool: AccountPool, options: UsagePollingOptions = {}): UsagePolling {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const intervalMs = options.intervalMs ?? 120_000;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let stopped = false;
+  let cancelTimer: (() => void) | undefined;
+  const inflight = new Set<AbortController>();
+
+  const pollOne = async (label: string, credentials: CredentialProvider): Promise<void> => {
+    const controller = new AbortController();
+    inflight.add(controller);
+    const cancelTimeout = clock.setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const snapshot = await fetchUsageSnapshot({
+        credentials,
+        clock,
+        signal: controller.signal,
+        ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.headers ? { headers: options.headers } : {}),
+      });
+      if (!stopped) pool.updateQuota(label, snapshot);
+    } catch (error) {
+      // A failed poll says little about the account; image requests decide cooldowns and death.
+      if (!stopped) logger.warn("usage poll failed", { account: label, error });
+    } finally {
+      cancelTimeout();
+      inflight.delete(controller);
+    }
+  };
+
+  const pollNow = async (): Promise<void> => {
+    if (stopped) return;
+    const views = new Map(pool.snapshot().map((v) => [v.label, v]));
+    const due = pool.accounts().filter((account) => {
+      const v = views.get(account.label);
+      return account.credentials && v && v.state !== "dead" && v.active === 0;
+    });
+    await Promise.all(
+      due.map((account) => pollOne(account.label, account.credentials as CredentialProvider)),
+    );
+  };
+
+  const schedule = (ms: number): void => {
+    if (stopped) return;
+    cancelTimer = clock.setTimeout(() => {
+      cancelTimer = undefined;
+      void pollNow().finally(() => schedule(intervalMs));
+    }, ms);
+  };
+
+  schedule(options.initialDelayMs ?? 0);
+
+  return {
+    pollNow,
+    stop() {
+      stopped = true;
+      cancelTimer?.();
+      cancelTimer = undefined;
+      for (const controller of inflight) controller.abort();
+    },
+  };
+}

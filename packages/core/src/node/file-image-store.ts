@@ -1,0 +1,71 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type ImageStore, isImageKey, newImageKey } from "../storage/image-store.js";
+
+/**
+ * An `ImageStore` of files in one folder (created on first use). Writes go to a temporary name and are
+ * renamed into place, so a crash never leaves a half-written image under a real key; leftover temporary
+ * files are not listed and are removed by `sweepTemporaryFiles`.
+ */
+export function createFileImageStore(options: { dir: string }): ImageStore & {
+  readonly dir: string;
+  sweepTemporaryFiles(): Promise<number>;
+} {
+  const { dir } = options;
+  let ready: Promise<unknown> | undefined;
+  const ensureDir = (): Promise<unknown> => {
+    ready ??= mkdir(dir, { recursive: true });
+    return ready;
+  };
+  return {
+    dir,
+    async put(bytes, { format, prefix }) {
+      await ensureDir();
+      const key = newImageKey(format, prefix);
+      const temporary = join(dir, `.tmp-${randomUUID()}`);
+      await writeFile(temporary, bytes, { mode: 0o644 });
+      await rename(temporary, join(dir, key));
+      return { key, bytes: bytes.length, storedAt: Date.now() };
+    },
+    async get(key) {
+      if (!isImageKey(key)) return undefined;
+      try {
+        return new Uint8Array(await readFile(join(dir, key)));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw error;
+      }
+    },
+    async delete(key) {
+      if (!isImageKey(key)) return false;
+      try {
+        await rm(join(dir, key));
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+        throw error;
+      }
+    },
+    async *list() {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw error;
+      }
+      for (const name of names) {
+        if (!isImageKey(name)) continue;
+        const info = await stat(join(dir, name)).catch(() => undefined);
+        if (info) yield { key: name, bytes: info.size, storedAt: info.mtimeMs };
+      }
+    },
+    async sweepTemporaryFiles() {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const temporary = names.filter((name) => name.startsWith(".tmp-"));
+      await Promise.all(temporary.map((name) => rm(join(dir, name), { force: true })));
+      return temporary.length;
+    },
+  };
+}

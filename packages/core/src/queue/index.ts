@@ -1,0 +1,10 @@
+export * from "./backoff.js";
+export type { ClaimedJob, JobProgressUpdate } from "./claimed-job.js";
+export * from "./job.js";
+export * from "./job-error.js";
+export * from "./job-events.js";
+export * from "./job-queue.js";
+export * from "./job-store.js";
+export * from "./job-transitions.js";
+export * from "./memory-job-store.js";
+export * from "./request-hash.js";

@@ -1,0 +1,314 @@
+import { type Clock, systemClock } from "../clock.js";
+import { CodexImgError, isCodexImgError } from "../errors.js";
+import { type Logger, silentLogger } from "../logger.js";
+import { type BackoffOptions, backoffDelayMs } from "./backoff.js";
+import { type ClaimedJob, type ClaimedJobControl, createClaimedJob } from "./claimed-job.js";
+import { createJob, isTerminalJobState, type Job, type StoredImageRequest } from "./job.js";
+import { createJobChangeFeed } from "./job-change-feed.js";
+import { isTerminalJobEvent, type JobEvent } from "./job-events.js";
+import type { JobPage, JobStore, ListJobsQuery, RecoveredJob } from "./job-store.js";
+import { hashJobRequest } from "./request-hash.js";
+
+export interface JobQueueOptions {
+  store: JobStore;
+  /** Default `systemClock`. */
+  clock?: Clock;
+  logger?: Logger;
+  /** Queued (not yet running) jobs before `enqueue` refuses with `queue_full`. Default 50. */
+  maxQueueLength?: number;
+  /** Attempts per job, the first included. Default 3. */
+  defaultMaxAttempts?: number;
+  /** Deadline of one attempt, in ms. Default 360_000 (6 minutes). */
+  attemptTimeoutMs?: number;
+  /** Deadline of the whole job from enqueue, in ms. Default 900_000 (15 minutes). */
+  totalTimeoutMs?: number;
+  /** Lease length in ms; a worker that does not heartbeat within it is presumed dead. Default 30_000. */
+  leaseMs?: number;
+  /** Interval of automatic heartbeats of a claimed job, in ms. Default `leaseMs / 3`; 0 turns them off. */
+  heartbeatIntervalMs?: number;
+  /** Starting guess of one job's duration for `queue_full` estimates, in ms; then learned. Default 60_000. */
+  averageJobMs?: number;
+  /** Workers draining the queue across all instances, for `queue_full` estimates. Default 1. */
+  workerCount?: number;
+  /** Retry delays. Defaults of `backoffDelayMs`. */
+  backoff?: BackoffOptions;
+  /** How often followers re-read the store to see changes made by other processes, in ms. Default 1000; 0 = never. */
+  pollIntervalMs?: number;
+}
+
+export interface EnqueueOptions {
+  /** The caller's API key id; also scopes `idempotencyKey`. */
+  keyId?: string;
+  /** Higher runs first. Default 0. */
+  priority?: number;
+  /** The same key (per `keyId`) and body return the same job; a different body is `invalid_request`. */
+  idempotencyKey?: string;
+  /** Aborting it cancels the job (for example when a synchronous caller disconnects). */
+  signal?: AbortSignal;
+  /** Default `defaultMaxAttempts`. */
+  maxAttempts?: number;
+  /** Default the queue's `attemptTimeoutMs`. */
+  attemptTimeoutMs?: number;
+  /** Default the queue's `totalTimeoutMs`. */
+  totalTimeoutMs?: number;
+}
+
+export interface EnqueueResult {
+  job: Job;
+  /** False when an idempotent repeat returned an existing job. */
+  created: boolean;
+}
+
+export interface SubscribeOptions {
+  /** Replay events with `seq` greater than this. Default 0 (everything). */
+  afterSeq?: number;
+  /** Ends the iteration quietly. */
+  signal?: AbortSignal;
+}
+
+export interface WaitForJobOptions {
+  /** How long to wait, in ms. */
+  timeoutMs: number;
+  /** Ends the wait early; the job is returned as it is then. */
+  signal?: AbortSignal;
+}
+
+export interface RecoveryReport {
+  /** Jobs whose lease had expired: requeued, failed (`interrupted`) or canceled. */
+  recovered: RecoveredJob[];
+  /** Queued jobs that passed their total deadline and failed. */
+  overdue: Job[];
+}
+
+export interface JobQueue {
+  /** Adds a job. Throws `queue_full` (with `retryAfterMs`), `invalid_request` or `canceled`. */
+  enqueue(request: StoredImageRequest, options?: EnqueueOptions): Promise<EnqueueResult>;
+  get(id: string): Promise<Job | undefined>;
+  list(query: ListJobsQuery): Promise<JobPage>;
+  /**
+   * Cancels a job: a queued one at once; a running one by aborting its worker's signal here (or, for a
+   * worker in another process, at its next heartbeat). A finished job is returned unchanged. `not_found`.
+   */
+  cancel(id: string): Promise<Job>;
+  /**
+   * Events after `afterSeq`, then live ones, ending after the terminal event. Throws `not_found` on the
+   * first read when the job is unknown.
+   */
+  subscribe(jobId: string, options?: SubscribeOptions): AsyncIterable<JobEvent>;
+  /** The job once it is finished or when `timeoutMs` passes, whichever is first. Never throws on timeout. */
+  waitForJob(jobId: string, options: WaitForJobOptions): Promise<Job>;
+  /** Claims the next job for `workerId`, or undefined when none is ready. */
+  claim(workerId: string): Promise<ClaimedJob | undefined>;
+  /** Recovers jobs of dead workers and fails overdue queued jobs. Run it periodically. */
+  recover(): Promise<RecoveryReport>;
+}
+
+export function createJobQueue(options: JobQueueOptions): JobQueue {
+  const { store } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const maxQueueLength = options.maxQueueLength ?? 50;
+  const defaultMaxAttempts = options.defaultMaxAttempts ?? 3;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 360_000;
+  const totalTimeoutMs = options.totalTimeoutMs ?? 900_000;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? Math.floor(leaseMs / 3);
+  const workerCount = Math.max(1, options.workerCount ?? 1);
+  const feed = createJobChangeFeed(clock, options.pollIntervalMs ?? 1000);
+  let averageJobMs = options.averageJobMs ?? 60_000;
+
+  /** Workers of this process by job id, so a cancel can abort the running backend call. */
+  const running = new Map<string, ClaimedJobControl>();
+  /** Enqueue signals to detach once their job is finished. */
+  const detachers = new Map<string, () => void>();
+
+  const changed = (job: Job): void => {
+    if (isTerminalJobState(job.state)) {
+      detachers.get(job.id)?.();
+      detachers.delete(job.id);
+    }
+    feed.notify(job.id);
+  };
+
+  const notFound = (id: string): CodexImgError => new CodexImgError("not_found", `No job ${id}.`);
+
+  const cancel = async (id: string): Promise<Job> => {
+    const job = await store.requestCancel(id, clock.now());
+    if (!job) throw notFound(id);
+    changed(job);
+    if (job.state === "running") {
+      running.get(id)?.abort(new CodexImgError("canceled", "The job was canceled."));
+    }
+    logger.info("job cancel", { jobId: id, state: job.state });
+    return job;
+  };
+
+  const attachSignal = (jobId: string, signal: AbortSignal): void => {
+    const onAbort = (): void => {
+      detachers.delete(jobId);
+      cancel(jobId).catch((error: unknown) => logger.warn("job cancel failed", { jobId, error }));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    detachers.set(jobId, () => signal.removeEventListener("abort", onAbort));
+  };
+
+  async function* follow(jobId: string, subscribe: SubscribeOptions): AsyncGenerator<JobEvent> {
+    let lastSeq = subscribe.afterSeq ?? 0;
+    const { signal } = subscribe;
+    if (!(await store.get(jobId))) throw notFound(jobId);
+    while (!signal?.aborted) {
+      const waiter = feed.waiter(jobId, signal);
+      try {
+        const events = await store.readEvents(jobId, lastSeq);
+        for (const event of events) {
+          lastSeq = event.seq;
+          yield event;
+          if (isTerminalJobEvent(event)) return;
+        }
+        if (events.length > 0) continue;
+        const job = await store.get(jobId);
+        if (!job) return;
+        if (isTerminalJobState(job.state)) {
+          // Terminal events are written with the state change, so one more read finds any still unseen.
+          for (const event of await store.readEvents(jobId, lastSeq)) yield event;
+          return;
+        }
+        await waiter.promise;
+      } finally {
+        waiter.cancel();
+      }
+    }
+  }
+
+  return {
+    async enqueue(request, enqueueOptions = {}) {
+      const { signal } = enqueueOptions;
+      if (signal?.aborted) throw new CodexImgError("canceled", "The request was canceled.");
+      const priority = enqueueOptions.priority ?? 0;
+      const maxAttempts = enqueueOptions.maxAttempts ?? defaultMaxAttempts;
+      if (!Number.isSafeInteger(priority)) throw invalid("priority", "priority must be a whole number");
+      if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
+        throw invalid("max_attempts", "maxAttempts must be a whole number of at least 1");
+      }
+      const now = clock.now();
+      const job = createJob({
+        request,
+        requestHash: await hashJobRequest(request),
+        now,
+        priority,
+        maxAttempts,
+        attemptDeadlineMs: enqueueOptions.attemptTimeoutMs ?? attemptTimeoutMs,
+        deadlineAt: now + (enqueueOptions.totalTimeoutMs ?? totalTimeoutMs),
+        ...(enqueueOptions.keyId === undefined ? {} : { keyId: enqueueOptions.keyId }),
+        ...(enqueueOptions.idempotencyKey === undefined
+          ? {}
+          : { idempotencyKey: enqueueOptions.idempotencyKey }),
+      });
+      let result: EnqueueResult;
+      try {
+        result = await store.insert(job, { maxQueued: maxQueueLength });
+      } catch (error) {
+        if (!isCodexImgError(error, "queue_full")) throw error;
+        const queued = typeof error.details.queued === "number" ? error.details.queued : maxQueueLength;
+        throw new CodexImgError("queue_full", `The queue is full (${queued} jobs waiting).`, {
+          retryAfterMs: Math.max(1000, Math.ceil((queued * averageJobMs) / workerCount)),
+          details: error.details,
+          cause: error,
+        });
+      }
+      if (result.created) {
+        logger.debug("job queued", { jobId: result.job.id, keyId: result.job.keyId, priority });
+        changed(result.job);
+        if (signal) attachSignal(result.job.id, signal);
+      }
+      return result;
+    },
+
+    get: (id) => store.get(id),
+
+    list: (query) => store.list(query),
+
+    cancel,
+
+    subscribe(jobId, subscribeOptions = {}) {
+      return { [Symbol.asyncIterator]: () => follow(jobId, subscribeOptions) };
+    },
+
+    async waitForJob(jobId, { timeoutMs, signal }) {
+      let timedOut = false;
+      let wakeOnTimeout = (): void => {};
+      const timeout = new Promise<void>((resolve) => {
+        wakeOnTimeout = resolve;
+      });
+      const stopTimer = clock.setTimeout(() => {
+        timedOut = true;
+        wakeOnTimeout();
+      }, timeoutMs);
+      try {
+        for (;;) {
+          const waiter = feed.waiter(jobId, signal);
+          try {
+            const job = await store.get(jobId);
+            if (!job) throw notFound(jobId);
+            if (timedOut || signal?.aborted || isTerminalJobState(job.state)) return job;
+            await Promise.race([waiter.promise, timeout]);
+          } finally {
+            waiter.cancel();
+          }
+        }
+      } finally {
+        stopTimer();
+      }
+    },
+
+    async claim(workerId) {
+      const job = await store.claim({ workerId, now: clock.now(), leaseMs });
+      if (!job) return undefined;
+      changed(job);
+      logger.debug("job claimed", { jobId: job.id, workerId, attempt: job.attempts.length });
+      const control = createClaimedJob(job, workerId, {
+        store,
+        clock,
+        logger,
+        leaseMs,
+        heartbeatIntervalMs,
+        backoff: options.backoff,
+        changed,
+        released(jobId, durationMs) {
+          if (running.get(jobId) === control) running.delete(jobId);
+          // Learned from real runs so `queue_full` estimates follow what jobs actually take here.
+          if (durationMs !== undefined) averageJobMs = Math.round(averageJobMs * 0.8 + durationMs * 0.2);
+        },
+      });
+      running.set(job.id, control);
+      return control.handle;
+    },
+
+    async recover() {
+      const now = clock.now();
+      const recovered = await store.recoverExpiredLeases(now, {
+        retryDelayMs: (attempt) => backoffDelayMs(attempt, options.backoff),
+      });
+      for (const { job, outcome } of recovered) {
+        // A worker of this process that hung past its lease must stop: the job is no longer its own.
+        const local = running.get(job.id);
+        if (local && local.handle.attempt === job.attempts.length) {
+          local.abort(new CodexImgError("interrupted", "This worker no longer holds the job's lease."));
+          running.delete(job.id);
+        }
+        changed(job);
+        logger.warn("job lease expired", { jobId: job.id, outcome, attempt: job.attempts.length });
+      }
+      const overdue = await store.failOverdue(now);
+      for (const job of overdue) {
+        changed(job);
+        logger.warn("job overdue", { jobId: job.id });
+      }
+      return { recovered, overdue };
+    },
+  };
+}
+
+function invalid(param: string, message: string): CodexImgError {
+  return new CodexImgError("invalid_request", message, { details: { param } });
+}

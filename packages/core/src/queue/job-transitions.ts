@@ -1,0 +1,227 @@
+import type { Job, JobAttemptInfo, JobError } from "./job.js";
+import type { NewJobEvent } from "./job-events.js";
+import type {
+  ClaimJobOptions,
+  JobOutcome,
+  JobPatch,
+  JobRetry,
+  LeaseGuard,
+  RecoveredJob,
+} from "./job-store.js";
+
+/**
+ * The state changes of a job as pure functions (input never mutated). Every JobStore applies these inside
+ * its own atomic step (the memory store directly, a SQL store between reading and writing the row in one
+ * transaction) and appends the returned events, so all stores agree on the rules.
+ */
+export interface JobTransition {
+  job: Job;
+  events: NewJobEvent[];
+}
+
+/** Whether `guard` still holds the lease of `job`. Expiry alone does not end ownership: recovery does. */
+export function holdsLease(job: Job, guard: LeaseGuard): boolean {
+  return (
+    job.id === guard.jobId &&
+    job.state === "running" &&
+    job.lease?.workerId === guard.workerId &&
+    job.lease.attempt === guard.attempt
+  );
+}
+
+export function isClaimable(job: Job, now: number): boolean {
+  return job.state === "queued" && job.runAfter <= now && !isOverdue(job, now) && !job.cancelRequested;
+}
+
+export function isOverdue(job: Job, now: number): boolean {
+  return job.deadlineAt !== undefined && job.deadlineAt <= now;
+}
+
+export function isLeaseExpired(job: Job, now: number): boolean {
+  return job.state === "running" && job.lease !== undefined && job.lease.expiresAt <= now;
+}
+
+/** Claim order: higher priority first, then older `createdAt`. Stores break remaining ties by insertion order. */
+export function compareClaimOrder(a: Job, b: Job): number {
+  return b.priority - a.priority || a.createdAt - b.createdAt;
+}
+
+export function queuedEvent(job: Job): NewJobEvent {
+  return { type: "queued", at: job.createdAt, priority: job.priority };
+}
+
+export function claimTransition(job: Job, options: ClaimJobOptions): JobTransition {
+  const next = structuredClone(job);
+  const number = next.attempts.length + 1;
+  next.state = "running";
+  next.attempts.push({ number, workerId: options.workerId, upstreamIds: {}, startedAt: options.now });
+  next.lease = { workerId: options.workerId, attempt: number, expiresAt: options.now + options.leaseMs };
+  next.startedAt ??= options.now;
+  next.updatedAt = options.now;
+  delete next.progress;
+  return {
+    job: next,
+    events: [{ type: "started", at: options.now, attempt: number, workerId: options.workerId }],
+  };
+}
+
+export function heartbeatTransition(job: Job, now: number, leaseMs: number): Job {
+  const next = structuredClone(job);
+  if (next.lease) next.lease.expiresAt = now + leaseMs;
+  next.updatedAt = now;
+  return next;
+}
+
+export function updateTransition(job: Job, patch: JobPatch): JobTransition {
+  const next = structuredClone(job);
+  const attempt = next.attempts.length;
+  const events: NewJobEvent[] = [];
+  if (patch.attempt) mergeAttemptInfo(next, patch.attempt);
+  if (patch.progress) {
+    next.progress = { ...patch.progress, at: patch.now };
+    events.push({ type: "progress", at: patch.now, attempt, ...patch.progress });
+  }
+  if (patch.partialImage) {
+    events.push({ type: "partial_image", at: patch.now, attempt, ...patch.partialImage });
+  }
+  next.updatedAt = patch.now;
+  return { job: next, events };
+}
+
+export function finishTransition(job: Job, outcome: JobOutcome): JobTransition {
+  const next = structuredClone(job);
+  const attempt = next.attempts.length;
+  const { now } = outcome;
+  if (outcome.attempt) mergeAttemptInfo(next, outcome.attempt);
+  const events: NewJobEvent[] = [];
+  if (outcome.state === "succeeded") {
+    endAttempt(next, now);
+    next.images = structuredClone(outcome.images);
+    events.push({ type: "succeeded", at: now, images: structuredClone(outcome.images) });
+  } else if (outcome.state === "failed") {
+    endAttempt(next, now, outcome.error);
+    next.error = structuredClone(outcome.error);
+    events.push(
+      { type: "attempt_failed", at: now, attempt, error: structuredClone(outcome.error), willRetry: false },
+      { type: "failed", at: now, error: structuredClone(outcome.error) },
+    );
+  } else {
+    const error = outcome.error ?? canceledError();
+    endAttempt(next, now, error);
+    next.error = error;
+    events.push({ type: "canceled", at: now, error: structuredClone(error) });
+  }
+  next.state = outcome.state;
+  finishJob(next, now);
+  return { job: next, events };
+}
+
+export function requeueTransition(job: Job, retry: JobRetry): JobTransition {
+  const next = structuredClone(job);
+  const attempt = next.attempts.length;
+  if (retry.attempt) mergeAttemptInfo(next, retry.attempt);
+  endAttempt(next, retry.now, retry.error);
+  next.state = "queued";
+  next.runAfter = retry.runAfter;
+  next.updatedAt = retry.now;
+  delete next.lease;
+  delete next.progress;
+  return {
+    job: next,
+    events: [
+      {
+        type: "attempt_failed",
+        at: retry.now,
+        attempt,
+        error: structuredClone(retry.error),
+        willRetry: true,
+        retryAt: retry.runAfter,
+      },
+    ],
+  };
+}
+
+/** Unchanged (no events) for a finished job or a running one that already has `cancelRequested`. */
+export function cancelTransition(job: Job, now: number): JobTransition {
+  const next = structuredClone(job);
+  if (next.state === "queued") {
+    const error = canceledError();
+    next.state = "canceled";
+    next.error = error;
+    finishJob(next, now);
+    return { job: next, events: [{ type: "canceled", at: now, error: structuredClone(error) }] };
+  }
+  if (next.state === "running" && !next.cancelRequested) {
+    next.cancelRequested = true;
+    next.updatedAt = now;
+  }
+  return { job: next, events: [] };
+}
+
+export function recoverTransition(
+  job: Job,
+  now: number,
+  retryDelayMs: (attempt: number) => number = () => 0,
+): JobTransition & { outcome: RecoveredJob["outcome"] } {
+  const attempt = job.attempts.length;
+  const interrupted: JobError = {
+    code: "interrupted",
+    message: "The worker running this job stopped renewing its lease.",
+    retryable: true,
+    ...(job.lease ? { details: { workerId: job.lease.workerId } } : {}),
+  };
+  if (job.cancelRequested) {
+    return { ...finishTransition(job, { state: "canceled", now }), outcome: "canceled" };
+  }
+  const runAfter = now + Math.max(0, retryDelayMs(attempt));
+  const beforeDeadline = job.deadlineAt === undefined || runAfter < job.deadlineAt;
+  if (attempt < job.maxAttempts && beforeDeadline) {
+    return { ...requeueTransition(job, { now, runAfter, error: interrupted }), outcome: "requeued" };
+  }
+  return {
+    ...finishTransition(job, { state: "failed", now, error: { ...interrupted, retryable: false } }),
+    outcome: "failed",
+  };
+}
+
+export function overdueTransition(job: Job, now: number): JobTransition {
+  const next = structuredClone(job);
+  const error: JobError = {
+    code: "upstream_timeout",
+    message: "The job waited in the queue past its total deadline.",
+    retryable: false,
+    details: { deadline: "total" },
+  };
+  next.state = "failed";
+  next.error = error;
+  finishJob(next, now);
+  return { job: next, events: [{ type: "failed", at: now, error: structuredClone(error) }] };
+}
+
+function canceledError(): JobError {
+  return { code: "canceled", message: "The job was canceled.", retryable: false };
+}
+
+function mergeAttemptInfo(job: Job, info: JobAttemptInfo): void {
+  const current = job.attempts.at(-1);
+  if (!current) return;
+  if (info.account !== undefined) current.account = info.account;
+  if (info.backend !== undefined) current.backend = info.backend;
+  if (info.route !== undefined) current.route = info.route;
+  if (info.upstreamIds) current.upstreamIds = { ...current.upstreamIds, ...info.upstreamIds };
+}
+
+function endAttempt(job: Job, now: number, error?: JobError): void {
+  const current = job.attempts.at(-1);
+  if (!current || current.finishedAt !== undefined) return;
+  current.finishedAt = now;
+  current.durationMs = now - current.startedAt;
+  if (error) current.error = structuredClone(error);
+}
+
+function finishJob(job: Job, now: number): void {
+  job.finishedAt = now;
+  job.updatedAt = now;
+  delete job.lease;
+  delete job.progress;
+}

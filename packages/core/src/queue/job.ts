@@ -1,0 +1,205 @@
+import type { ErrorCode, ErrorDetails } from "../errors.js";
+import type {
+  BackendEvent,
+  BackendKind,
+  BackendRoute,
+  ImageBackground,
+  ImageFormat,
+  ImageQuality,
+  ImageSize,
+} from "../types.js";
+
+/**
+ * Lifecycle of a job: `queued -> running -> succeeded | failed | canceled`, and `running -> queued` again
+ * when an attempt fails and another is allowed. `expired` is set later by retention once the image files
+ * are gone; the history row stays.
+ */
+export type JobState = "queued" | "running" | "succeeded" | "failed" | "canceled" | "expired";
+
+export const TERMINAL_JOB_STATES: readonly JobState[] = ["succeeded", "failed", "canceled", "expired"];
+
+export function isTerminalJobState(state: JobState): boolean {
+  return TERMINAL_JOB_STATES.includes(state);
+}
+
+/** A reference image as the job keeps it: the bytes live in an ImageStore under `key`. */
+export interface StoredReferenceImage {
+  key: string;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /** Size in bytes. */
+  bytes: number;
+}
+
+/**
+ * The request as stored with the job: validated, defaults applied, JSON-serialisable, no image bytes and
+ * no secrets, so the history row can be shown to the caller and the owner as it is.
+ */
+export interface StoredImageRequest {
+  prompt: string;
+  size: ImageSize;
+  quality: ImageQuality;
+  background: ImageBackground;
+  outputFormat: ImageFormat;
+  n: number;
+  model: string;
+  referenceImages: StoredReferenceImage[];
+}
+
+/** An image the job produced, stored in an ImageStore under `key`. */
+export interface StoredImageRef {
+  key: string;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /** Size in bytes. */
+  bytes: number;
+  revisedPrompt?: string;
+  /** The stream ended without a final image and this is the last partial one. */
+  partial?: boolean;
+}
+
+/** A `CodexImgError` as data, for the history row and events. */
+export interface JobError {
+  code: ErrorCode;
+  message: string;
+  retryable?: boolean;
+  retryAfterMs?: number;
+  details?: ErrorDetails;
+}
+
+/** What a worker learns about an attempt while it runs (which account, which route, upstream ids). */
+export interface JobAttemptInfo {
+  /** Account label. */
+  account?: string;
+  backend?: BackendKind;
+  route?: BackendRoute;
+  upstreamIds?: Record<string, string>;
+}
+
+export interface JobAttempt {
+  /** 1-based. */
+  number: number;
+  workerId: string;
+  account?: string;
+  backend?: BackendKind;
+  route?: BackendRoute;
+  upstreamIds: Record<string, string>;
+  /** Epoch ms. */
+  startedAt: number;
+  /** Epoch ms. */
+  finishedAt?: number;
+  durationMs?: number;
+  error?: JobError;
+}
+
+/** Who may write to a running job, and until when (epoch ms) unless renewed by a heartbeat. */
+export interface JobLease {
+  workerId: string;
+  /** The attempt this lease belongs to, so a stale handle of an earlier attempt by the same worker id is refused. */
+  attempt: number;
+  expiresAt: number;
+}
+
+export type JobProgressStage = Extract<BackendEvent, { type: "progress" }>["stage"];
+
+export interface JobProgress {
+  stage: JobProgressStage;
+  message?: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** One request's whole history; also the durable queue entry. */
+export interface Job {
+  /** `img_` + 26 base32 characters (128 random bits): unguessable, safe to hand to callers. */
+  id: string;
+  state: JobState;
+  request: StoredImageRequest;
+  /** The caller's API key id, when the job came through a key. */
+  keyId?: string;
+  /** Higher runs first. Default 0. */
+  priority: number;
+  /** Scoped per `keyId`: the same key and body return the same job. */
+  idempotencyKey?: string;
+  /** SHA-256 (hex) of the canonical request, to tell a repeat from a different body under the same key. */
+  requestHash: string;
+  attempts: JobAttempt[];
+  images: StoredImageRef[];
+  /** Why the job failed or was canceled. */
+  error?: JobError;
+  maxAttempts: number;
+  /** Per-attempt deadline in ms. */
+  attemptDeadlineMs: number;
+  /** Total deadline, epoch ms: no attempt starts or continues past it. */
+  deadlineAt?: number;
+  lease?: JobLease;
+  /** Set when a cancel arrives while the job runs; the worker (or lease recovery) records `canceled`. */
+  cancelRequested?: boolean;
+  /** Epoch ms before which the job is not claimed (retry backoff). */
+  runAfter: number;
+  /** Epoch ms. */
+  createdAt: number;
+  updatedAt: number;
+  /** First attempt's start, epoch ms. */
+  startedAt?: number;
+  finishedAt?: number;
+  progress?: JobProgress;
+}
+
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+/** A new job id from 128 bits of `crypto.getRandomValues`, base32 so it fits URLs and file names. */
+export function createJobId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let bits = 0;
+  let value = 0;
+  let out = "";
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
+  return `img_${out}`;
+}
+
+export interface NewJobInput {
+  request: StoredImageRequest;
+  requestHash: string;
+  /** Epoch ms: `createdAt`, `updatedAt` and `runAfter`. */
+  now: number;
+  maxAttempts: number;
+  attemptDeadlineMs: number;
+  priority?: number;
+  deadlineAt?: number;
+  keyId?: string;
+  idempotencyKey?: string;
+  /** Default a fresh `createJobId()`. */
+  id?: string;
+}
+
+/** A new `queued` job record with no attempts yet. */
+export function createJob(input: NewJobInput): Job {
+  return {
+    id: input.id ?? createJobId(),
+    state: "queued",
+    request: structuredClone(input.request),
+    ...(input.keyId === undefined ? {} : { keyId: input.keyId }),
+    priority: input.priority ?? 0,
+    ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
+    requestHash: input.requestHash,
+    attempts: [],
+    images: [],
+    maxAttempts: input.maxAttempts,
+    attemptDeadlineMs: input.attemptDeadlineMs,
+    ...(input.deadlineAt === undefined ? {} : { deadlineAt: input.deadlineAt }),
+    runAfter: input.now,
+    createdAt: input.now,
+    updatedAt: input.now,
+  };
+}

@@ -1,0 +1,56 @@
+import { CodexImgError } from "../errors.js";
+import type { ImageFormat } from "../types.js";
+
+/** What a store knows about one stored image. */
+export interface StoredObject {
+  /** Unguessable name, e.g. `img_5kq2…x7.png`: safe in a URL and as a file name. */
+  key: string;
+  /** Size in bytes. */
+  bytes: number;
+  /** Epoch milliseconds of the write. */
+  storedAt: number;
+}
+
+/**
+ * Where image bytes live: generated images and the reference images of queued jobs. Keys are created by
+ * the store and are unguessable, so a key is also a capability (image URLs can be public by key).
+ */
+export interface ImageStore {
+  put(bytes: Uint8Array, options: { format: ImageFormat; prefix?: KeyPrefix }): Promise<StoredObject>;
+  /** The bytes, or undefined when the key is unknown or malformed. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** True when something was deleted. */
+  delete(key: string): Promise<boolean>;
+  /** Every stored object, for retention and orphan sweeps. */
+  list(): AsyncIterable<StoredObject>;
+}
+
+/** `img` for generated images, `ref` for reference images kept for a queued job. */
+export type KeyPrefix = "img" | "ref";
+
+const EXTENSIONS: Record<ImageFormat, string> = { png: "png", jpeg: "jpg", webp: "webp" };
+const KEY_PATTERN = /^(img|ref)_[a-z2-7]{26}\.(png|jpg|webp)$/;
+
+/** 128 random bits in lowercase base32: unguessable and safe everywhere a name goes. */
+export function newImageKey(format: ImageFormat, prefix: KeyPrefix = "img"): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+  const random = crypto.getRandomValues(new Uint8Array(26));
+  let id = "";
+  for (const byte of random) id += alphabet[byte & 31];
+  return `${prefix}_${id}.${EXTENSIONS[format]}`;
+}
+
+/** Keys come back from URLs: anything that is not exactly our shape (traversal, slashes) is refused. */
+export function isImageKey(key: string): boolean {
+  return KEY_PATTERN.test(key);
+}
+
+export function assertImageKey(key: string): void {
+  if (!isImageKey(key)) throw new CodexImgError("not_found", "No such image.", { details: { param: "key" } });
+}
+
+/** The format a key was stored as, from its extension. */
+export function imageKeyFormat(key: string): ImageFormat | undefined {
+  const ext = key.slice(key.lastIndexOf(".") + 1);
+  return ext === "png" ? "png" : ext === "jpg" ? "jpeg" : ext === "webp" ? "webp" : undefined;
+}

@@ -1,0 +1,25 @@
+import { type Clock, systemClock } from "../clock.js";
+import { type ImageStore, isImageKey, newImageKey, type StoredObject } from "./image-store.js";
+
+/** An `ImageStore` in memory, for tests and short-lived library use. */
+export function createMemoryImageStore(options: { clock?: Clock } = {}): ImageStore {
+  const clock = options.clock ?? systemClock;
+  const objects = new Map<string, { data: Uint8Array; meta: StoredObject }>();
+  return {
+    async put(bytes, { format, prefix }) {
+      const meta = { key: newImageKey(format, prefix), bytes: bytes.length, storedAt: clock.now() };
+      objects.set(meta.key, { data: bytes.slice(), meta });
+      return { ...meta };
+    },
+    async get(key) {
+      if (!isImageKey(key)) return undefined;
+      return objects.get(key)?.data.slice();
+    },
+    async delete(key) {
+      return objects.delete(key);
+    },
+    async *list() {
+      for (const { meta } of [...objects.values()]) yield { ...meta };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ImageStore } from "../storage/image-store.js";
+import { isImageKey } from "../storage/image-store.js";
+import { testImage } from "./test-images.js";
+
+/** The rules every `ImageStore` must keep; each implementation runs this suite. */
+export function describeImageStoreConformance(
+  name: string,
+  makeStore: () => Promise<{ store: ImageStore; close?: () => Promise<void> }>,
+): void {
+  describe(`ImageStore conformance: ${name}`, () => {
+    let store: ImageStore;
+    let close: (() => Promise<void>) | undefined;
+
+    beforeEach(async () => {
+      ({ store, close } = await makeStore());
+    });
+    afterEach(async () => {
+      await close?.();
+    });
+
+    it("stores bytes under a new unguessable key and returns them unchanged", async () => {
+      const png = await testImage("png", 16, 16, 1);
+      const a = await store.put(png, { format: "png" });
+      const b = await store.put(png, { format: "png" });
+      expect(a.key).not.toBe(b.key);
+      expect(isImageKey(a.key)).toBe(true);
+      expect(a.key).toMatch(/^img_.*\.png$/);
+      expect(a.bytes).toBe(png.length);
+      expect(Buffer.from((await store.get(a.key)) ?? []).equals(Buffer.from(png))).toBe(true);
+    });
+
+    it("names references and other formats by prefix and extension", async () => {
+      const jpeg = await store.put(await testImage("jpeg", 16, 16), { format: "jpeg", prefix: "ref" });
+      expect(jpeg.key).toMatch(/^ref_[a-z2-7]{26}\.jpg$/);
+      const webp = await store.put(await testImage("webp", 16, 16), { format: "webp" });
+      expect(webp.key).toMatch(/\.webp$/);
+    });
+
+    it("answers unknown, malformed and traversal keys with nothing", async () => {
+      expect(await store.get("img_aaaaaaaaaaaaaaaaaaaaaaaaaa.png")).toBeUndefined();
+      for (const key of ["../etc/passwd", "img_../../x.png", "", "img_AAAAAAAAAAAAAAAAAAAAAAAAAA.png"]) {
+        expect(await store.get(key)).toBeUndefined();
+        expect(await store.delete(key)).toBe(false);
+      }
+    });
+
+    it("deletes once and lists what it holds", async () => {
+      const a = await store.put(await testImage("png", 8, 8, 2), { format: "png" });
+      const b = await store.put(await testImage("png", 8, 8, 3), { format: "png" });
+      const listed: string[] = [];
+      for await (const object of store.list()) listed.push(object.key);
+      expect(listed.sort()).toEqual([a.key, b.key].sort());
+      expect(await store.delete(a.key)).toBe(true);
+      expect(await store.delete(a.key)).toBe(false);
+      expect(await store.get(a.key)).toBeUndefined();
+      const after: string[] = [];
+      for await (const object of store.list()) after.push(object.key);
+      expect(after).toEqual([b.key]);
+    });
+
+    it("keeps a stored copy: mutating the caller's buffer changes nothing", async () => {
+      const png = await testImage("png", 8, 8, 4);
+      const original = png.slice();
+      const { key } = await store.put(png, { format: "png" });
+      png.fill(0);
+      expect(Buffer.from((await store.get(key)) ?? []).equals(Buffer.from(original))).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,37 @@
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createFileImageStore, createMemoryImageStore } from "@codex-img/core";
+import { describeImageStoreConformance } from "@codex-img/core/conformance";
+import { testImage } from "@codex-img/core/testing";
+import { describe, expect, it } from "vitest";
+
+describeImageStoreConformance("memory", async () => ({ store: createMemoryImageStore() }));
+
+describeImageStoreConformance("files", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "codex-img-store-"));
+  return {
+    store: createFileImageStore({ dir: join(dir, "images") }),
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+describe("file image store", () => {
+  it("creates its folder, writes world-readable files, and ignores and sweeps interrupted writes", async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), "codex-img-store-")), "nested", "images");
+    const store = createFileImageStore({ dir });
+    try {
+      const { key } = await store.put(await testImage("png", 8, 8), { format: "png" });
+      expect((await stat(join(dir, key))).mode & 0o777).toBe(0o644);
+      // A crash between write and rename leaves only a temporary file: never listed, swept later.
+      await writeFile(join(dir, ".tmp-crashed"), "partial");
+      const listed: string[] = [];
+      for await (const object of store.list()) listed.push(object.key);
+      expect(listed).toEqual([key]);
+      expect(await store.sweepTemporaryFiles()).toBe(1);
+      expect(await readdir(dir)).toEqual([key]);
+    } finally {
+      await rm(join(dir, "..", ".."), { recursive: true, force: true });
+    }
+  });
+});
