@@ -15,5 +15,6 @@ export * from "./node/index.js";
 export * from "./queue/index.js";
 export * from "./redact.js";
 export * from "./request.js";
+export * from "./runner/index.js";
 export * from "./storage/index.js";
 export * from "./types.js";

@@ -25,6 +25,8 @@ export function isTerminalJobState(state: JobState): boolean {
 /** A reference image as the job keeps it: the bytes live in an ImageStore under `key`. */
 export interface StoredReferenceImage {
   key: string;
+  /** SHA-256 (hex) of the bytes: idempotency compares references by content, not by their random key. */
+  sha256?: string;
   format: ImageFormat;
   width: number;
   height: number;

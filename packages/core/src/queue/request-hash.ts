@@ -5,7 +5,11 @@ import type { StoredImageRequest } from "./job.js";
  * the property order it arrived in. Used to tell an idempotent repeat from a conflicting reuse of a key.
  */
 export async function hashJobRequest(request: StoredImageRequest): Promise<string> {
-  const bytes = new TextEncoder().encode(canonicalJson(request));
+  // Reference keys are fresh random names per upload: compare references by content hash instead.
+  const referenceImages = request.referenceImages.map(({ key, ...ref }) =>
+    ref.sha256 ? ref : { key, ...ref },
+  );
+  const bytes = new TextEncoder().encode(canonicalJson({ ...request, referenceImages }));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,0 +1,3 @@
+export * from "./create-runner.js";
+export * from "./enqueue-image-job.js";
+export * from "./recent-outputs.js";
