@@ -1,4 +1,4 @@
-import { isRecord } from "./json-values.js";
+import { isRecord } from "../json-values.js";
 import { readJwtClaims } from "./jwt-claims.js";
 import type { RefreshedTokens } from "./token-refresh.js";
 

@@ -1,4 +1,4 @@
-import { isRecord, nonEmptyString } from "./json-values.js";
+import { isRecord, nonEmptyString } from "../json-values.js";
 
 /** What codex-img reads from a Codex id/access token (upstream.md §1). Signatures are not checked. */
 export interface JwtClaims {

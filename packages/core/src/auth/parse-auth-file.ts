@@ -1,5 +1,5 @@
 import { CodexImgError } from "../errors.js";
-import { isRecord, nonEmptyString } from "./json-values.js";
+import { isRecord, nonEmptyString } from "../json-values.js";
 import { readJwtClaims } from "./jwt-claims.js";
 import { parseLastRefresh } from "./last-refresh.js";
 

@@ -1,5 +1,5 @@
 import { CodexImgError } from "../errors.js";
-import { isRecord, nonEmptyString } from "./json-values.js";
+import { isRecord, nonEmptyString } from "../json-values.js";
 
 /** The OAuth client id of the Codex CLI (upstream.md §1). */
 export const CODEX_CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann";

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { ImageFormat } from "../types.js";
-import * as cliRoutesModule from "./fake-cli-routes.js";
+import { FAKE_CLI_MODEL, fakeCliRoutes } from "./fake-cli-routes.js";
 import {
   createFakeTokenEndpoint,
   type FakeTokenEndpoint,
@@ -9,18 +9,6 @@ import {
 import { headerValue, sendJson, startFakeUpstreamServer } from "./fake-upstream.js";
 import type { FakeHandler, RecordedRequest } from "./fake-upstream-types.js";
 import { testImage } from "./test-images.js";
-
-/**
- * What `fakeCliRoutes(backend)` (fake-cli-routes.ts) receives: enough of the fake to answer the CLI's
- * own turns. `origin` is read lazily because handlers exist before the server listens.
- */
-export interface FakeCodexBackendContext {
-  readonly origin: string;
-  readonly requests: readonly RecordedRequest[];
-}
-
-/** The signature this file expects from fake-cli-routes.ts. */
-export type FakeCliRoutesFactory = (backend: FakeCodexBackendContext) => FakeHandler[];
 
 /** Fields every scripted reply may carry. */
 interface FakeReplyCommon {
@@ -185,23 +173,7 @@ const DEFAULT_QUOTA: FakeQuota = {
 };
 
 /** The model catalog shape the real CLI accepts (upstream.md §5). */
-export const FAKE_MODELS_CATALOG = {
-  models: [
-    {
-      slug: "gpt-5.5",
-      display_name: "GPT-5.5",
-      supported_reasoning_levels: [{ effort: "low", description: "low" }],
-      shell_type: "shell_command",
-      visibility: "list",
-      supported_in_api: true,
-      priority: 1,
-      base_instructions: "You are Codex.",
-      support_verbosity: false,
-      truncation_policy: { mode: "tokens", limit: 10000 },
-      experimental_supported_tools: [],
-    },
-  ],
-};
+export const FAKE_MODELS_CATALOG = { models: [FAKE_CLI_MODEL] };
 
 const CLOUDFLARE_PAGE = `<!DOCTYPE html>
 <html lang="en-US"><head><title>Attention Required! | Cloudflare</title></head>
@@ -230,13 +202,9 @@ export async function startFakeCodexBackend(
     quota: { ...DEFAULT_QUOTA, ...options.quota },
     auth: options.auth ?? "any",
   };
-  let requests: RecordedRequest[] = [];
-  const context: FakeCodexBackendContext = {
+  const context = {
     get origin() {
       return origin;
-    },
-    get requests() {
-      return requests;
     },
   };
 
@@ -738,8 +706,8 @@ export async function startFakeCodexBackend(
     }
   }
 
-  const factory = (cliRoutesModule as unknown as { fakeCliRoutes?: FakeCliRoutesFactory }).fakeCliRoutes;
-  const cliHandlers = typeof factory === "function" ? factory(context) : [];
+  // `origin` is read lazily by the CLI routes: handlers exist before the server listens.
+  const cliHandlers = fakeCliRoutes(context);
 
   const server = await startFakeUpstreamServer({
     ...(options.tls === undefined ? {} : { tls: options.tls }),
@@ -753,7 +721,6 @@ export async function startFakeCodexBackend(
     ],
   });
   origin = server.origin;
-  requests = server.requests;
 
   return {
     origin,

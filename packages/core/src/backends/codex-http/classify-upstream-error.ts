@@ -1,4 +1,10 @@
 import { CodexImgError, type ErrorCode, type ErrorDetails } from "../../errors.js";
+import {
+  finiteNumber as num,
+  parseJsonText as parseJson,
+  asRecord as rec,
+  nonEmptyString as str,
+} from "../../json-values.js";
 
 /** One failure as upstream reported it: an HTTP error reply, an error inside the SSE stream, or a dead connection. */
 export interface UpstreamFailure {
@@ -247,30 +253,4 @@ function describeNetworkError(error: unknown): string {
   const code = typeof cause?.code === "string" ? cause.code : undefined;
   const message = error instanceof Error ? error.message : String(error);
   return code ? `${message} (${code})` : message;
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function rec(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-function num(value: unknown): number | undefined {
-  if (typeof value === "number" && Number.isFinite(value)) return value;
-  if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
-    return Number(value);
-  return undefined;
 }

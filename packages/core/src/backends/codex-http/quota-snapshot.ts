@@ -1,3 +1,4 @@
+import { asRecord, nonEmptyString as asString } from "../../json-values.js";
 import type { QuotaSnapshot, QuotaWindow } from "../../types.js";
 import { CODEX_QUOTA_HEADERS } from "./constants.js";
 
@@ -164,16 +165,6 @@ function toBool(value: unknown): boolean | undefined {
   if (value === "true" || value === "True" || value === "1") return true;
   if (value === "false" || value === "False" || value === "0") return false;
   return undefined;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function asString(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
 }
 
 function asNumberString(value: unknown): string | undefined {

@@ -1,4 +1,5 @@
 import type { CodexImgError } from "../../errors.js";
+import { parseJsonText, asRecord as rec, nonEmptyString as str } from "../../json-values.js";
 import type { QuotaSnapshot } from "../../types.js";
 import { parseRateLimitsEvent } from "./quota-snapshot.js";
 import type { SseEvent } from "./sse-parser.js";
@@ -170,24 +171,10 @@ export async function collectResponsesStream(
   }
 }
 
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    return rec(JSON.parse(text));
-  } catch {
-    return undefined;
-  }
-}
-
-function rec(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
-}
-
 function compact(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  return rec(parseJsonText(text));
 }

@@ -1,4 +1,5 @@
 import { CodexImgError, type ErrorCode, type ErrorDetails } from "../../errors.js";
+import { isRecord } from "../../json-values.js";
 import { redactSecrets } from "../../redact.js";
 import { openAiRetryAfterMs } from "./retry-after.js";
 
@@ -138,8 +139,4 @@ function snippet(text: string, apiKey: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
   if (flat.length === 0) return "";
   return `: ${scrubOpenAiText(flat.slice(0, 200), apiKey)}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
