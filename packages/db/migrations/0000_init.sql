@@ -91,6 +91,8 @@ CREATE INDEX `jobs_created` ON `jobs` (`created_at`);--> statement-breakpoint
 CREATE INDEX `jobs_key_created` ON `jobs` (`key_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `jobs_state_created` ON `jobs` (`state`,`created_at`);--> statement-breakpoint
 CREATE INDEX `jobs_account_created` ON `jobs` (`account`,`created_at`);--> statement-breakpoint
+CREATE INDEX `jobs_key_state_created` ON `jobs` (`key_id`,`state`,`created_at`);--> statement-breakpoint
+CREATE INDEX `jobs_account_state_created` ON `jobs` (`account`,`state`,`created_at`);--> statement-breakpoint
 CREATE INDEX `jobs_expires` ON `jobs` (`expires_at`);--> statement-breakpoint
 CREATE TABLE `admin_sessions` (
 	`id` text PRIMARY KEY NOT NULL,
@@ -118,6 +120,7 @@ CREATE TABLE `api_keys` (
 	`max_concurrent_jobs` integer,
 	`created_at` integer NOT NULL,
 	`last_used_at` integer,
+	`rotated_at` integer,
 	`rotated_from` text,
 	`origin` text DEFAULT 'created' NOT NULL
 );
@@ -137,7 +140,8 @@ CREATE TABLE `audit_log` (
 );
 --> statement-breakpoint
 CREATE INDEX `audit_log_at` ON `audit_log` (`at`);--> statement-breakpoint
-CREATE INDEX `audit_log_target` ON `audit_log` (`target_type`,`target_id`,`at`);--> statement-breakpoint
+CREATE INDEX `audit_log_action` ON `audit_log` (`action`);--> statement-breakpoint
+CREATE INDEX `audit_log_target` ON `audit_log` (`target_type`,`target_id`);--> statement-breakpoint
 CREATE TABLE `settings` (
 	`name` text PRIMARY KEY NOT NULL,
 	`value` text NOT NULL,

@@ -13,3 +13,6 @@ CREATE TRIGGER `jobs_fts_update` AFTER UPDATE OF `prompt` ON `jobs` BEGIN
   INSERT INTO `jobs_fts`(`jobs_fts`, rowid, prompt) VALUES ('delete', old.rowid, old.prompt);
   INSERT INTO `jobs_fts`(rowid, prompt) VALUES (new.rowid, new.prompt);
 END;
+--> statement-breakpoint
+-- Index the rows that existed before this migration (an upgraded database).
+INSERT INTO `jobs_fts`(`jobs_fts`) VALUES ('rebuild');

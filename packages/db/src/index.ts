@@ -1,3 +1,19 @@
 /** @codex-img/db: codex-img's persistence on libSQL. */
+
+export * from "./account-usage.js";
+export * from "./audit-log.js";
 export * from "./create-db.js";
+export * from "./delete-job.js";
+export * from "./history.js";
+export * from "./import-legacy.js";
+export * from "./key-store.js";
+export { parseLegacyTimestamp } from "./legacy-values.js";
+export * from "./libsql-job-store.js";
+export * from "./random-token.js";
 export * from "./schema/index.js";
+export * from "./session-store.js";
+export * from "./settings-store.js";
+export * from "./sha256-hex.js";
+export * from "./usage-counters.js";
+export * from "./usage-windows.js";
+export * from "./with-busy-retry.js";

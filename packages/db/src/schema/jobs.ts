@@ -62,6 +62,10 @@ export const jobs = sqliteTable(
     index("jobs_key_created").on(t.keyId, t.createdAt),
     index("jobs_state_created").on(t.state, t.createdAt),
     index("jobs_account_created").on(t.account, t.createdAt),
+    // History pages filtered by state and key or account: without these a rare state (running, failed)
+    // under one key or account scans that key's or account's whole history.
+    index("jobs_key_state_created").on(t.keyId, t.state, t.createdAt),
+    index("jobs_account_state_created").on(t.account, t.state, t.createdAt),
     index("jobs_expires").on(t.expiresAt),
   ],
 );

@@ -24,7 +24,9 @@ export const apiKeys = sqliteTable(
     maxConcurrentJobs: integer("max_concurrent_jobs"),
     createdAt: integer("created_at").notNull(),
     lastUsedAt: integer("last_used_at"),
-    /** The key this one replaced by rotation, if any. */
+    /** Epoch ms of the last rotation (the hash is replaced in place, so the id never changes). */
+    rotatedAt: integer("rotated_at"),
+    /** Lineage from elsewhere (for example an imported key that replaced another); rotation keeps the id instead. */
     rotatedFrom: text("rotated_from"),
     /** Where the key came from: `created` or `legacy-import`. */
     origin: text("origin").notNull().default("created"),
@@ -66,7 +68,12 @@ export const auditLog = sqliteTable(
     ip: text("ip"),
     userAgent: text("user_agent"),
   },
-  (t) => [index("audit_log_at").on(t.at), index("audit_log_target").on(t.targetType, t.targetId, t.at)],
+  // Pages go newest first by id (the rowid, which every index carries), so the filter indexes end there.
+  (t) => [
+    index("audit_log_at").on(t.at),
+    index("audit_log_action").on(t.action),
+    index("audit_log_target").on(t.targetType, t.targetId),
+  ],
 );
 
 /** Settings changed at run time (dispatch mode, retention, the 48 h wall, …): JSON per name. */

@@ -1,0 +1,162 @@
+import type {
+  Job,
+  JobAttempt,
+  JobError,
+  JobEvent,
+  JobProgress,
+  JobState,
+  NewJobEvent,
+  StoredImageRef,
+  StoredImageRequest,
+} from "@codex-img/core";
+import type { InArgs, Row } from "@libsql/client";
+
+/**
+ * A job as one row, with its attempts folded in by a correlated subquery: one statement is one snapshot,
+ * so a reader never sees a lease of attempt 3 next to only two attempts. `rowid` is the insertion order
+ * that breaks ties of equal `created_at`; `last_seq` the last event number given out.
+ */
+export const JOB_SELECT = `SELECT j.rowid AS row_order, j.id, j.state, j.key_id, j.priority, j.idempotency_key,
+  j.request_hash, j.request, j.max_attempts, j.attempt_timeout_ms, j.deadline_at, j.run_after,
+  j.lease_worker, j.lease_attempt, j.lease_expires_at, j.cancel_requested, j.images, j.error, j.progress,
+  j.last_seq, j.created_at, j.updated_at, j.started_at, j.finished_at,
+  (SELECT json_group_array(json(a.attempt)) FROM (
+    SELECT json_object('number', number, 'workerId', worker_id, 'account', account, 'backend', backend,
+      'route', route, 'upstreamIds', json(upstream_ids), 'startedAt', started_at, 'finishedAt', finished_at,
+      'durationMs', duration_ms, 'error', json(error)) AS attempt
+    FROM job_attempts WHERE job_id = j.id ORDER BY number) AS a) AS attempts
+FROM jobs AS j`;
+
+/** A job read for a write: the record plus what the SQL store keeps beside it. */
+export interface JobRecord {
+  job: Job;
+  /** Insertion order (`rowid`). */
+  order: number;
+  lastSeq: number;
+}
+
+export function rowToRecord(row: Row): JobRecord {
+  const job: Job = {
+    id: text(row.id),
+    state: text(row.state) as JobState,
+    request: json<StoredImageRequest>(row.request),
+    priority: num(row.priority),
+    requestHash: text(row.request_hash),
+    attempts: json<Record<string, unknown>[]>(row.attempts).map(toAttempt),
+    images: json<StoredImageRef[]>(row.images),
+    maxAttempts: num(row.max_attempts),
+    attemptDeadlineMs: num(row.attempt_timeout_ms),
+    runAfter: num(row.run_after),
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+  };
+  if (row.key_id !== null) job.keyId = text(row.key_id);
+  if (row.idempotency_key !== null) job.idempotencyKey = text(row.idempotency_key);
+  if (row.error !== null) job.error = json<JobError>(row.error);
+  if (row.deadline_at !== null) job.deadlineAt = num(row.deadline_at);
+  if (row.lease_worker !== null) {
+    job.lease = {
+      workerId: text(row.lease_worker),
+      attempt: num(row.lease_attempt),
+      expiresAt: num(row.lease_expires_at),
+    };
+  }
+  if (num(row.cancel_requested) !== 0) job.cancelRequested = true;
+  if (row.started_at !== null) job.startedAt = num(row.started_at);
+  if (row.finished_at !== null) job.finishedAt = num(row.finished_at);
+  if (row.progress !== null) job.progress = json<JobProgress>(row.progress);
+  return { job, order: num(row.row_order), lastSeq: num(row.last_seq) };
+}
+
+/** Every `jobs` column the Job decides, in step with it (the filter columns are derived here, once). */
+export function jobColumns(job: Job): Record<string, string | number | null> {
+  const last = job.attempts.at(-1);
+  return {
+    state: job.state,
+    key_id: job.keyId ?? null,
+    priority: job.priority,
+    idempotency_key: job.idempotencyKey ?? null,
+    request_hash: job.requestHash,
+    request: JSON.stringify(job.request),
+    prompt: job.request.prompt,
+    account: last?.account ?? null,
+    backend: last?.backend ?? null,
+    max_attempts: job.maxAttempts,
+    attempt_count: job.attempts.length,
+    attempt_timeout_ms: job.attemptDeadlineMs,
+    deadline_at: job.deadlineAt ?? null,
+    run_after: job.runAfter,
+    lease_worker: job.lease?.workerId ?? null,
+    lease_attempt: job.lease?.attempt ?? null,
+    lease_expires_at: job.lease?.expiresAt ?? null,
+    cancel_requested: job.cancelRequested ? 1 : 0,
+    images: JSON.stringify(job.images),
+    image_count: job.images.length,
+    error: job.error === undefined ? null : JSON.stringify(job.error),
+    error_code: job.error?.code ?? null,
+    progress: job.progress === undefined ? null : JSON.stringify(job.progress),
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    started_at: job.startedAt ?? null,
+    finished_at: job.finishedAt ?? null,
+  };
+}
+
+export function attemptStatement(jobId: string, attempt: JobAttempt): { sql: string; args: InArgs } {
+  return {
+    sql: `INSERT INTO job_attempts (job_id, number, worker_id, account, backend, route, upstream_ids, started_at,
+        finished_at, duration_ms, error, error_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (job_id, number) DO UPDATE SET worker_id = excluded.worker_id, account = excluded.account,
+        backend = excluded.backend, route = excluded.route, upstream_ids = excluded.upstream_ids,
+        started_at = excluded.started_at, finished_at = excluded.finished_at,
+        duration_ms = excluded.duration_ms, error = excluded.error, error_code = excluded.error_code`,
+    args: [
+      jobId,
+      attempt.number,
+      attempt.workerId,
+      attempt.account ?? null,
+      attempt.backend ?? null,
+      attempt.route ?? null,
+      JSON.stringify(attempt.upstreamIds),
+      attempt.startedAt,
+      attempt.finishedAt ?? null,
+      attempt.durationMs ?? null,
+      attempt.error === undefined ? null : JSON.stringify(attempt.error),
+      attempt.error?.code ?? null,
+    ],
+  };
+}
+
+export function eventStatement(
+  jobId: string,
+  seq: number,
+  event: NewJobEvent,
+): { sql: string; args: InArgs } {
+  return {
+    sql: "INSERT INTO job_events (job_id, seq, type, at, body) VALUES (?, ?, ?, ?, ?)",
+    args: [jobId, seq, event.type, event.at, JSON.stringify(event)],
+  };
+}
+
+export function rowToEvent(row: Row): JobEvent {
+  return { ...json<NewJobEvent>(row.body), jobId: text(row.job_id), seq: num(row.seq) } as JobEvent;
+}
+
+function toAttempt(raw: Record<string, unknown>): JobAttempt {
+  // json_object writes SQL NULL as JSON null; the Job shape leaves such fields out.
+  const attempt: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) if (value !== null) attempt[key] = value;
+  return attempt as unknown as JobAttempt;
+}
+
+function text(value: unknown): string {
+  return String(value);
+}
+
+function num(value: unknown): number {
+  return Number(value);
+}
+
+function json<T>(value: unknown): T {
+  return JSON.parse(String(value)) as T;
+}

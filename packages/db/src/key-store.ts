@@ -1,0 +1,308 @@
+import { type Clock, CodexImgError, systemClock } from "@codex-img/core";
+import { desc, eq, sql } from "drizzle-orm";
+import type { Database } from "./create-db.js";
+import { createLibsqlSession } from "./libsql-session.js";
+import { randomId, randomToken } from "./random-token.js";
+import { apiKeys } from "./schema/keys.js";
+import { sha256Hex } from "./sha256-hex.js";
+
+export const KEY_SCOPES = ["generate", "edit", "jobs:read", "admin"] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
+
+/** Every raw key starts with this, as the predecessor's did. */
+export const RAW_KEY_PREFIX = "cimg_";
+/** How many characters of the raw key are kept for display (`cimg_` + 7). */
+export const KEY_DISPLAY_PREFIX_LENGTH = 12;
+/** `touch` writes at most once per this many ms per key, so authenticating is not a write per request. */
+export const KEY_TOUCH_INTERVAL_MS = 60_000;
+
+/** Per-key limits; `null` (or absent) = unlimited. All are positive integers. */
+export interface KeyLimits {
+  requestsPerMinute: number | null;
+  imagesPerDay: number | null;
+  imagesPerMonth: number | null;
+  maxConcurrentJobs: number | null;
+}
+
+/** A key as callers of the store see it: never the hash, never the raw key. */
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  /** First characters of the raw key, for display (`cimg_3f8aZq…`). */
+  prefix: string;
+  scopes: KeyScope[];
+  enabled: boolean;
+  /** Epoch ms; null = never expires. */
+  expiresAt: number | null;
+  limits: KeyLimits;
+  createdAt: number;
+  lastUsedAt: number | null;
+  /** Epoch ms of the last rotation; null when never rotated. */
+  rotatedAt: number | null;
+  /** `created` or `legacy-import`. */
+  origin: string;
+}
+
+export interface CreateKeyInput {
+  name: string;
+  scopes: readonly KeyScope[];
+  expiresAt?: number | null;
+  limits?: Partial<KeyLimits>;
+}
+
+export interface UpdateKeyPatch {
+  name?: string;
+  scopes?: readonly KeyScope[];
+  /** `null` removes the expiry. */
+  expiresAt?: number | null;
+  limits?: Partial<KeyLimits>;
+}
+
+/** Why `verify` refused a key; in `CodexImgError.details.reason`. */
+export type KeyRefusalReason = "malformed" | "unknown_key" | "disabled" | "expired";
+
+export interface KeyStore {
+  /** The raw key is returned here once and never again; only its SHA-256 is stored. */
+  create(input: CreateKeyInput): Promise<{ key: ApiKeyRecord; rawKey: string }>;
+  /** Throws `unauthorized` with `details.reason` (a `KeyRefusalReason`) when the key may not be used. */
+  verify(rawKey: string): Promise<ApiKeyRecord>;
+  /** Newest first. */
+  list(): Promise<ApiKeyRecord[]>;
+  get(id: string): Promise<ApiKeyRecord | undefined>;
+  /** Throws `not_found` for an unknown id, `invalid_request` for a bad name, scope or limit. */
+  update(id: string, patch: UpdateKeyPatch): Promise<ApiKeyRecord>;
+  setEnabled(id: string, enabled: boolean): Promise<ApiKeyRecord>;
+  /** A new raw key for the same id (history, limits and counters stay); the old raw key stops working at once. */
+  rotate(id: string): Promise<{ key: ApiKeyRecord; rawKey: string }>;
+  /** Removes the key; its jobs keep `key_id` and `key_name`. Returns false when there was no such key. */
+  delete(id: string): Promise<boolean>;
+  /** Records use; writes at most once per `KEY_TOUCH_INTERVAL_MS` per key. */
+  touch(id: string, now?: number): Promise<void>;
+}
+
+export interface KeyStoreOptions {
+  clock?: Pick<Clock, "now">;
+}
+
+type KeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * API keys in `api_keys`. Rotation replaces the hash in place (the id never changes) so jobs, usage
+ * counters and audit entries keep pointing at the same key; `rotated_from` is left for imported
+ * lineage and is not used by rotation.
+ */
+export function createKeyStore(database: Database, options: KeyStoreOptions = {}): KeyStore {
+  const { db } = database;
+  const session = createLibsqlSession(database);
+  const clock = options.clock ?? systemClock;
+
+  async function mustGet(id: string): Promise<KeyRow> {
+    const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.id, id) });
+    if (!row) throw new CodexImgError("not_found", `No API key ${id}.`);
+    return row;
+  }
+
+  return {
+    async create(input) {
+      const name = checkName(input.name);
+      const scopes = checkScopes(input.scopes);
+      const limits = checkLimits({ ...EMPTY_LIMITS, ...input.limits });
+      const expiresAt = checkExpiry(input.expiresAt ?? null);
+      const rawKey = newRawKey();
+      const row: typeof apiKeys.$inferInsert = {
+        id: randomId("key"),
+        name,
+        hash: await sha256Hex(rawKey),
+        prefix: rawKey.slice(0, KEY_DISPLAY_PREFIX_LENGTH),
+        scopes,
+        enabled: true,
+        expiresAt,
+        ...limits,
+        createdAt: clock.now(),
+        origin: "created",
+      };
+      const [inserted] = await session.exclusive(() => db.insert(apiKeys).values(row).returning());
+      return { key: toRecord(inserted as KeyRow), rawKey };
+    },
+
+    async verify(rawKey) {
+      if (
+        typeof rawKey !== "string" ||
+        !rawKey.startsWith(RAW_KEY_PREFIX) ||
+        rawKey.length <= RAW_KEY_PREFIX.length
+      ) {
+        throw refusal("malformed", "The API key is not a codex-img key (cimg_…).");
+      }
+      const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.hash, await sha256Hex(rawKey)) });
+      if (!row) throw refusal("unknown_key", "The API key is not valid.");
+      if (!row.enabled) throw refusal("disabled", "The API key is disabled.", row.id);
+      if (row.expiresAt !== null && row.expiresAt <= clock.now()) {
+        throw refusal("expired", "The API key has expired.", row.id);
+      }
+      return toRecord(row);
+    },
+
+    async list() {
+      const rows = await db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+      return rows.map(toRecord);
+    },
+
+    async get(id) {
+      const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.id, id) });
+      return row ? toRecord(row) : undefined;
+    },
+
+    async update(id, patch) {
+      const current = await mustGet(id);
+      const set: Partial<typeof apiKeys.$inferInsert> = {};
+      if (patch.name !== undefined) set.name = checkName(patch.name);
+      if (patch.scopes !== undefined) set.scopes = checkScopes(patch.scopes);
+      if (patch.expiresAt !== undefined) set.expiresAt = checkExpiry(patch.expiresAt);
+      if (patch.limits !== undefined)
+        Object.assign(set, checkLimits({ ...limitsOf(current), ...patch.limits }));
+      if (Object.keys(set).length === 0) return toRecord(current);
+      const [row] = await session.exclusive(() =>
+        db.update(apiKeys).set(set).where(eq(apiKeys.id, id)).returning(),
+      );
+      if (!row) throw new CodexImgError("not_found", `No API key ${id}.`);
+      return toRecord(row);
+    },
+
+    async setEnabled(id, enabled) {
+      const [row] = await session.exclusive(() =>
+        db.update(apiKeys).set({ enabled }).where(eq(apiKeys.id, id)).returning(),
+      );
+      if (!row) throw new CodexImgError("not_found", `No API key ${id}.`);
+      return toRecord(row);
+    },
+
+    async rotate(id) {
+      const rawKey = newRawKey();
+      const hash = await sha256Hex(rawKey);
+      const [row] = await session.exclusive(() =>
+        db
+          .update(apiKeys)
+          .set({
+            hash,
+            prefix: rawKey.slice(0, KEY_DISPLAY_PREFIX_LENGTH),
+            rotatedAt: clock.now(),
+          })
+          .where(eq(apiKeys.id, id))
+          .returning(),
+      );
+      if (!row) throw new CodexImgError("not_found", `No API key ${id}.`);
+      return { key: toRecord(row), rawKey };
+    },
+
+    async delete(id) {
+      const deleted = await session.exclusive(() =>
+        db.delete(apiKeys).where(eq(apiKeys.id, id)).returning({ id: apiKeys.id }),
+      );
+      return deleted.length > 0;
+    },
+
+    async touch(id, now = clock.now()) {
+      // Guarded so that a busy key costs one write a minute, not one per request.
+      await session.exclusive(() =>
+        db
+          .update(apiKeys)
+          .set({ lastUsedAt: now })
+          .where(
+            sql`${apiKeys.id} = ${id} AND (${apiKeys.lastUsedAt} IS NULL OR ${apiKeys.lastUsedAt} <= ${now - KEY_TOUCH_INTERVAL_MS})`,
+          ),
+      );
+    },
+  };
+}
+
+/** `cimg_` + 43 base64url characters (256 random bits). */
+function newRawKey(): string {
+  return `${RAW_KEY_PREFIX}${randomToken(32)}`;
+}
+
+const EMPTY_LIMITS: KeyLimits = {
+  requestsPerMinute: null,
+  imagesPerDay: null,
+  imagesPerMonth: null,
+  maxConcurrentJobs: null,
+};
+
+function refusal(reason: KeyRefusalReason, message: string, keyId?: string): CodexImgError {
+  return new CodexImgError("unauthorized", message, { details: { reason, ...(keyId ? { keyId } : {}) } });
+}
+
+function checkName(name: string): string {
+  const trimmed = typeof name === "string" ? name.trim() : "";
+  if (trimmed.length === 0 || trimmed.length > 100) {
+    throw new CodexImgError("invalid_request", "A key name must be 1 to 100 characters.", {
+      details: { param: "name" },
+    });
+  }
+  return trimmed;
+}
+
+function checkScopes(scopes: readonly string[]): KeyScope[] {
+  if (!Array.isArray(scopes) || scopes.length === 0) {
+    throw new CodexImgError("invalid_request", "A key needs at least one scope.", {
+      details: { param: "scopes" },
+    });
+  }
+  for (const scope of scopes) {
+    if (!(KEY_SCOPES as readonly string[]).includes(scope)) {
+      throw new CodexImgError("invalid_request", `Unknown scope ${JSON.stringify(scope)}.`, {
+        details: { param: "scopes" },
+      });
+    }
+  }
+  return KEY_SCOPES.filter((scope) => scopes.includes(scope));
+}
+
+function checkLimits(limits: KeyLimits): KeyLimits {
+  for (const [name, value] of Object.entries(limits)) {
+    if (value !== null && (!Number.isSafeInteger(value) || value < 1)) {
+      throw new CodexImgError("invalid_request", `${name} must be a positive integer or null.`, {
+        details: { param: name },
+      });
+    }
+  }
+  return {
+    requestsPerMinute: limits.requestsPerMinute,
+    imagesPerDay: limits.imagesPerDay,
+    imagesPerMonth: limits.imagesPerMonth,
+    maxConcurrentJobs: limits.maxConcurrentJobs,
+  };
+}
+
+function checkExpiry(expiresAt: number | null): number | null {
+  if (expiresAt !== null && !Number.isSafeInteger(expiresAt)) {
+    throw new CodexImgError("invalid_request", "expiresAt must be epoch milliseconds or null.", {
+      details: { param: "expiresAt" },
+    });
+  }
+  return expiresAt;
+}
+
+function limitsOf(row: KeyRow): KeyLimits {
+  return {
+    requestsPerMinute: row.requestsPerMinute,
+    imagesPerDay: row.imagesPerDay,
+    imagesPerMonth: row.imagesPerMonth,
+    maxConcurrentJobs: row.maxConcurrentJobs,
+  };
+}
+
+function toRecord(row: KeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: (row.scopes ?? []).filter((s): s is KeyScope => (KEY_SCOPES as readonly string[]).includes(s)),
+    enabled: row.enabled,
+    expiresAt: row.expiresAt,
+    limits: limitsOf(row),
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    rotatedAt: row.rotatedAt,
+    origin: row.origin,
+  };
+}

@@ -1,0 +1,327 @@
+import {
+  CodexImgError,
+  cancelTransition,
+  claimTransition,
+  finishTransition,
+  heartbeatTransition,
+  holdsLease,
+  type Job,
+  type JobPage,
+  type JobStore,
+  type JobTransition,
+  type LeaseGuard,
+  type NewJobEvent,
+  overdueTransition,
+  queuedEvent,
+  type RecoveredJob,
+  recoverTransition,
+  requeueTransition,
+  updateTransition,
+} from "@codex-img/core";
+import type { InStatement, Transaction } from "@libsql/client";
+import type { Database } from "./create-db.js";
+import {
+  attemptStatement,
+  eventStatement,
+  JOB_SELECT,
+  type JobRecord,
+  jobColumns,
+  rowToEvent,
+  rowToRecord,
+} from "./job-rows.js";
+import { createLibsqlSession } from "./libsql-session.js";
+import type { BusyRetryOptions } from "./with-busy-retry.js";
+
+export interface LibsqlJobStoreOptions {
+  /** How long writes wait out a database locked by another process. Defaults of `withBusyRetry`. */
+  busy?: BusyRetryOptions;
+}
+
+/**
+ * The durable `JobStore`: jobs, attempts and events in libSQL (a local file, Turso or a replica). Each
+ * method is one write transaction (`BEGIN IMMEDIATE`) that reads the rows, applies the shared transition
+ * from core and writes the row, the changed attempts and the new events together, so a crash at any point
+ * leaves either all of a step or none of it. Claiming is one `UPDATE … RETURNING` that picks and takes the
+ * row, so two processes on one file can never both win a job.
+ */
+export function createLibsqlJobStore(database: Database, options: LibsqlJobStoreOptions = {}): JobStore {
+  const session = createLibsqlSession(database, options.busy);
+
+  const load = async (tx: Transaction, id: string): Promise<JobRecord | undefined> => {
+    const result = await tx.execute({ sql: `${JOB_SELECT} WHERE j.id = ?`, args: [id] });
+    const row = result.rows[0];
+    return row ? rowToRecord(row) : undefined;
+  };
+
+  const loadMany = async (
+    tx: Transaction,
+    where: string,
+    args: (string | number)[],
+  ): Promise<JobRecord[]> => {
+    const result = await tx.execute({ sql: `${JOB_SELECT} WHERE ${where} ORDER BY j.rowid`, args });
+    return result.rows.map(rowToRecord);
+  };
+
+  /** Writes `transition` over `record` in the open transaction; returns the job as stored. */
+  const save = async (tx: Transaction, record: JobRecord, transition: JobTransition): Promise<Job> => {
+    const { job } = transition;
+    const columns = jobColumns(job);
+    const names = Object.keys(columns);
+    const lastSeq = record.lastSeq + transition.events.length;
+    const statements: InStatement[] = [
+      {
+        sql: `UPDATE jobs SET ${names.map((n) => `${n} = ?`).join(", ")}, last_seq = ? WHERE id = ?`,
+        args: [...Object.values(columns), lastSeq, job.id],
+      },
+    ];
+    // Only the newest attempt ever changes, but comparing all keeps this honest if that rule moves.
+    job.attempts.forEach((attempt, i) => {
+      const before = record.job.attempts[i];
+      if (!before || JSON.stringify(before) !== JSON.stringify(attempt)) {
+        statements.push(attemptStatement(job.id, attempt));
+      }
+    });
+    transition.events.forEach((event, i) => {
+      statements.push(eventStatement(job.id, record.lastSeq + i + 1, event));
+    });
+    await tx.batch(statements);
+    record.job = structuredClone(job);
+    record.lastSeq = lastSeq;
+    return job;
+  };
+
+  /** Loads the job under the lease guard, applies `change`, saves. Undefined when the guard lost the lease. */
+  const leased = (guard: LeaseGuard, change: (job: Job) => JobTransition): Promise<Job | undefined> =>
+    session.write(async (tx) => {
+      const record = await load(tx, guard.jobId);
+      if (!record || !holdsLease(record.job, guard)) return undefined;
+      return save(tx, record, change(record.job));
+    });
+
+  return {
+    insert(job, insertOptions = {}) {
+      return session.write(async (tx) => {
+        if (job.idempotencyKey !== undefined) {
+          // `IS` so a job without a key matches other keyless jobs, as the scope "no key" is one scope.
+          const existing = await tx.execute({
+            sql: `${JOB_SELECT} WHERE j.key_id IS ? AND j.idempotency_key = ?`,
+            args: [job.keyId ?? null, job.idempotencyKey],
+          });
+          const row = existing.rows[0];
+          if (row) {
+            const { job: found } = rowToRecord(row);
+            if (found.requestHash !== job.requestHash) {
+              throw new CodexImgError(
+                "invalid_request",
+                "This idempotency key was already used with a different request.",
+                { details: { param: "idempotency_key" } },
+              );
+            }
+            return { job: found, created: false };
+          }
+        }
+        if ((await tx.execute({ sql: "SELECT 1 FROM jobs WHERE id = ?", args: [job.id] })).rows.length > 0) {
+          throw new CodexImgError("internal", `Job ${job.id} already exists.`);
+        }
+        if (insertOptions.maxQueued !== undefined) {
+          const queued = await countQueued(tx);
+          if (queued >= insertOptions.maxQueued) {
+            throw new CodexImgError("queue_full", "The queue is full.", {
+              details: { queued, maxQueued: insertOptions.maxQueued },
+            });
+          }
+        }
+        const stored = structuredClone(job);
+        const columns = jobColumns(stored);
+        const names = Object.keys(columns);
+        const event = queuedEvent(stored);
+        const statements: InStatement[] = [
+          {
+            // The key's name is copied in so the history still says whose job it was after the key is gone.
+            sql: `INSERT INTO jobs (id, ${names.join(", ")}, last_seq, key_name)
+              VALUES (?, ${names.map(() => "?").join(", ")}, 1, (SELECT name FROM api_keys WHERE id = ?))`,
+            args: [stored.id, ...Object.values(columns), stored.keyId ?? null],
+          },
+          ...stored.attempts.map((attempt) => attemptStatement(stored.id, attempt)),
+          eventStatement(stored.id, 1, event),
+        ];
+        await tx.batch(statements);
+        return { job: stored, created: true };
+      });
+    },
+
+    get(id) {
+      return session.read(async (client) => {
+        const row = (await client.execute({ sql: `${JOB_SELECT} WHERE j.id = ?`, args: [id] })).rows[0];
+        return row ? rowToRecord(row).job : undefined;
+      });
+    },
+
+    async list(query): Promise<JobPage> {
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      if (query.keyId !== undefined) {
+        where.push("j.key_id = ?");
+        args.push(query.keyId);
+      }
+      if (query.state !== undefined) {
+        const states = ([] as string[]).concat(query.state);
+        if (states.length === 0) return { jobs: [] };
+        where.push(`j.state IN (${states.map(() => "?").join(", ")})`);
+        args.push(...states);
+      }
+      const after = decodeCursor(query.cursor);
+      if (after) {
+        where.push("(j.created_at < ? OR (j.created_at = ? AND j.rowid < ?))");
+        args.push(after.createdAt, after.createdAt, after.order);
+      }
+      const limit = Math.max(1, Math.floor(query.limit));
+      const sql = `${JOB_SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+        ORDER BY j.created_at DESC, j.rowid DESC LIMIT ?`;
+      return session.read(async (client) => {
+        const records = (await client.execute({ sql, args: [...args, limit + 1] })).rows.map(rowToRecord);
+        const page = records.slice(0, limit);
+        const last = page.at(-1);
+        return {
+          jobs: page.map((r) => r.job),
+          ...(records.length > limit && last ? { nextCursor: encodeCursor(last) } : {}),
+        };
+      });
+    },
+
+    countActive() {
+      return session.read(async (client) => {
+        const result = await client.execute("SELECT count(*) AS n FROM jobs WHERE state = 'queued'");
+        return Number(result.rows[0]?.n ?? 0);
+      });
+    },
+
+    claim(claimOptions) {
+      const { workerId, now, leaseMs } = claimOptions;
+      return session.write(async (tx) => {
+        // The one statement that decides who gets the job: pick and take in a single UPDATE, so no reader
+        // between a SELECT and an UPDATE can exist, whatever the transaction mode of another writer.
+        const taken = await tx.execute({
+          sql: `UPDATE jobs SET state = 'running', lease_worker = ?, lease_attempt = attempt_count + 1,
+              lease_expires_at = ?, updated_at = ?
+            WHERE rowid = (
+              SELECT rowid FROM jobs
+              WHERE state = 'queued' AND run_after <= ? AND (deadline_at IS NULL OR deadline_at > ?)
+                AND cancel_requested = 0
+              ORDER BY priority DESC, created_at, rowid LIMIT 1)
+              AND state = 'queued'
+            RETURNING id`,
+          args: [workerId, now + leaseMs, now, now, now],
+        });
+        const id = taken.rows[0]?.id;
+        if (id === undefined || id === null) return undefined;
+        const record = await load(tx, String(id));
+        if (!record) return undefined;
+        // The row is already ours; the shared transition adds the attempt, `startedAt` and the event.
+        const { lease: _taken, ...queued } = record.job;
+        return save(tx, record, claimTransition({ ...queued, state: "queued" }, claimOptions));
+      });
+    },
+
+    heartbeat(guard, now, leaseMs) {
+      return leased(guard, (job) => ({ job: heartbeatTransition(job, now, leaseMs), events: [] }));
+    },
+
+    update(guard, patch) {
+      return leased(guard, (job) => updateTransition(job, patch));
+    },
+
+    finish(guard, outcome) {
+      return leased(guard, (job) => finishTransition(job, outcome));
+    },
+
+    requeue(guard, retry) {
+      return leased(guard, (job) => requeueTransition(job, retry));
+    },
+
+    requestCancel(id, now) {
+      return session.write(async (tx) => {
+        const record = await load(tx, id);
+        if (!record) return undefined;
+        const transition = cancelTransition(record.job, now);
+        const unchanged =
+          transition.events.length === 0 && JSON.stringify(transition.job) === JSON.stringify(record.job);
+        return unchanged ? record.job : save(tx, record, transition);
+      });
+    },
+
+    recoverExpiredLeases(now, recoverOptions = {}) {
+      return session.write(async (tx) => {
+        const expired = await loadMany(tx, "j.state = 'running' AND j.lease_expires_at <= ?", [now]);
+        const changed: RecoveredJob[] = [];
+        for (const record of expired) {
+          const { outcome, ...transition } = recoverTransition(record.job, now, recoverOptions.retryDelayMs);
+          changed.push({ job: await save(tx, record, transition), outcome });
+        }
+        return changed;
+      });
+    },
+
+    failOverdue(now) {
+      return session.write(async (tx) => {
+        const overdue = await loadMany(tx, "j.state = 'queued' AND j.deadline_at <= ?", [now]);
+        const changed: Job[] = [];
+        for (const record of overdue)
+          changed.push(await save(tx, record, overdueTransition(record.job, now)));
+        return changed;
+      });
+    },
+
+    appendEvent(jobId, event: NewJobEvent) {
+      return session.write(async (tx) => {
+        const bumped = await tx.execute({
+          sql: "UPDATE jobs SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+          args: [jobId],
+        });
+        const seq = bumped.rows[0]?.last_seq;
+        if (seq === undefined || seq === null) throw new CodexImgError("not_found", `No job ${jobId}.`);
+        await tx.execute(eventStatement(jobId, Number(seq), event));
+        return { ...structuredClone(event), jobId, seq: Number(seq) };
+      });
+    },
+
+    readEvents(jobId, afterSeq = 0, limit) {
+      return session.read(async (client) => {
+        const result = await client.execute({
+          sql: "SELECT job_id, seq, body FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+          args: [jobId, afterSeq, limit ?? -1],
+        });
+        return result.rows.map(rowToEvent);
+      });
+    },
+
+    delete(id) {
+      return session.write(async (tx) => {
+        const [, , removed] = await tx.batch([
+          { sql: "DELETE FROM job_events WHERE job_id = ?", args: [id] },
+          { sql: "DELETE FROM job_attempts WHERE job_id = ?", args: [id] },
+          { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
+        ]);
+        return (removed?.rowsAffected ?? 0) > 0;
+      });
+    },
+  };
+}
+
+async function countQueued(tx: Transaction): Promise<number> {
+  const result = await tx.execute("SELECT count(*) AS n FROM jobs WHERE state = 'queued'");
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+function encodeCursor(record: JobRecord): string {
+  return `${record.job.createdAt}.${record.order}`;
+}
+
+function decodeCursor(cursor: string | undefined): { createdAt: number; order: number } | undefined {
+  if (cursor === undefined) return undefined;
+  const [createdAt, order, extra] = cursor.split(".").map(Number);
+  if (!Number.isSafeInteger(createdAt) || !Number.isSafeInteger(order) || extra !== undefined) {
+    throw new CodexImgError("invalid_request", "Unknown cursor.", { details: { param: "cursor" } });
+  }
+  return { createdAt: createdAt as number, order: order as number };
+}

@@ -1,0 +1,100 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { adminSessions, createDb, createSessionStore, type Database, sha256Hex } from "@codex-img/db";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTempFolder } from "./support/temp-database.js";
+
+const HOUR = 3_600_000;
+
+describe("createSessionStore", () => {
+  let folder: Awaited<ReturnType<typeof createTempFolder>>;
+  let database: Database;
+  let now: number;
+  const clock = { now: () => now };
+
+  beforeEach(async () => {
+    folder = await createTempFolder("codex-img-sessions-");
+    database = await createDb({ url: folder.url });
+    now = Date.UTC(2026, 10, 22, 12);
+  });
+  afterEach(async () => {
+    database.close();
+    await folder.remove();
+  });
+
+  it("stores only hashes of the session and CSRF tokens", async () => {
+    const sessions = createSessionStore(database, { clock });
+    const { session, token, csrfToken } = await sessions.create({ ip: "127.0.0.1", userAgent: "test" });
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(csrfToken).not.toBe(token);
+    expect(session.id).toBe(await sha256Hex(token));
+    expect(session.csrfHash).toBe(await sha256Hex(csrfToken));
+    const rows = await database.db.select().from(adminSessions);
+    expect(JSON.stringify(rows)).not.toContain(token);
+    database.close();
+    const files = (await readdir(folder.dir)).filter((f) => f.startsWith("codex-img.db"));
+    const bytes = Buffer.concat(await Promise.all(files.map((f) => readFile(join(folder.dir, f)))));
+    expect(bytes.includes(Buffer.from(token))).toBe(false);
+    expect(bytes.includes(Buffer.from(csrfToken))).toBe(false);
+    database = await createDb({ url: folder.url });
+  });
+
+  it("verifies a live session, slides its idle expiry, and checks the CSRF token", async () => {
+    const sessions = createSessionStore(database, {
+      clock,
+      idleTimeoutMs: 2 * HOUR,
+      absoluteTimeoutMs: 5 * HOUR,
+    });
+    const { token, csrfToken } = await sessions.create();
+    const first = await sessions.verify(token);
+    if (!first) throw new Error("session not found");
+    expect(first).toMatchObject({ expiresAt: now + 2 * HOUR, ip: null });
+    expect(await sessions.checkCsrf(first, csrfToken)).toBe(true);
+    expect(await sessions.checkCsrf(first, `${csrfToken}x`)).toBe(false);
+    expect(await sessions.checkCsrf(first, "")).toBe(false);
+    expect(await sessions.verify("not-a-token")).toBeUndefined();
+    expect(await sessions.verify("")).toBeUndefined();
+
+    // Used every 90 minutes it stays alive, until the absolute limit.
+    const created = now;
+    for (let i = 0; i < 3; i++) {
+      now += 90 * 60_000;
+      const live = await sessions.verify(token);
+      expect(live?.lastSeenAt).toBe(now);
+      expect(live?.expiresAt).toBe(Math.min(created + 5 * HOUR, now + 2 * HOUR));
+    }
+    now = created + 5 * HOUR;
+    expect(await sessions.verify(token)).toBeUndefined();
+  });
+
+  it("ends a session left idle past the idle timeout", async () => {
+    const sessions = createSessionStore(database, { clock, idleTimeoutMs: HOUR });
+    const { token } = await sessions.create();
+    now += HOUR;
+    expect(await sessions.verify(token)).toBeUndefined();
+  });
+
+  it("revokes one or all sessions, and sweeps expired and revoked ones", async () => {
+    const sessions = createSessionStore(database, { clock, idleTimeoutMs: HOUR });
+    const a = await sessions.create();
+    const b = await sessions.create();
+    const c = await sessions.create();
+    expect(await sessions.revoke(a.token)).toBe(true);
+    expect(await sessions.revoke(a.token)).toBe(false);
+    expect(await sessions.verify(a.token)).toBeUndefined();
+    expect(await sessions.verify(b.token)).toBeDefined();
+    expect(await sessions.revokeAll()).toBe(2);
+    expect(await sessions.verify(b.token)).toBeUndefined();
+    expect(await sessions.verify(c.token)).toBeUndefined();
+    const d = await sessions.create();
+    now += 30 * 60_000;
+    const e = await sessions.create();
+    now += 31 * 60_000;
+    expect(await sessions.sweep()).toBe(4);
+    expect((await database.db.select().from(adminSessions)).map((r) => r.id)).toEqual([
+      await sha256Hex(e.token),
+    ]);
+    expect(await sessions.verify(d.token)).toBeUndefined();
+    expect(await sessions.verify(e.token)).toBeDefined();
+  });
+});
