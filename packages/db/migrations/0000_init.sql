@@ -50,7 +50,8 @@ CREATE TABLE `job_events` (
 );
 --> statement-breakpoint
 CREATE TABLE `jobs` (
-	`id` text PRIMARY KEY NOT NULL,
+	`seq` integer PRIMARY KEY NOT NULL,
+	`id` text NOT NULL,
 	`state` text NOT NULL,
 	`key_id` text,
 	`key_name` text,
@@ -84,6 +85,7 @@ CREATE TABLE `jobs` (
 	`origin` text DEFAULT 'queue' NOT NULL
 );
 --> statement-breakpoint
+CREATE UNIQUE INDEX `jobs_id_unique` ON `jobs` (`id`);--> statement-breakpoint
 CREATE INDEX `jobs_claim` ON `jobs` (`state`,`priority`,`created_at`);--> statement-breakpoint
 CREATE INDEX `jobs_lease` ON `jobs` (`state`,`lease_expires_at`);--> statement-breakpoint
 CREATE UNIQUE INDEX `jobs_idempotency` ON `jobs` (`key_id`,`idempotency_key`) WHERE "jobs"."idempotency_key" IS NOT NULL;--> statement-breakpoint

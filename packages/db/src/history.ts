@@ -197,8 +197,8 @@ async function windowedPage(
   const wanted = limit + 1;
   const hitsSql =
     plan.strategy === "like"
-      ? "SELECT rowid FROM jobs WHERE rowid BETWEEN ?2 AND ?3 AND prompt LIKE ?1 ESCAPE '\\'"
-      : "SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3";
+      ? "SELECT rowid AS rid FROM jobs WHERE rowid BETWEEN ?2 AND ?3 AND prompt LIKE ?1 ESCAPE '\\'"
+      : "SELECT rowid AS rid FROM jobs_fts WHERE jobs_fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3";
   let position =
     query.cursor === undefined
       ? undefined
@@ -219,7 +219,7 @@ async function windowedPage(
     }
     // Any rowid range is right, since hits are intersected with the candidates; a narrow one is fast.
     const hits = await client.execute({ sql: hitsSql, args: [plan.match ?? "", low, high] });
-    const matched = new Set(hits.rows.map((row) => Number(row.rowid)));
+    const matched = new Set(hits.rows.map((row) => Number(row.rid)));
     for (const rowid of rowids) {
       if (matched.has(rowid)) picked.push(rowid);
       if (picked.length === wanted) break;

@@ -249,4 +249,15 @@ describe("queryHistory", () => {
       }
     }
   });
+
+  it("keeps prompt search right after VACUUM (the FTS index links by jobs.seq, a rowid VACUUM must keep)", async () => {
+    await insertJobs(database, fixture(40));
+    // SQLite documents that VACUUM may renumber implicit rowids (gaps are the risky case); an INTEGER
+    // PRIMARY KEY is guaranteed to survive, and with it the link to jobs_fts.
+    await database.client.execute("DELETE FROM jobs WHERE id < 'img_00020'");
+    await database.client.execute("VACUUM");
+    const foxes = await allPages(database, { text: "fox" });
+    expect(foxes).toHaveLength(10);
+    for (const id of foxes) expect(Number(id.slice(4)) % 2).toBe(0);
+  });
 });

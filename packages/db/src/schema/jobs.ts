@@ -10,7 +10,12 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 export const jobs = sqliteTable(
   "jobs",
   {
-    id: text("id").primaryKey(),
+    /**
+     * Insertion order and the rowid (an explicit INTEGER PRIMARY KEY, so VACUUM and `VACUUM INTO` backups
+     * keep it): claims break ties on it, history pages on it, and the FTS5 index `jobs_fts` links by it.
+     */
+    seq: integer("seq").primaryKey(),
+    id: text("id").notNull().unique(),
     state: text("state", {
       enum: ["queued", "running", "succeeded", "failed", "canceled", "expired"],
     }).notNull(),
