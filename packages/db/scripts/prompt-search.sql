@@ -1,5 +1,5 @@
 -- Prompt search over the history: an FTS5 index of jobs.prompt (external content, kept in step by triggers).
-CREATE VIRTUAL TABLE `jobs_fts` USING fts5(prompt, content='jobs', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE `jobs_fts` USING fts5(prompt, content='jobs', content_rowid='seq', detail='none', tokenize='unicode61 remove_diacritics 2');
 --> statement-breakpoint
 CREATE TRIGGER `jobs_fts_insert` AFTER INSERT ON `jobs` BEGIN
   INSERT INTO `jobs_fts`(rowid, prompt) VALUES (new.rowid, new.prompt);

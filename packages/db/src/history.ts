@@ -243,17 +243,19 @@ async function windowedPage(
 }
 
 /**
- * User text as an FTS5 query that means "all these words": each word becomes a quoted string (quotes
- * doubled), so `AND`, `NEAR`, `*`, `-`, `:` and parentheses are plain text. Undefined when no word has a
- * letter or digit (the tokenizer would index nothing), so the caller can fall back.
+ * User text as an FTS5 query that means "all these words": the text is cut into tokens the way the
+ * index's `unicode61` tokenizer cuts it (runs of letters and digits) and each becomes a quoted string,
+ * so `AND`, `NEAR`, `*`, `-`, `:`, quotes and parentheses are plain text. One token per string also
+ * means no phrase queries, which the index (`detail='none'`, smaller and faster) cannot answer.
+ * Undefined when the text has no letter or digit (nothing indexed), so the caller can fall back.
  */
 export function toFtsQuery(text: string): string | undefined {
-  const words = text
-    .split(/\s+/)
-    .filter((word) => /[\p{L}\p{N}]/u.test(word))
+  const tokens = text
+    .split(/[^\p{L}\p{N}\p{M}]+/u)
+    .filter((token) => token.length > 0)
     .slice(0, 16);
-  if (words.length === 0) return undefined;
-  return words.map((word) => `"${word.replaceAll('"', '""')}"`).join(" ");
+  if (tokens.length === 0) return undefined;
+  return tokens.map((token) => `"${token}"`).join(" ");
 }
 
 async function countMatches(database: Database, match: string, cap: number): Promise<number> {

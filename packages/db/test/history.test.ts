@@ -185,8 +185,8 @@ describe("queryHistory", () => {
     expect((await database.client.execute("SELECT count(*) AS n FROM jobs")).rows[0]?.n).toBe(60);
   });
 
-  it("quotes user text into an FTS query of plain words", () => {
-    expect(toFtsQuery('red "fox" AND -x')).toBe('"red" """fox""" "AND" "-x"');
+  it("cuts user text into quoted tokens, as the index's tokenizer does", () => {
+    expect(toFtsQuery('red "fox" AND -x e-mail café')).toBe('"red" "fox" "AND" "x" "e" "mail" "café"');
     expect(toFtsQuery("  *  ( ) ")).toBeUndefined();
   });
 
