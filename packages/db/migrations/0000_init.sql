@@ -96,6 +96,7 @@ CREATE INDEX `jobs_account_created` ON `jobs` (`account`,`created_at`);--> state
 CREATE INDEX `jobs_key_state_created` ON `jobs` (`key_id`,`state`,`created_at`);--> statement-breakpoint
 CREATE INDEX `jobs_account_state_created` ON `jobs` (`account`,`state`,`created_at`);--> statement-breakpoint
 CREATE INDEX `jobs_expires` ON `jobs` (`expires_at`);--> statement-breakpoint
+CREATE INDEX `jobs_finished` ON `jobs` (`finished_at`);--> statement-breakpoint
 CREATE TABLE `admin_sessions` (
 	`id` text PRIMARY KEY NOT NULL,
 	`csrf_hash` text NOT NULL,

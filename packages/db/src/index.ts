@@ -4,6 +4,7 @@ export * from "./account-usage.js";
 export * from "./audit-log.js";
 export * from "./create-db.js";
 export * from "./delete-job.js";
+export * from "./expire-jobs.js";
 export * from "./history.js";
 export * from "./import-legacy.js";
 export * from "./key-store.js";

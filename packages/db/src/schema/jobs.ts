@@ -72,6 +72,8 @@ export const jobs = sqliteTable(
     index("jobs_key_state_created").on(t.keyId, t.state, t.createdAt),
     index("jobs_account_state_created").on(t.account, t.state, t.createdAt),
     index("jobs_expires").on(t.expiresAt),
+    // Retention: the oldest finished jobs first.
+    index("jobs_finished").on(t.finishedAt),
   ],
 );
 

@@ -1,0 +1,104 @@
+import { join } from "node:path";
+import type { ApiServices } from "@codex-img/api";
+import {
+  type Clock,
+  createFileImageStore,
+  createJobQueue,
+  createRunner,
+  type Logger,
+  type Runner,
+  systemClock,
+} from "@codex-img/core";
+import {
+  createAccountUsage,
+  createAuditLog,
+  createDb,
+  createKeyStore,
+  createLibsqlJobStore,
+  createSessionStore,
+  createSettingsStore,
+  createUsageCounters,
+  type Database,
+} from "@codex-img/db";
+import type { Config } from "./config/index.js";
+import { createBackend } from "./create-backend.js";
+import type { SelectedBackend } from "./preflight.js";
+
+export interface ComposedServices {
+  services: ApiServices;
+  runner: Runner;
+  database: Database;
+  imagesDir: string;
+  /** Stops the workers (finishing or re-queueing running jobs) and closes the database. */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** The one place that builds every service from the configuration (DESIGN.md: the composition root). */
+export async function composeServices(
+  config: Config,
+  selected: SelectedBackend,
+  options: { logger: Logger; clock?: Clock; version: string; publicBaseUrl: string },
+): Promise<ComposedServices> {
+  const { logger } = options;
+  const clock = options.clock ?? systemClock;
+  const database = await createDb({
+    url: config.databaseUrl,
+    ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
+    ...(config.databaseSyncUrl
+      ? { syncUrl: config.databaseSyncUrl, syncIntervalSeconds: config.databaseSyncIntervalSeconds }
+      : {}),
+  });
+  const imagesDir = join(config.dataDir, "images");
+  const images = createFileImageStore({ dir: imagesDir });
+  const queue = createJobQueue({
+    store: createLibsqlJobStore(database),
+    clock,
+    logger,
+    maxQueueLength: config.queueMaxSize,
+    workerCount: config.workerConcurrency,
+  });
+  const { backend, pool } = createBackend(config, selected, logger);
+  const runner = createRunner({
+    queue,
+    backend,
+    images,
+    clock,
+    logger,
+    concurrency: config.workerConcurrency,
+    ...(pool ? { pool } : {}),
+  });
+  const services: ApiServices = {
+    database,
+    queue,
+    images,
+    keys: createKeyStore(database, { clock }),
+    counters: createUsageCounters(database),
+    audit: createAuditLog(database, { clock }),
+    settings: createSettingsStore(database),
+    sessions: createSessionStore(database, { clock }),
+    accountUsage: createAccountUsage(database),
+    ...(pool ? { pool } : {}),
+    backend: backend.kind,
+    wakeWorkers: () => runner.wake(),
+    clock,
+    logger,
+    options: {
+      publicBaseUrl: options.publicBaseUrl.replace(/\/+$/, ""),
+      requestWaitTimeoutMs: config.requestWaitTimeoutSeconds * 1000,
+      imageRetentionMs: config.imageRetentionDays * 24 * 3_600_000,
+      maxBodyBytes: 64 * 1024 * 1024,
+      version: options.version,
+    },
+  };
+  return {
+    services,
+    runner,
+    database,
+    imagesDir,
+    async close({ graceMs = 30_000 } = {}) {
+      await runner.stop({ graceMs });
+      pool?.close();
+      database.close();
+    },
+  };
+}

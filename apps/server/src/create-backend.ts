@@ -1,0 +1,65 @@
+import { homedir } from "node:os";
+import {
+  type AccountPool,
+  accountsFromCodexHomes,
+  createAccountPool,
+  createCodexCliBackend,
+  createCodexHttpBackend,
+  createCodexVersionResolver,
+  createDemoBackend,
+  createOpenAiBackend,
+  detectCodexOsInfo,
+  type ImageBackend,
+  type Logger,
+  parseCodexHomes,
+} from "@codex-img/core";
+import type { Config } from "./config/index.js";
+import type { SelectedBackend } from "./preflight.js";
+
+export interface RunningBackend {
+  backend: ImageBackend;
+  /** Accounts to run as, for the backends that use Codex logins. */
+  pool?: AccountPool;
+}
+
+/** The backend the preflight selected, with its account pool built from the Codex homes. */
+export function createBackend(config: Config, selected: SelectedBackend, logger: Logger): RunningBackend {
+  if (selected === "demo") return { backend: createDemoBackend() };
+  if (selected === "openai") {
+    if (!config.openaiApiKey) throw new Error("the openai backend needs OPENAI_API_KEY");
+    return { backend: createOpenAiBackend({ apiKey: config.openaiApiKey, logger }) };
+  }
+  const homes = parseCodexHomes(config.codexHomes, `${homedir()}/.codex`);
+  const accounts = accountsFromCodexHomes(homes, {
+    backend: selected,
+    ...(config.refreshTokenUrl ? { tokenUrl: config.refreshTokenUrl } : {}),
+    logger,
+  });
+  const pool = createAccountPool({
+    accounts,
+    mode: config.dispatchMode,
+    minRemainingPercent: config.minRemainingPercent,
+    logger,
+  });
+  if (selected === "codex-cli") {
+    return {
+      pool,
+      backend: createCodexCliBackend({
+        codexPath: config.codexCliPath,
+        sandbox: config.cliSandbox,
+        ...(config.refreshTokenUrl ? { refreshTokenUrl: config.refreshTokenUrl } : {}),
+        logger,
+      }),
+    };
+  }
+  const firstHome = homes[0]?.home;
+  return {
+    pool,
+    backend: createCodexHttpBackend({
+      baseUrl: config.codexBaseUrl,
+      versionResolver: createCodexVersionResolver(firstHome ? { codexHome: firstHome } : {}),
+      osInfo: detectCodexOsInfo(),
+      logger,
+    }),
+  };
+}

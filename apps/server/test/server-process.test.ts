@@ -1,0 +1,92 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { sniffImage } from "@codex-img/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "../../..");
+const bun = join(root, "node_modules/.bin/bun");
+const main = join(root, "apps/server/src/main.ts");
+
+/** The README's start command, as a real process: it must come up on a fresh machine with no login. */
+describe("the server process", () => {
+  let dir: string;
+  let child: ChildProcess;
+  let url = "";
+  let firstKey = "";
+  let stderr = "";
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "codex-img-server-"));
+    child = spawn(bun, ["--conditions=source", main, "--port", "0", "--data-dir", join(dir, "data")], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "", HOME: dir, CODEX_HOMES: join(dir, "no-login") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    await new Promise<void>((ready, fail) => {
+      const timer = setTimeout(() => fail(new Error(`server did not start:\n${stderr}`)), 30_000);
+      child.stderr?.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const listening = /listening on (http:\/\/\S+)/.exec(stderr);
+        const key = /shown once, keep it:\s+(cimg_\S+)/.exec(stderr);
+        if (listening?.[1] && key?.[1]) {
+          url = listening[1];
+          firstKey = key[1];
+          clearTimeout(timer);
+          ready();
+        }
+      });
+      child.once("exit", (code) => fail(new Error(`server exited with ${code}:\n${stderr}`)));
+    });
+  }, 40_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("says loudly that it runs the demo backend and prints a first key once", () => {
+    expect(stderr).toMatch(/demo/i);
+    expect(firstKey).toMatch(/^cimg_/);
+  });
+
+  it("generates through the predecessor's endpoint and serves the image", async () => {
+    const health = await fetch(`${url}/health`);
+    expect(await health.json()).toMatchObject({ status: "ok" });
+    const reply = await fetch(`${url}/v1/images/generate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${firstKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "a lighthouse at dawn", size: "512x512" }),
+    });
+    expect(reply.status).toBe(200);
+    const body = (await reply.json()) as {
+      id: string;
+      status: string;
+      images: Array<{ url: string; expires_at: string }>;
+    };
+    expect(body).toMatchObject({ status: "succeeded" });
+    const image = await fetch(body.images[0]?.url ?? "");
+    expect(sniffImage(new Uint8Array(await image.arrayBuffer()))).toEqual({
+      format: "png",
+      width: 512,
+      height: 512,
+    });
+  });
+
+  it("refuses a request without a key", async () => {
+    const reply = await fetch(`${url}/v1/images/generate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "x" }),
+    });
+    expect(reply.status).toBe(401);
+    expect(((await reply.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+  });
+
+  it("shuts down cleanly on SIGTERM", async () => {
+    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  }, 40_000);
+});

@@ -1,0 +1,32 @@
+import { CodexImgError } from "@codex-img/core";
+import { Hono } from "hono";
+import type { AppEnv } from "./app-env.js";
+import { nativeErrorResponse } from "./http/native-error.js";
+import { jobRoutes } from "./rest/job-routes.js";
+import { openAiRoutes } from "./rest/openai-routes.js";
+import { predecessorRoutes } from "./rest/predecessor-routes.js";
+import { systemRoutes } from "./rest/system-routes.js";
+import type { ApiServices } from "./services.js";
+
+/**
+ * The whole HTTP surface as one Hono app; `app.fetch` is a `(Request) => Response` handler that any
+ * runtime can serve (apps/server does the listening). Route groups are plain functions per family.
+ */
+export function createApi(services: ApiServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    const requestId = c.req.header("x-request-id")?.slice(0, 64) || crypto.randomUUID();
+    c.set("requestId", requestId);
+    c.set("logger", services.logger);
+    await next();
+    c.header("x-request-id", requestId);
+  });
+  app.route("/", systemRoutes(services));
+  app.route("/", predecessorRoutes(services));
+  app.route("/", jobRoutes(services));
+  app.route("/", openAiRoutes(services));
+  // The OpenAI routes answer their own errors in OpenAI's shape; everything else answers in ours.
+  app.notFound((c) => nativeErrorResponse(c, new CodexImgError("not_found", "No such endpoint.")));
+  app.onError((error, c) => nativeErrorResponse(c, error));
+  return app;
+}

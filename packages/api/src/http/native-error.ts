@@ -1,0 +1,150 @@
+import {
+  CodexImgError,
+  ERROR_HTTP_STATUS,
+  type ErrorCode,
+  isCodexImgError,
+  type Logger,
+} from "@codex-img/core";
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
+
+/** Our error body. `detail` repeats the message so scripts written for the predecessor (FastAPI's `{"detail": …}`) keep working. */
+export interface NativeErrorBody {
+  error: {
+    code: ErrorCode;
+    message: string;
+    retry_after_ms?: number;
+    param?: string;
+    reason?: string;
+  };
+  detail: string;
+}
+
+/** Without a content length the body is read up to this many bytes unless the route says otherwise. */
+export const DEFAULT_MAX_JSON_BYTES = 25 * 1024 * 1024;
+
+/**
+ * Any thrown value as our JSON error reply. Only `CodexImgError` messages reach the caller (they are written
+ * for callers and already redacted); anything else is a bug and answers a bare 500 so that no stack, SQL text
+ * or server path leaks. The original is logged with the request id so the owner can find it.
+ */
+export function nativeErrorResponse(c: Context, error: unknown): Response {
+  const known = toKnownError(c, error);
+  const { body, status, headers } = nativeErrorParts(known);
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  return c.json(body, status as ContentfulStatusCode);
+}
+
+/** Body, status and headers of an error reply, for routes that add fields of their own (the job id). */
+export function nativeErrorParts(error: CodexImgError): {
+  body: NativeErrorBody;
+  status: number;
+  headers: Record<string, string>;
+} {
+  const status = ERROR_HTTP_STATUS[error.code] ?? 500;
+  const param = typeof error.details.param === "string" ? error.details.param : undefined;
+  const reason = typeof error.details.reason === "string" ? error.details.reason : undefined;
+  const body: NativeErrorBody = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.retryAfterMs === undefined ? {} : { retry_after_ms: error.retryAfterMs }),
+      ...(param === undefined ? {} : { param }),
+      ...(reason === undefined ? {} : { reason }),
+    },
+    detail: error.message,
+  };
+  const headers: Record<string, string> = {};
+  if (error.retryAfterMs !== undefined) {
+    headers["Retry-After"] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+  }
+  if (error.code === "unauthorized") headers["WWW-Authenticate"] = 'Bearer realm="codex-img"';
+  return { body, status, headers };
+}
+
+function toKnownError(c: Context, error: unknown): CodexImgError {
+  if (isCodexImgError(error) && error.code !== "internal") return error;
+  const requestId = (c.get("requestId") as string | undefined) ?? "";
+  const logger = c.get("logger") as Logger | undefined;
+  // The cause of an `internal` error may hold SQL or paths: it goes to the log, never to the caller.
+  const fields = { requestId, method: c.req.method, path: c.req.path, error };
+  if (logger) logger.error("request failed", fields);
+  else
+    console.error(JSON.stringify({ level: "error", msg: "request failed", requestId, error: String(error) }));
+  return new CodexImgError("internal", "Internal error");
+}
+
+/**
+ * Reads a JSON body and validates it. Every way a body can be wrong answers `invalid_request` with the
+ * offending `param`: wrong content type, more than `maxBytes`, malformed JSON, or a schema failure (the path
+ * of the first issue, e.g. `reference_images_base64.2`).
+ */
+export async function readJsonBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  options: { maxBytes?: number } = {},
+): Promise<z.infer<S>> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type.trim())) {
+    throw invalid("body", "The request body must be JSON (Content-Type: application/json).");
+  }
+  const text = await readBodyText(c, options.maxBytes ?? DEFAULT_MAX_JSON_BYTES);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw invalid("body", "The request body is not valid JSON.");
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.map(String).join(".") ?? "";
+    const message = issue ? `${path || "body"}: ${issue.message}` : "The request body is not valid.";
+    throw invalid(path || "body", message);
+  }
+  return parsed.data;
+}
+
+/** The body as text, refusing more than `maxBytes` before reading it all (content length or streamed count). */
+export async function readBodyText(c: Context, maxBytes: number): Promise<string> {
+  const bytes = await readBodyBytes(c, maxBytes);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw invalid("body", "The request body is not valid UTF-8.");
+  }
+}
+
+export async function readBodyBytes(c: Context, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = (): CodexImgError =>
+    invalid("body", `The request body is larger than ${maxBytes} bytes.`, { limit: maxBytes });
+  const declared = Number(c.req.header("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+function invalid(param: string, message: string, extra: Record<string, unknown> = {}): CodexImgError {
+  return new CodexImgError("invalid_request", message, { details: { param, ...extra } });
+}

@@ -1,0 +1,4 @@
+/** @codex-img/api: the HTTP surface as `(Request) => Response` handlers over shared services. */
+export * from "./app-env.js";
+export * from "./create-api.js";
+export * from "./services.js";

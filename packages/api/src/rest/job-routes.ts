@@ -1,0 +1,144 @@
+import { CodexImgError, isTerminalJobEvent, type JobState, TERMINAL_JOB_STATES } from "@codex-img/core";
+import { queryHistory, withBusyRetry } from "@codex-img/db";
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { AppEnv } from "../app-env.js";
+import { nativeErrorResponse } from "../http/native-error.js";
+import { requireCaller } from "../http/require-key.js";
+import { cancelableJob, eventView, fullJobView, visibleJob } from "../services/job-views.js";
+import type { ApiServices } from "../services.js";
+
+/** SSE comment interval, so proxies do not close a stream that waits on a long queue. */
+export const SSE_HEARTBEAT_MS = 15_000;
+
+const JOB_STATES: readonly JobState[] = ["queued", "running", ...TERMINAL_JOB_STATES];
+
+/** The caller's own jobs: list, get, cancel, and a resumable event stream. */
+export function jobRoutes(services: ApiServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const auth = requireCaller(services);
+
+  app.get("/v1/jobs", auth, async (c) => {
+    const limitText = c.req.query("limit");
+    const limit = limitText === undefined ? 20 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+      throw invalid("limit", "limit must be a whole number from 1 to 100.");
+    }
+    const state = c.req.query("status");
+    if (state !== undefined && !(JOB_STATES as readonly string[]).includes(state)) {
+      throw invalid("status", `status must be one of ${JOB_STATES.join(", ")}.`);
+    }
+    const cursor = c.req.query("cursor");
+    const page = await queryHistory(services.database, {
+      keyId: c.get("caller").key.id,
+      limit,
+      ...(cursor ? { cursor } : {}),
+      ...(state ? { state: state as JobState } : {}),
+    });
+    const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+    return c.json({
+      object: "list",
+      data: page.items.map((item) => ({
+        id: item.id,
+        status: item.state,
+        prompt: item.prompt,
+        image_count: item.imageCount,
+        attempt_count: item.attemptCount,
+        error_code: item.errorCode,
+        created_at: iso(item.createdAt),
+        started_at: iso(item.startedAt),
+        finished_at: iso(item.finishedAt),
+        expires_at: iso(
+          item.expiresAt ?? (item.finishedAt ?? item.createdAt) + services.options.imageRetentionMs,
+        ),
+      })),
+      has_more: page.nextCursor !== undefined,
+      next_cursor: page.nextCursor ?? null,
+    });
+  });
+
+  app.get("/v1/jobs/:id", auth, async (c) => {
+    const job = await visibleJob(services, c.get("caller"), c.req.param("id"));
+    return c.json(fullJobView(services, job, await countEvents(services, job.id)));
+  });
+
+  app.post("/v1/jobs/:id/cancel", auth, async (c) => {
+    const job = await cancelableJob(services, c.get("caller"), c.req.param("id"));
+    const canceled = await services.queue.cancel(job.id);
+    return c.json(fullJobView(services, canceled, await countEvents(services, job.id)));
+  });
+
+  app.get("/v1/images/jobs/:id/events", auth, async (c) => {
+    const job = await visibleJob(services, c.get("caller"), c.req.param("id"));
+    const afterSeq = resumePoint(c.req.header("last-event-id"), c.req.query("after"));
+    c.header("Cache-Control", "no-cache");
+    c.header("X-Accel-Buffering", "no");
+    return streamSSE(
+      c,
+      async (stream) => {
+        const stop = new AbortController();
+        stream.onAbort(() => stop.abort());
+        // Real timers on purpose: a keep-alive concerns the socket, not the job's clock.
+        const heartbeat = setInterval(() => {
+          stream.write(": keep-alive\n\n").catch(() => stop.abort());
+        }, SSE_HEARTBEAT_MS);
+        try {
+          for await (const event of services.queue.subscribe(job.id, { afterSeq, signal: stop.signal })) {
+            await stream.writeSSE({
+              id: String(event.seq),
+              event: event.type,
+              data: JSON.stringify(eventView(services, job, event)),
+            });
+            if (isTerminalJobEvent(event)) break;
+          }
+        } finally {
+          clearInterval(heartbeat);
+          stop.abort();
+        }
+      },
+      async (error, stream) => {
+        services.logger.warn("job event stream failed", {
+          jobId: job.id,
+          requestId: c.get("requestId"),
+          error,
+        });
+        const code = error instanceof CodexImgError ? error.code : "internal";
+        await stream.writeSSE({
+          event: "error",
+          data: JSON.stringify({ error: { code, message: "The event stream failed." } }),
+        });
+      },
+    );
+  });
+
+  app.onError((error, c) => nativeErrorResponse(c, error));
+  return app;
+}
+
+/** `Last-Event-ID` (what browsers send on reconnect) wins over `?after=`; both are a `seq`. */
+function resumePoint(lastEventId: string | undefined, after: string | undefined): number {
+  const raw = lastEventId?.trim() || after;
+  if (raw === undefined || raw === "") return 0;
+  const seq = Number(raw);
+  if (!Number.isSafeInteger(seq) || seq < 0) {
+    throw invalid(
+      lastEventId?.trim() ? "Last-Event-ID" : "after",
+      "The resume point must be an event id (a whole number).",
+    );
+  }
+  return seq;
+}
+
+async function countEvents(services: ApiServices, jobId: string): Promise<number> {
+  const result = await withBusyRetry(() =>
+    services.database.client.execute({
+      sql: "SELECT count(*) AS n FROM job_events WHERE job_id = ?",
+      args: [jobId],
+    }),
+  );
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+function invalid(param: string, message: string): CodexImgError {
+  return new CodexImgError("invalid_request", message, { details: { param } });
+}

@@ -1,0 +1,254 @@
+import { CodexImgError, type ImageRequest, isCodexImgError, type Job } from "@codex-img/core";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "../app-env.js";
+import { openAiErrorResponse } from "../http/openai-error.js";
+import { assertScope, requireCaller, requireKey } from "../http/require-key.js";
+import { jobPollUrl } from "../services/image-urls.js";
+import { submitImageJob } from "../services/submit-image-job.js";
+import type { ApiServices } from "../services.js";
+import { chatCompletion, chatImagePrompt } from "./openai-chat.js";
+import {
+  checkReference,
+  imagesResponse,
+  invalidImage,
+  jobFailure,
+  referenceFromString,
+} from "./openai-images.js";
+import {
+  formFieldValue,
+  type OpenAiImageOptions,
+  openAiChatSchema,
+  openAiImageOptionsSchema,
+  openAiJsonEditSchema,
+  parseOpenAi,
+  toImageRequest,
+} from "./openai-schemas.js";
+import { streamImageJob } from "./openai-stream.js";
+
+/** Every reply about a job names it, so a caller whose wait ended can still find the job. */
+const JOB_ID_HEADER = "x-codex-img-job-id";
+
+/** Models `GET /v1/models` lists; all run on what the subscription serves. */
+const LISTED_MODELS = [
+  "gpt-image-2",
+  "gpt-image-1.5",
+  "gpt-image-1",
+  "gpt-image-1-mini",
+  "dall-e-3",
+  "dall-e-2",
+];
+/** A fixed `created` for the listing (2025-01-01): these are aliases, not models we trained. */
+const MODELS_CREATED = 1_735_689_600;
+
+interface EditInput {
+  options: OpenAiImageOptions;
+  references: Uint8Array[];
+  maskIgnored: boolean;
+}
+
+/**
+ * The OpenAI-compatible family: Images API (generations, edits, streaming), `/v1/models` and image
+ * generation through chat completions. Every refusal is answered in OpenAI's error shape so the official
+ * SDKs raise their typed errors and follow our retry headers.
+ */
+export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const limitBody = bodyLimit({
+    maxSize: services.options.maxBodyBytes,
+    onError: (c) =>
+      openAiErrorResponse(
+        c as Context<AppEnv>,
+        new CodexImgError(
+          "invalid_request",
+          `The request body is larger than ${services.options.maxBodyBytes} bytes.`,
+          { details: { param: "body" } },
+        ),
+        { status: 413 },
+      ),
+  });
+
+  app.post("/v1/images/generations", limitBody, requireKey(services, "generate"), async (c) => {
+    const options = parseOpenAi(openAiImageOptionsSchema, await readJson(c));
+    return runImageJob(c, services, toImageRequest(options), options, "image_generation");
+  });
+
+  app.post("/v1/images/edits", limitBody, requireKey(services, "edit"), async (c) => {
+    const input = isMultipart(c) ? await readMultipartEdit(c) : readJsonEdit(await readJson(c));
+    // Masks have no counterpart in the subscription's image tool; sending one as a second reference would
+    // make the model draw from it, so it is validated and ignored, and the reply says so.
+    if (input.maskIgnored) c.header("x-codex-img-warning", "mask is not supported and was ignored");
+    const request = toImageRequest(input.options, input.references);
+    return runImageJob(c, services, request, input.options, "image_edit");
+  });
+
+  app.get("/v1/models", requireCaller(services), (c) =>
+    c.json({ object: "list", data: LISTED_MODELS.map(modelObject) }),
+  );
+
+  app.get("/v1/models/:model", requireCaller(services), (c) => {
+    const id = c.req.param("model");
+    if (!LISTED_MODELS.includes(id)) {
+      throw new CodexImgError("not_found", `The model '${id.slice(0, 100)}' does not exist.`, {
+        details: { param: "model" },
+      });
+    }
+    return c.json(modelObject(id));
+  });
+
+  app.post("/v1/chat/completions", limitBody, requireCaller(services), async (c) => {
+    const body = parseOpenAi(openAiChatSchema, await readJson(c));
+    if (body.stream) {
+      throw new CodexImgError(
+        "invalid_request",
+        "Streaming is not supported for image generation through chat completions; send stream: false.",
+        { details: { param: "stream" } },
+      );
+    }
+    const { prompt, references } = chatImagePrompt(body);
+    assertScope(c.get("caller"), references.length > 0 ? "edit" : "generate");
+    const request: ImageRequest = {
+      prompt,
+      ...(references.length === 0 ? {} : { referenceImages: references.map((bytes) => ({ bytes })) }),
+    };
+    const job = await submitAndWait(c, services, request);
+    return c.json(await chatCompletion(services, job, body.model));
+  });
+
+  app.onError((error, c) => {
+    if (!isCodexImgError(error)) {
+      services.logger.error("openai route failed", { requestId: c.get("requestId"), error });
+    }
+    // A wait that ended with the job still running: retrying would start a second job.
+    const pending = isCodexImgError(error) && error.details.pending === true;
+    return openAiErrorResponse(c, error, pending ? { shouldRetry: false } : {});
+  });
+  return app;
+}
+
+async function runImageJob(
+  c: Context<AppEnv>,
+  services: ApiServices,
+  request: ImageRequest,
+  options: OpenAiImageOptions,
+  eventPrefix: "image_generation" | "image_edit",
+): Promise<Response> {
+  if (options.stream) {
+    const signal = c.req.raw.signal;
+    const { job } = await submitImageJob(services, c.get("caller"), request, {
+      ...idempotency(c),
+      // A stream lives as long as its connection: a caller that hangs up no longer wants the image.
+      signal,
+    });
+    c.header(JOB_ID_HEADER, job.id);
+    return streamImageJob(c, services, job, {
+      eventPrefix,
+      partialImages: options.partial_images ?? 0,
+      signal,
+    });
+  }
+  const job = await submitAndWait(c, services, request);
+  return c.json(await imagesResponse(services, job, options.response_format ?? "b64_json"));
+}
+
+/**
+ * Submits and waits up to the configured time. The job is tied to the connection only while we wait:
+ * once we have told the caller to poll, a later disconnect must not cancel it.
+ */
+async function submitAndWait(c: Context<AppEnv>, services: ApiServices, request: ImageRequest): Promise<Job> {
+  const connection = c.req.raw.signal;
+  const waiting = new AbortController();
+  const hangUp = (): void => waiting.abort(connection.reason);
+  connection.addEventListener("abort", hangUp, { once: true });
+  try {
+    const { job } = await submitImageJob(services, c.get("caller"), request, {
+      ...idempotency(c),
+      signal: waiting.signal,
+    });
+    c.header(JOB_ID_HEADER, job.id);
+    const done = await services.queue.waitForJob(job.id, {
+      timeoutMs: services.options.requestWaitTimeoutMs,
+      signal: waiting.signal,
+    });
+    if (done.state === "succeeded") return done;
+    if (done.state === "queued" || done.state === "running") {
+      const poll = jobPollUrl(services, job.id);
+      throw new CodexImgError(
+        "upstream_timeout",
+        `Job ${job.id} is still ${done.state} after ${Math.round(services.options.requestWaitTimeoutMs / 1000)} s; poll ${poll} for the result.`,
+        { details: { jobId: job.id, pollUrl: poll, pending: true } },
+      );
+    }
+    throw jobFailure(done);
+  } finally {
+    connection.removeEventListener("abort", hangUp);
+  }
+}
+
+function idempotency(c: Context<AppEnv>): { idempotencyKey?: string } {
+  const key = c.req.header("idempotency-key")?.trim();
+  return key ? { idempotencyKey: key.slice(0, 200) } : {};
+}
+
+function isMultipart(c: Context<AppEnv>): boolean {
+  return (c.req.header("content-type") ?? "").toLowerCase().startsWith("multipart/form-data");
+}
+
+async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CodexImgError("invalid_request", "The request body is not valid JSON.", {
+      details: { param: "body" },
+    });
+  }
+}
+
+async function readMultipartEdit(c: Context<AppEnv>): Promise<EditInput> {
+  let form: FormData;
+  try {
+    form = await c.req.formData();
+  } catch {
+    throw new CodexImgError("invalid_request", "The multipart/form-data body could not be read.", {
+      details: { param: "body" },
+    });
+  }
+  const fields: Record<string, unknown> = {};
+  const files: Array<File | string> = [];
+  let mask: File | string | undefined;
+  for (const [name, value] of form.entries()) {
+    if (name === "image" || name === "image[]") files.push(value);
+    else if (name === "mask") mask = value;
+    else if (typeof value === "string" && !(name in fields)) fields[name] = formFieldValue(name, value);
+  }
+  const options = parseOpenAi(openAiImageOptionsSchema, fields);
+  if (files.length === 0) throw invalidImage("image", "image is required: send one or more image files.");
+  if (files.length > 16) throw invalidImage("image", "at most 16 images are allowed.");
+  const references: Uint8Array[] = [];
+  for (const [index, file] of files.entries()) {
+    references.push(
+      typeof file === "string"
+        ? referenceFromString(file, index, "image")
+        : checkReference(new Uint8Array(await file.arrayBuffer()), index, "image"),
+    );
+  }
+  if (mask !== undefined) {
+    if (typeof mask === "string") referenceFromString(mask, 0, "mask");
+    else checkReference(new Uint8Array(await mask.arrayBuffer()), 0, "mask");
+  }
+  return { options, references, maskIgnored: mask !== undefined };
+}
+
+function readJsonEdit(body: unknown): EditInput {
+  const parsed = parseOpenAi(openAiJsonEditSchema, body);
+  const references = parsed.images.map((ref, index) =>
+    referenceFromString(ref.image_url, index, `images.${index}.image_url`),
+  );
+  if (parsed.mask) referenceFromString(parsed.mask.image_url, 0, "mask.image_url");
+  return { options: parsed, references, maskIgnored: Boolean(parsed.mask) };
+}
+
+function modelObject(id: string): { id: string; object: "model"; created: number; owned_by: string } {
+  return { id, object: "model", created: MODELS_CREATED, owned_by: "codex-img" };
+}

@@ -1,0 +1,190 @@
+import {
+  CodexImgError,
+  fromDataUrlOrBase64,
+  IMAGE_MIME_TYPES,
+  type ImageRequest,
+  imageKeyFormat,
+  isCodexImgError,
+  isImageKey,
+  isTerminalJobState,
+  type Job,
+  REQUEST_LIMITS,
+  type ReferenceImage,
+  sniffImage,
+} from "@codex-img/core";
+import { type Context, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
+import type { AppEnv } from "../app-env.js";
+import { nativeErrorParts, nativeErrorResponse, readJsonBody } from "../http/native-error.js";
+import { assertScope, requireCaller } from "../http/require-key.js";
+import { imageUrl, jobPollUrl } from "../services/image-urls.js";
+import { predecessorJobView, visibleJob } from "../services/job-views.js";
+import { submitImageJob } from "../services/submit-image-job.js";
+import type { ApiServices } from "../services.js";
+
+/** The predecessor's body rules (interfaces.md §1), plus `auto` for size. Unknown fields are ignored, as pydantic did. */
+export const PredecessorImageBody = z.object({
+  prompt: z.string().min(1).max(REQUEST_LIMITS.promptMaxChars),
+  size: z
+    .string()
+    .regex(/^(auto|\d{3,4}x\d{3,4})$/, { message: 'size must be "auto" or WIDTHxHEIGHT (e.g. 1024x1024)' })
+    .default("1024x1024"),
+  quality: z.enum(["low", "medium", "high", "auto"]).default("medium"),
+  count: z.number().int().min(1).max(4).default(1),
+  reference_images_base64: z.array(z.string()).max(REQUEST_LIMITS.maxReferenceImages).nullish(),
+  reference_image_base64: z.string().nullish(),
+});
+export type PredecessorImageBody = z.infer<typeof PredecessorImageBody>;
+
+/**
+ * The predecessor's REST API, shape for shape, with its defects fixed: input checked at the door (400 with
+ * a code and `param`), a sync wait that runs out answers 202 with the id and a poll URL, a full queue or an
+ * exhausted limit answers at once with `Retry-After`.
+ */
+export function predecessorRoutes(services: ApiServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  // Per route, not `app.use`: middleware of a mounted group would also run for every other family's routes.
+  const auth = requireCaller(services);
+
+  app.post("/v1/images/generate", auth, async (c) => {
+    const job = await createJob(services, c);
+    const done = await services.queue.waitForJob(job.id, {
+      timeoutMs: services.options.requestWaitTimeoutMs,
+      signal: c.req.raw.signal,
+    });
+    if (done.state === "succeeded") {
+      return c.json({
+        id: done.id,
+        status: "succeeded",
+        images: done.images.map((image) => imageUrl(services, image, done)),
+        created_at: new Date(done.createdAt).toISOString(),
+      });
+    }
+    if (isTerminalJobState(done.state)) return jobFailure(c, done);
+    // Still queued or running: the caller keeps the id and polls (the predecessor answered 504 and lost it).
+    const pollUrl = jobPollUrl(services, done.id);
+    c.header("Location", pollUrl);
+    return c.json({ id: done.id, status: done.state, poll_url: pollUrl }, 202);
+  });
+
+  app.post("/v1/images/jobs", auth, async (c) => {
+    const job = await createJob(services, c);
+    c.header("Location", jobPollUrl(services, job.id));
+    return c.json({ id: job.id, status: job.state }, 202);
+  });
+
+  app.get("/v1/images/jobs/:id", auth, async (c) => {
+    const job = await visibleJob(services, c.get("caller"), c.req.param("id"));
+    return c.json(predecessorJobView(services, job));
+  });
+
+  app.get("/generated/:file", async (c) => {
+    const file = c.req.param("file");
+    // Only our exact key shape reaches the store (no traversal), and only generated images: reference
+    // images of queued jobs share the store but were never handed out.
+    const format = isImageKey(file) && file.startsWith("img_") ? imageKeyFormat(file) : undefined;
+    const bytes = format ? await services.images.get(file) : undefined;
+    if (!format || !bytes) throw new CodexImgError("not_found", "No such image.");
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      "Content-Type": IMAGE_MIME_TYPES[format],
+      "Content-Length": String(bytes.length),
+      // Keys are unguessable and never reused, so a copy never goes stale; short enough to respect expiry.
+      "Cache-Control": "public, max-age=3600, immutable",
+      "X-Content-Type-Options": "nosniff",
+    });
+  });
+
+  app.onError((error, c) => nativeErrorResponse(c, error));
+  return app;
+}
+
+async function createJob(services: ApiServices, c: Context<AppEnv>): Promise<Job> {
+  const body = await readJsonBody(c, PredecessorImageBody, { maxBytes: services.options.maxBodyBytes });
+  const { request, referenceParam } = toImageRequest(body);
+  const caller = c.get("caller");
+  assertScope(caller, request.referenceImages?.length ? "edit" : "generate");
+  const idempotencyKey = readIdempotencyKey(c);
+  try {
+    const { job } = await submitImageJob(services, caller, request, idempotencyKey ? { idempotencyKey } : {});
+    return job;
+  } catch (error) {
+    throw renameParam(error, { n: "count", image: referenceParam });
+  }
+}
+
+/** The predecessor's fields as an engine request; every reference is decoded and sniffed here, at the door. */
+export function toImageRequest(body: PredecessorImageBody): {
+  request: ImageRequest;
+  referenceParam: string;
+} {
+  const list = body.reference_images_base64;
+  const referenceParam = list?.length ? "reference_images_base64" : "reference_image_base64";
+  const sources = list?.length ? list : body.reference_image_base64 ? [body.reference_image_base64] : [];
+  const referenceImages: ReferenceImage[] = sources.map((source, index) => {
+    const label = sources.length > 1 ? `reference image ${index + 1}` : "the reference image";
+    let bytes: Uint8Array;
+    try {
+      bytes = fromDataUrlOrBase64(source);
+    } catch {
+      throw invalid(referenceParam, `${label} is not valid base64`);
+    }
+    if (bytes.length > REQUEST_LIMITS.maxReferenceBytes) {
+      throw invalid(
+        referenceParam,
+        `${label} is larger than ${REQUEST_LIMITS.maxReferenceBytes / 1024 / 1024} MB`,
+      );
+    }
+    const info = sniffImage(bytes);
+    if (!info) throw invalid(referenceParam, `${label} is not a PNG, JPEG or WebP image`);
+    return { bytes, format: info.format };
+  });
+  return {
+    request: {
+      prompt: body.prompt,
+      size: body.size as ImageRequest["size"],
+      quality: body.quality,
+      // The predecessor made one composed image from references whatever `count` said.
+      n: referenceImages.length > 0 ? 1 : body.count,
+      ...(referenceImages.length > 0 ? { referenceImages } : {}),
+    },
+    referenceParam,
+  };
+}
+
+/** `Idempotency-Key`: 1 to 255 visible ASCII characters. */
+export function readIdempotencyKey(c: Context): string | undefined {
+  const value = c.req.header("idempotency-key");
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (!/^[\x21-\x7e]{1,255}$/.test(trimmed)) {
+    throw invalid("Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters.");
+  }
+  return trimmed;
+}
+
+/** The failed or canceled job's own error, with its code and status, and the id so the caller can look it up. */
+function jobFailure(c: Context<AppEnv>, job: Job): Response {
+  const source = job.error ?? { code: "internal" as const, message: `The job ended ${job.state}.` };
+  const error = new CodexImgError(source.code, source.message, {
+    ...(source.retryAfterMs === undefined ? {} : { retryAfterMs: source.retryAfterMs }),
+  });
+  const { body, status, headers } = nativeErrorParts(error);
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  return c.json({ ...body, id: job.id, status: job.state }, status as ContentfulStatusCode);
+}
+
+function renameParam(error: unknown, names: Record<string, string>): unknown {
+  if (!isCodexImgError(error, "invalid_request")) return error;
+  const param = error.details.param;
+  const renamed = typeof param === "string" ? names[param] : undefined;
+  if (!renamed) return error;
+  return new CodexImgError("invalid_request", error.message, {
+    details: { ...error.details, param: renamed },
+    cause: error,
+  });
+}
+
+function invalid(param: string, message: string): CodexImgError {
+  return new CodexImgError("invalid_request", message, { details: { param } });
+}

@@ -1,0 +1,132 @@
+import { CodexImgError, type Job, type JobEvent } from "@codex-img/core";
+import type { Caller } from "../app-env.js";
+import { hasScope } from "../http/require-key.js";
+import type { ApiServices } from "../services.js";
+import { imageUrl, jobExpiresAt } from "./image-urls.js";
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+/**
+ * The job if the caller may see it: its own key's jobs always (the predecessor's scripts poll with the key
+ * that created the job), any job with `jobs:read`. Everything else is `not_found`, so ids of other keys'
+ * jobs cannot be probed.
+ */
+export async function visibleJob(services: ApiServices, caller: Caller, id: string): Promise<Job> {
+  const job = /^img_[a-z2-7]{26}$/.test(id) ? await services.queue.get(id) : undefined;
+  if (!job || (job.keyId !== caller.key.id && !hasScope(caller.key, "jobs:read"))) {
+    throw new CodexImgError("not_found", "No such job.", { details: { param: "id" } });
+  }
+  return job;
+}
+
+/** A key may cancel only its own jobs (or any with `admin`). */
+export async function cancelableJob(services: ApiServices, caller: Caller, id: string): Promise<Job> {
+  const job = await visibleJob(services, caller, id);
+  if (job.keyId !== caller.key.id && !caller.key.scopes.includes("admin")) {
+    throw new CodexImgError("not_found", "No such job.", { details: { param: "id" } });
+  }
+  return job;
+}
+
+/** The predecessor's `GET /v1/images/jobs/{id}` shape; `error_code` and `error_detail` are additions. */
+export function predecessorJobView(services: ApiServices, job: Job): Record<string, unknown> {
+  return {
+    id: job.id,
+    status: job.state,
+    images: job.images.map((image) => imageUrl(services, image, job)),
+    error: job.error?.message ?? null,
+    created_at: iso(job.createdAt),
+    expires_at: iso(jobExpiresAt(services, job)),
+    error_code: job.error?.code ?? null,
+  };
+}
+
+/** Everything a caller may know about its job: no account labels, worker ids or leases. */
+export function fullJobView(services: ApiServices, job: Job, eventCount: number): Record<string, unknown> {
+  return {
+    id: job.id,
+    object: "job",
+    status: job.state,
+    request: {
+      prompt: job.request.prompt,
+      size: job.request.size,
+      quality: job.request.quality,
+      background: job.request.background,
+      output_format: job.request.outputFormat,
+      n: job.request.n,
+      model: job.request.model,
+      reference_images: job.request.referenceImages.length,
+    },
+    priority: job.priority,
+    images: job.images.map((image) => ({
+      ...imageUrl(services, image, job),
+      width: image.width,
+      height: image.height,
+      format: image.format,
+      bytes: image.bytes,
+      ...(image.revisedPrompt === undefined ? {} : { revised_prompt: image.revisedPrompt }),
+      ...(image.partial ? { partial: true } : {}),
+    })),
+    error: job.error ? errorView(job.error) : null,
+    attempts: job.attempts.map((attempt) => ({
+      number: attempt.number,
+      backend: attempt.backend ?? null,
+      route: attempt.route ?? null,
+      started_at: iso(attempt.startedAt),
+      finished_at: iso(attempt.finishedAt),
+      duration_ms: attempt.durationMs ?? null,
+      error: attempt.error ? errorView(attempt.error) : null,
+    })),
+    max_attempts: job.maxAttempts,
+    events: eventCount,
+    progress: job.progress ? { stage: job.progress.stage, at: iso(job.progress.at) } : null,
+    cancel_requested: job.cancelRequested ?? false,
+    idempotency_key: job.idempotencyKey ?? null,
+    created_at: iso(job.createdAt),
+    started_at: iso(job.startedAt),
+    finished_at: iso(job.finishedAt),
+    expires_at: iso(jobExpiresAt(services, job)),
+  };
+}
+
+/** One job event as SSE `data`: image refs become URLs, times ISO strings. */
+export function eventView(services: ApiServices, job: Job, event: JobEvent): Record<string, unknown> {
+  const base = { job_id: event.jobId, seq: event.seq, type: event.type, at: iso(event.at) };
+  switch (event.type) {
+    case "queued":
+      return { ...base, priority: event.priority };
+    case "started":
+      return { ...base, attempt: event.attempt };
+    case "progress":
+      return { ...base, attempt: event.attempt, stage: event.stage, message: event.message ?? null };
+    case "partial_image":
+      return {
+        ...base,
+        attempt: event.attempt,
+        index: event.index,
+        image: imageUrl(services, event.image, job),
+      };
+    case "attempt_failed":
+      return {
+        ...base,
+        attempt: event.attempt,
+        error: errorView(event.error),
+        will_retry: event.willRetry,
+        retry_at: iso(event.retryAt),
+      };
+    case "succeeded":
+      return { ...base, images: event.images.map((image) => imageUrl(services, image, job)) };
+    case "failed":
+      return { ...base, error: errorView(event.error) };
+    case "canceled":
+      return { ...base, error: event.error ? errorView(event.error) : null };
+  }
+}
+
+function errorView(error: NonNullable<Job["error"]>): Record<string, unknown> {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.retryAfterMs === undefined ? {} : { retry_after_ms: error.retryAfterMs }),
+  };
+}
