@@ -1,16 +1,35 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { promisify } from "node:util";
 import { sniffImage } from "@codex-img/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(import.meta.dirname, "../../..");
 const bun = join(root, "node_modules/.bin/bun");
 const main = join(root, "apps/server/src/main.ts");
+const builtMain = join(root, "apps/server/dist/main.js");
 
-/** The README's start command, as a real process: it must come up on a fresh machine with no login. */
-describe("the server process", () => {
+const runtimes: Array<[string, () => Promise<[string, string[]]>]> = [
+  // The README's start command: Bun runs the TypeScript sources.
+  ["bun", async () => [bun, ["--conditions=source", main]]],
+  // Node runs what `tsc -b` builds (the form a deployment installs).
+  [
+    "node",
+    async () => {
+      await promisify(execFile)(process.execPath, [
+        join(root, "node_modules/typescript/bin/tsc"),
+        "-b",
+        join(root, "apps/server"),
+      ]);
+      return [process.execPath, [builtMain]];
+    },
+  ],
+];
+
+/** The service as a real process: it must come up on a fresh machine with no login, on Bun and on Node. */
+describe.each(runtimes)("the server process on %s", (_name, command) => {
   let dir: string;
   let child: ChildProcess;
   let url = "";
@@ -19,7 +38,8 @@ describe("the server process", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "codex-img-server-"));
-    child = spawn(bun, ["--conditions=source", main, "--port", "0", "--data-dir", join(dir, "data")], {
+    const [file, args] = await command();
+    child = spawn(file, [...args, "--port", "0", "--data-dir", join(dir, "data")], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? "", HOME: dir, CODEX_HOMES: join(dir, "no-login") },
       stdio: ["ignore", "pipe", "pipe"],
@@ -39,7 +59,7 @@ describe("the server process", () => {
       });
       child.once("exit", (code) => fail(new Error(`server exited with ${code}:\n${stderr}`)));
     });
-  }, 40_000);
+  }, 120_000);
 
   afterAll(async () => {
     if (child.exitCode === null) child.kill("SIGKILL");
