@@ -38,7 +38,7 @@ async function main(): Promise<number> {
   const report = await runPreflight(config, { configWarnings: loaded.warnings });
 
   if (command === "doctor") {
-    console.log(process.argv.includes("--json") ? preflightJson(report) : formatPreflight(report));
+    console.log(loaded.json ? preflightJson(report) : formatPreflight(report));
     return report.ok ? 0 : 1;
   }
   if (command === "create-key") {

@@ -44,6 +44,8 @@ export interface LoadedConfig {
   positionals: string[];
   /** `--help` / `-h` was given. */
   help: boolean;
+  /** `--json` was given (machine-readable output of a command). */
+  json: boolean;
 }
 
 type RawValue = { value: unknown; source: Exclude<ConfigSource, { from: "default" }> };
@@ -111,6 +113,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     ...(file.path === undefined ? {} : { configFile: file.path }),
     positionals: flags.positionals,
     help: flags.help,
+    json: flags.json,
   };
 }
 

@@ -16,6 +16,8 @@ export interface FlagReading {
   /** Words that are not flags (a command such as `doctor`). */
   positionals: string[];
   help: boolean;
+  /** `--json`: machine-readable output for commands such as `doctor`. */
+  json: boolean;
   problems: ConfigProblem[];
 }
 
@@ -28,6 +30,7 @@ export function parseFlags(argv: readonly string[]): FlagReading {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     config: { type: "string" },
     help: { type: "boolean", short: "h" },
+    json: { type: "boolean" },
   };
   for (const key of SETTING_KEYS) {
     const setting: SettingSpec = SETTINGS[key];
@@ -43,12 +46,16 @@ export function parseFlags(argv: readonly string[]): FlagReading {
     tokens: true,
   });
 
-  const reading: FlagReading = { values: {}, positionals, help: false, problems: [] };
+  const reading: FlagReading = { values: {}, positionals, help: false, json: false, problems: [] };
   for (const token of tokens) {
     if (token.kind !== "option") continue;
     const name = token.rawName;
     if (token.name === "help") {
       reading.help = true;
+      continue;
+    }
+    if (token.name === "json") {
+      reading.json = true;
       continue;
     }
     const negated = token.name.startsWith("no-") ? byFlag.get(token.name.slice(3)) : undefined;
