@@ -21,6 +21,7 @@ import {
   type Database,
 } from "@codex-img/db";
 import type { Config } from "./config/index.js";
+import { resolveSessionSecret } from "./config/session-secret.js";
 import { createBackend } from "./create-backend.js";
 import type { SelectedBackend } from "./preflight.js";
 
@@ -88,6 +89,11 @@ export async function composeServices(
       imageRetentionMs: config.imageRetentionDays * 24 * 3_600_000,
       maxBodyBytes: 64 * 1024 * 1024,
       version: options.version,
+      signedUrls: config.signedUrls,
+      ...(config.adminPassword ? { adminPassword: config.adminPassword } : {}),
+      trustProxy: config.trustProxy,
+      // The session secret is kept across restarts, so signed URLs already handed out keep working.
+      ...(config.signedUrls ? { urlSigningSecret: (await resolveSessionSecret(config)).secret } : {}),
     },
   };
   return {

@@ -2,3 +2,4 @@
 export * from "./app-env.js";
 export * from "./create-api.js";
 export * from "./services.js";
+export * from "./trpc/index.js";

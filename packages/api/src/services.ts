@@ -21,6 +21,34 @@ export interface ApiOptions {
   maxBodyBytes: number;
   /** The server's version, for `/health` and `/openapi.json`. */
   version: string;
+  /**
+   * The dashboard's admin password. Absent or empty: admin login is refused (apps/server also refuses to
+   * listen beyond loopback without one).
+   */
+  adminPassword?: string;
+  /**
+   * Mark the admin cookie `Secure`. Default: when the request is https, or when `trustProxy` is set and
+   * `X-Forwarded-Proto` says https.
+   */
+  secureCookies?: boolean;
+  /**
+   * Believe `X-Forwarded-For` / `X-Forwarded-Proto` (only behind a reverse proxy that sets them). Default
+   * false: the client address is then unknown to a fetch handler and login throttling counts all direct
+   * clients together.
+   */
+  trustProxy?: boolean;
+  /**
+   * Sign image URLs (`?expires=&sig=`, HMAC-SHA256) and refuse unsigned ones at `/generated`. Default
+   * false: URLs are public by their unguessable key, as in the predecessor. Needs `urlSigningSecret`.
+   */
+  signedUrls?: boolean;
+  /** Secret of the URL signatures, 16+ characters; changing it invalidates every URL handed out. */
+  urlSigningSecret?: string;
+  /**
+   * Serve `/metrics` without a key (for a scraper on a private network). Default false: a bearer key with
+   * the `admin` scope is required, since the labels name accounts and keys.
+   */
+  metricsPublic?: boolean;
 }
 
 /**

@@ -159,4 +159,12 @@ CREATE TABLE `usage_counters` (
 	PRIMARY KEY(`scope`, `window`)
 );
 --> statement-breakpoint
-CREATE INDEX `usage_counters_expires_at` ON `usage_counters` (`expires_at`);
+CREATE INDEX `usage_counters_expires_at` ON `usage_counters` (`expires_at`);--> statement-breakpoint
+CREATE TABLE `image_keys` (
+	`key` text PRIMARY KEY NOT NULL,
+	`job_id` text NOT NULL,
+	`key_name` text,
+	`partial` integer DEFAULT false NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `image_keys_job` ON `image_keys` (`job_id`);

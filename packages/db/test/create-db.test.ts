@@ -32,6 +32,7 @@ describe("createDb", () => {
       "usage_daily",
       "account_quota",
       "jobs_fts",
+      "image_keys",
     ]) {
       expect(names).toContain(table);
     }
@@ -40,7 +41,7 @@ describe("createDb", () => {
     expect((await stat(join(dir, "nested", "codex-img.db"))).isFile()).toBe(true);
     const again = await createDb({ url });
     const migrations = await again.client.execute("SELECT count(*) AS n FROM __drizzle_migrations");
-    expect(Number(migrations.rows[0]?.n)).toBe(2);
+    expect(Number(migrations.rows[0]?.n)).toBe(3);
     again.close();
   });
 });

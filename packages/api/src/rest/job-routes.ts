@@ -59,13 +59,13 @@ export function jobRoutes(services: ApiServices): Hono<AppEnv> {
 
   app.get("/v1/jobs/:id", auth, async (c) => {
     const job = await visibleJob(services, c.get("caller"), c.req.param("id"));
-    return c.json(fullJobView(services, job, await countEvents(services, job.id)));
+    return c.json(await fullJobView(services, job, await countEvents(services, job.id)));
   });
 
   app.post("/v1/jobs/:id/cancel", auth, async (c) => {
     const job = await cancelableJob(services, c.get("caller"), c.req.param("id"));
     const canceled = await services.queue.cancel(job.id);
-    return c.json(fullJobView(services, canceled, await countEvents(services, job.id)));
+    return c.json(await fullJobView(services, canceled, await countEvents(services, job.id)));
   });
 
   app.get("/v1/images/jobs/:id/events", auth, async (c) => {
@@ -87,7 +87,7 @@ export function jobRoutes(services: ApiServices): Hono<AppEnv> {
             await stream.writeSSE({
               id: String(event.seq),
               event: event.type,
-              data: JSON.stringify(eventView(services, job, event)),
+              data: JSON.stringify(await eventView(services, job, event)),
             });
             if (isTerminalJobEvent(event)) break;
           }

@@ -83,7 +83,7 @@ export async function imagesResponse(
   for (const image of job.images) {
     const revised_prompt = image.revisedPrompt ?? job.request.prompt;
     if (responseFormat === "url") {
-      const { url, expires_at } = imageUrl(services, image, job);
+      const { url, expires_at } = await imageUrl(services, image, job);
       data.push({ url, expires_at, revised_prompt });
     } else {
       data.push({ b64_json: bytesToBase64(await readStoredImage(services, image)), revised_prompt });

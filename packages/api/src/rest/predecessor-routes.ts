@@ -18,7 +18,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env.js";
 import { nativeErrorParts, nativeErrorResponse, readJsonBody } from "../http/native-error.js";
 import { assertScope, requireCaller } from "../http/require-key.js";
-import { imageUrl, jobPollUrl } from "../services/image-urls.js";
+import { assertImageServable, imageUrl, jobPollUrl, signingSecret } from "../services/image-urls.js";
 import { predecessorJobView, visibleJob } from "../services/job-views.js";
 import { submitImageJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
@@ -57,7 +57,7 @@ export function predecessorRoutes(services: ApiServices): Hono<AppEnv> {
       return c.json({
         id: done.id,
         status: "succeeded",
-        images: done.images.map((image) => imageUrl(services, image, done)),
+        images: await Promise.all(done.images.map((image) => imageUrl(services, image, done))),
         created_at: new Date(done.createdAt).toISOString(),
       });
     }
@@ -76,7 +76,7 @@ export function predecessorRoutes(services: ApiServices): Hono<AppEnv> {
 
   app.get("/v1/images/jobs/:id", auth, async (c) => {
     const job = await visibleJob(services, c.get("caller"), c.req.param("id"));
-    return c.json(predecessorJobView(services, job));
+    return c.json(await predecessorJobView(services, job));
   });
 
   app.get("/generated/:file", async (c) => {
@@ -84,13 +84,20 @@ export function predecessorRoutes(services: ApiServices): Hono<AppEnv> {
     // Only our exact key shape reaches the store (no traversal), and only generated images: reference
     // images of queued jobs share the store but were never handed out.
     const format = isImageKey(file) && file.startsWith("img_") ? imageKeyFormat(file) : undefined;
-    const bytes = format ? await services.images.get(file) : undefined;
-    if (!format || !bytes) throw new CodexImgError("not_found", "No such image.");
+    if (!format) throw new CodexImgError("not_found", "No such image.");
+    const expiresAt = await assertImageServable(services, file, {
+      expires: c.req.query("expires"),
+      sig: c.req.query("sig"),
+    });
+    const bytes = await services.images.get(file);
+    if (!bytes) throw new CodexImgError("not_found", "No such image.");
+    // Caches must not serve the image past its expiry.
+    const maxAge = Math.max(0, Math.min(3600, Math.floor((expiresAt - services.clock.now()) / 1000)));
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       "Content-Type": IMAGE_MIME_TYPES[format],
       "Content-Length": String(bytes.length),
-      // Keys are unguessable and never reused, so a copy never goes stale; short enough to respect expiry.
-      "Cache-Control": "public, max-age=3600, immutable",
+      // Keys are unguessable and never reused, so a copy never goes stale before its expiry.
+      "Cache-Control": `${signingSecret(services) ? "private" : "public"}, max-age=${maxAge}, immutable`,
       "X-Content-Type-Options": "nosniff",
     });
   });

@@ -29,11 +29,11 @@ export async function cancelableJob(services: ApiServices, caller: Caller, id: s
 }
 
 /** The predecessor's `GET /v1/images/jobs/{id}` shape; `error_code` and `error_detail` are additions. */
-export function predecessorJobView(services: ApiServices, job: Job): Record<string, unknown> {
+export async function predecessorJobView(services: ApiServices, job: Job): Promise<Record<string, unknown>> {
   return {
     id: job.id,
     status: job.state,
-    images: job.images.map((image) => imageUrl(services, image, job)),
+    images: await Promise.all(job.images.map((image) => imageUrl(services, image, job))),
     error: job.error?.message ?? null,
     created_at: iso(job.createdAt),
     expires_at: iso(jobExpiresAt(services, job)),
@@ -42,7 +42,11 @@ export function predecessorJobView(services: ApiServices, job: Job): Record<stri
 }
 
 /** Everything a caller may know about its job: no account labels, worker ids or leases. */
-export function fullJobView(services: ApiServices, job: Job, eventCount: number): Record<string, unknown> {
+export async function fullJobView(
+  services: ApiServices,
+  job: Job,
+  eventCount: number,
+): Promise<Record<string, unknown>> {
   return {
     id: job.id,
     object: "job",
@@ -58,15 +62,17 @@ export function fullJobView(services: ApiServices, job: Job, eventCount: number)
       reference_images: job.request.referenceImages.length,
     },
     priority: job.priority,
-    images: job.images.map((image) => ({
-      ...imageUrl(services, image, job),
-      width: image.width,
-      height: image.height,
-      format: image.format,
-      bytes: image.bytes,
-      ...(image.revisedPrompt === undefined ? {} : { revised_prompt: image.revisedPrompt }),
-      ...(image.partial ? { partial: true } : {}),
-    })),
+    images: await Promise.all(
+      job.images.map(async (image) => ({
+        ...(await imageUrl(services, image, job)),
+        width: image.width,
+        height: image.height,
+        format: image.format,
+        bytes: image.bytes,
+        ...(image.revisedPrompt === undefined ? {} : { revised_prompt: image.revisedPrompt }),
+        ...(image.partial ? { partial: true } : {}),
+      })),
+    ),
     error: job.error ? errorView(job.error) : null,
     attempts: job.attempts.map((attempt) => ({
       number: attempt.number,
@@ -90,7 +96,11 @@ export function fullJobView(services: ApiServices, job: Job, eventCount: number)
 }
 
 /** One job event as SSE `data`: image refs become URLs, times ISO strings. */
-export function eventView(services: ApiServices, job: Job, event: JobEvent): Record<string, unknown> {
+export async function eventView(
+  services: ApiServices,
+  job: Job,
+  event: JobEvent,
+): Promise<Record<string, unknown>> {
   const base = { job_id: event.jobId, seq: event.seq, type: event.type, at: iso(event.at) };
   switch (event.type) {
     case "queued":
@@ -104,7 +114,7 @@ export function eventView(services: ApiServices, job: Job, event: JobEvent): Rec
         ...base,
         attempt: event.attempt,
         index: event.index,
-        image: imageUrl(services, event.image, job),
+        image: await imageUrl(services, event.image, job),
       };
     case "attempt_failed":
       return {
@@ -115,7 +125,10 @@ export function eventView(services: ApiServices, job: Job, event: JobEvent): Rec
         retry_at: iso(event.retryAt),
       };
     case "succeeded":
-      return { ...base, images: event.images.map((image) => imageUrl(services, image, job)) };
+      return {
+        ...base,
+        images: await Promise.all(event.images.map((image) => imageUrl(services, image, job))),
+      };
     case "failed":
       return { ...base, error: errorView(event.error) };
     case "canceled":

@@ -1,0 +1,109 @@
+import {
+  CodexImgError,
+  isCodexImgError,
+  isTerminalJobEvent,
+  isTerminalJobState,
+  type Job,
+} from "@codex-img/core";
+import { createLibsqlJobStore, deleteJobWithFiles, queryHistory } from "@codex-img/db";
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import type { Caller } from "../../app-env.js";
+import { cancelableJob, eventView, fullJobView, visibleJob } from "../../services/job-views.js";
+import type { ApiServices } from "../../services.js";
+import { toTrpcError } from "../error-codes.js";
+import { jobId, jobListInput } from "../schemas.js";
+import { adminOrKeyProcedure, adminProcedure, auditAdmin } from "../trpc.js";
+
+/** History and live progress. Admins see every job; a key sees what REST would show it. */
+export const jobsRouter = {
+  list: adminOrKeyProcedure("jobs:read")
+    .input(jobListInput)
+    .query(async ({ ctx, input }) => {
+      // A key lists its own jobs only, whatever filter it sends.
+      const query = ctx.caller ? { ...input, keyId: ctx.caller.key.id } : input;
+      const page = await queryHistory(ctx.services.database, query);
+      return { items: page.items, nextCursor: page.nextCursor ?? null };
+    }),
+
+  get: adminOrKeyProcedure("jobs:read")
+    .input(z.object({ id: jobId }))
+    .query(async ({ ctx, input }) => {
+      const job = await findJob(ctx.services, ctx.caller, input.id);
+      const events = await createLibsqlJobStore(ctx.services.database).readEvents(job.id);
+      return {
+        job: await fullJobView(ctx.services, job, events.length),
+        events: await Promise.all(events.map((event) => eventView(ctx.services, job, event))),
+      };
+    }),
+
+  cancel: adminOrKeyProcedure("generate")
+    .input(z.object({ id: jobId }))
+    .mutation(async ({ ctx, input }) => {
+      const job = ctx.caller
+        ? await cancelableJob(ctx.services, ctx.caller, input.id)
+        : await findJob(ctx.services, undefined, input.id);
+      const canceled = await ctx.services.queue.cancel(job.id);
+      if (!ctx.caller) await auditAdmin(ctx, "job.cancel", { type: "job", id: job.id });
+      return await fullJobView(ctx.services, canceled, 0);
+    }),
+
+  /** The row, its events and every file it made; running jobs must be canceled first. */
+  delete: adminProcedure.input(z.object({ id: jobId })).mutation(async ({ ctx, input }) => {
+    const job = await findJob(ctx.services, undefined, input.id);
+    if (!isTerminalJobState(job.state)) {
+      throw new CodexImgError("invalid_request", `The job is ${job.state}; cancel it first.`, {
+        details: { param: "id", reason: "not_finished" },
+      });
+    }
+    const result = await deleteJobWithFiles(
+      { store: createLibsqlJobStore(ctx.services.database), images: ctx.services.images },
+      job.id,
+    );
+    if (!result.deleted) throw new CodexImgError("not_found", "No such job.", { details: { param: "id" } });
+    await auditAdmin(
+      ctx,
+      "job.delete",
+      { type: "job", id: job.id },
+      { removedFiles: result.removedFiles.length, failedFiles: result.failedFiles.length },
+    );
+    return { deleted: true as const, removedFiles: result.removedFiles.length };
+  }),
+
+  /**
+   * Past events after `lastEventId`, then live ones until the job ends. Each is `tracked` by its `seq`, so a
+   * client that reconnects sends the last id back and misses nothing.
+   */
+  events: adminOrKeyProcedure("jobs:read")
+    .input(
+      z.object({
+        id: jobId,
+        lastEventId: z
+          .string()
+          .regex(/^\d{1,15}$/)
+          .nullish(),
+      }),
+    )
+    .subscription(async function* ({ ctx, input, signal }) {
+      try {
+        const job = await findJob(ctx.services, ctx.caller, input.id);
+        const afterSeq = input.lastEventId ? Number(input.lastEventId) : 0;
+        const options = signal ? { afterSeq, signal } : { afterSeq };
+        for await (const event of ctx.services.queue.subscribe(job.id, options)) {
+          yield tracked(String(event.seq), await eventView(ctx.services, job, event));
+          if (isTerminalJobEvent(event)) return;
+        }
+      } catch (error) {
+        // Errors after the stream opened bypass the middleware; without the mapped code the client would
+        // take them for a server fault and reconnect forever.
+        throw isCodexImgError(error) ? toTrpcError(error) : error;
+      }
+    }),
+};
+
+async function findJob(services: ApiServices, caller: Caller | undefined, id: string): Promise<Job> {
+  if (caller) return visibleJob(services, caller, id);
+  const job = await services.queue.get(id);
+  if (!job) throw new CodexImgError("not_found", "No such job.", { details: { param: "id" } });
+  return job;
+}
