@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import { PEER_ADDRESS_HEADER } from "@codex-img/api";
 import { serve as serveNode } from "@hono/node-server";
 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -24,7 +25,7 @@ export async function serveHttp(
     const server = bun.serve({
       hostname: options.host,
       port: options.port,
-      fetch: handler,
+      fetch: (request, self) => handler(withPeer(request, self.requestIP(request)?.address)),
       // Image generation can take minutes; the sync endpoints hold the request that long.
       idleTimeout: 0,
       maxRequestBodySize: 64 * 1024 * 1024,
@@ -52,11 +53,23 @@ export async function serveHttp(
   };
 }
 
+/** The socket's address for login throttling and the audit log; a client-sent value is overwritten. */
+function withPeer(request: Request, address: string | undefined): Request {
+  const headers = new Headers(request.headers);
+  if (address) headers.set(PEER_ADDRESS_HEADER, address);
+  else headers.delete(PEER_ADDRESS_HEADER);
+  return new Request(request, { headers });
+}
+
+interface BunServer {
+  requestIP(request: Request): { address: string } | null;
+}
+
 interface BunLike {
   serve(options: {
     hostname: string;
     port: number;
-    fetch: FetchHandler;
+    fetch: (request: Request, server: BunServer) => Response | Promise<Response>;
     idleTimeout: number;
     maxRequestBodySize: number;
   }): { port: number; stop(closeActive: boolean): Promise<void> };

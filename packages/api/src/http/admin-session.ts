@@ -22,6 +22,12 @@ export interface RequestInfo {
   secure: boolean;
 }
 
+/**
+ * The connecting peer's address, written by the server adapter (apps/server `serveHttp`), which always
+ * overwrites whatever a client sent under this name: a `(Request) => Response` handler cannot see sockets.
+ */
+export const PEER_ADDRESS_HEADER = "x-codex-img-peer-address";
+
 export function requestInfo(services: ApiServices, request: Request): RequestInfo {
   const { trustProxy = false, secureCookies } = services.options;
   const headers = request.headers;
@@ -31,7 +37,7 @@ export function requestInfo(services: ApiServices, request: Request): RequestInf
   const https = forwardedProto ? forwardedProto === "https" : new URL(request.url).protocol === "https:";
   const userAgent = headers.get("user-agent")?.slice(0, 300);
   return {
-    ip: forwarded?.slice(0, 100) || "direct",
+    ip: forwarded?.slice(0, 100) || headers.get(PEER_ADDRESS_HEADER)?.slice(0, 100) || "direct",
     ...(userAgent ? { userAgent } : {}),
     secure: secureCookies ?? https,
   };

@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { sniffImage } from "@codex-img/core";
+import {
+  type CodexHomeFixture,
+  createCodexHome,
+  type FakeCodexBackend,
+  startFakeCodexBackend,
+} from "@codex-img/core/testing";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "../../..");
+
+/**
+ * The whole path as a user runs it: a real server process, its Codex login, and the ChatGPT backend
+ * (the loopback fake that speaks upstream.md), driven by curl-shaped requests and the official SDK.
+ */
+describe("the server against the Codex backend", () => {
+  let dir: string;
+  let upstream: FakeCodexBackend;
+  let login: CodexHomeFixture;
+  let child: ChildProcess;
+  let url = "";
+  let key = "";
+  let stderr = "";
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "codex-img-e2e-"));
+    upstream = await startFakeCodexBackend();
+    login = await createCodexHome({ email: "owner@example.com", plan: "plus" });
+    child = spawn(
+      join(root, "node_modules/.bin/bun"),
+      [
+        "--conditions=source",
+        join(root, "apps/server/src/main.ts"),
+        "--port",
+        "0",
+        "--data-dir",
+        join(dir, "data"),
+        "--codex-base-url",
+        upstream.baseUrl,
+        "--refresh-token-url",
+        upstream.tokenUrl,
+      ],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? "", HOME: dir, CODEX_HOMES: `main=${login.home}` },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    await new Promise<void>((ready, fail) => {
+      const timer = setTimeout(() => fail(new Error(`server did not start:\n${stderr}`)), 30_000);
+      child.stderr?.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const listening = /listening on (http:\/\/\S+)/.exec(stderr);
+        const first = /shown once, keep it:\s+(cimg_\S+)/.exec(stderr);
+        if (listening?.[1] && first?.[1]) {
+          url = listening[1];
+          key = first[1];
+          clearTimeout(timer);
+          ready();
+        }
+      });
+      child.once("exit", (code) => fail(new Error(`server exited with ${code}:\n${stderr}`)));
+    });
+  }, 40_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await upstream.close();
+    await login.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("picks the Codex backend for a usable login and says so", () => {
+    expect(stderr).toMatch(/backend: codex-http/);
+    expect(stderr).not.toMatch(/DEMO MODE/);
+  });
+
+  it("generates through the login's account and reports what was really delivered", async () => {
+    upstream.script.images.push({ kind: "image", width: 1254, height: 1254, quality: "medium" });
+    const reply = await fetch(`${url}/v1/images/generate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "a lighthouse at dawn", size: "2048x2048", quality: "high" }),
+    });
+    expect(reply.status).toBe(200);
+    const body = (await reply.json()) as { images: Array<{ url: string }> };
+    const image = await fetch(body.images[0]?.url ?? "");
+    expect(sniffImage(new Uint8Array(await image.arrayBuffer()))).toEqual({
+      format: "png",
+      width: 1254,
+      height: 1254,
+    });
+    const sent = upstream.requests.find((r) => r.url.endsWith("/images/generations"));
+    expect(sent?.headers["chatgpt-account-id"]).toBe(login.accountId);
+    expect(sent?.json).toMatchObject({ prompt: "a lighthouse at dawn", size: "2048x2048", quality: "high" });
+  });
+
+  it("answers the OpenAI SDK with a RateLimitError it does not retry when the subscription's limit is reached", async () => {
+    const resetsInSeconds = 4 * 3600;
+    for (let i = 0; i < 5; i++) upstream.script.images.push({ kind: "usage_limit", resetsInSeconds });
+    const before = upstream.requests.length;
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 2 });
+    const error = await client.images.generate({ model: "gpt-image-2", prompt: "a fox" }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    const rateLimit = error as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(rateLimit.headers?.get("x-should-retry")).toBe("false");
+    const retryAfter = Number(rateLimit.headers?.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(3 * 3600);
+    expect(retryAfter).toBeLessThanOrEqual(resetsInSeconds + 60);
+    // One upstream call: the account cooled down until its reset instead of being asked again.
+    expect(upstream.requests.length - before).toBe(1);
+  });
+});
