@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { sniffImage } from "@codex-img/core";
 import {
   type CodexHomeFixture,
@@ -11,8 +10,7 @@ import {
 } from "@codex-img/core/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const root = resolve(import.meta.dirname, "../../..");
+import { type ServerProcess, startServerProcess } from "./support/start-server.js";
 
 /**
  * The whole path as a user runs it: a real server process, its Codex login, and the ChatGPT backend
@@ -22,7 +20,7 @@ describe("the server against the Codex backend", () => {
   let dir: string;
   let upstream: FakeCodexBackend;
   let login: CodexHomeFixture;
-  let child: ChildProcess;
+  let server: ServerProcess | undefined;
   let url = "";
   let key = "";
   let stderr = "";
@@ -31,11 +29,8 @@ describe("the server against the Codex backend", () => {
     dir = await mkdtemp(join(tmpdir(), "codex-img-e2e-"));
     upstream = await startFakeCodexBackend();
     login = await createCodexHome({ email: "owner@example.com", plan: "plus" });
-    child = spawn(
-      join(root, "node_modules/.bin/bun"),
-      [
-        "--conditions=source",
-        join(root, "apps/server/src/main.ts"),
+    server = await startServerProcess({
+      args: [
         "--port",
         "0",
         "--data-dir",
@@ -45,31 +40,15 @@ describe("the server against the Codex backend", () => {
         "--refresh-token-url",
         upstream.tokenUrl,
       ],
-      {
-        cwd: dir,
-        env: { PATH: process.env.PATH ?? "", HOME: dir, CODEX_HOMES: `main=${login.home}` },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    await new Promise<void>((ready, fail) => {
-      const timer = setTimeout(() => fail(new Error(`server did not start:\n${stderr}`)), 30_000);
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const listening = /listening on (http:\/\/\S+)/.exec(stderr);
-        const first = /shown once, keep it:\s+(cimg_\S+)/.exec(stderr);
-        if (listening?.[1] && first?.[1]) {
-          url = listening[1];
-          key = first[1];
-          clearTimeout(timer);
-          ready();
-        }
-      });
-      child.once("exit", (code) => fail(new Error(`server exited with ${code}:\n${stderr}`)));
+      env: { HOME: dir, CODEX_HOMES: `main=${login.home}` },
+      cwd: dir,
     });
+    ({ url, firstKey: key } = server);
+    stderr = server.stderr();
   }, 40_000);
 
   afterAll(async () => {
-    if (child.exitCode === null) child.kill("SIGKILL");
+    if (server?.child.exitCode === null) server.child.kill("SIGKILL");
     await upstream.close();
     await login.cleanup();
     await rm(dir, { recursive: true, force: true });

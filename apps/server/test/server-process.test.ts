@@ -1,12 +1,13 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { sniffImage } from "@codex-img/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT, type ServerProcess, startServerProcess } from "./support/start-server.js";
 
-const root = resolve(import.meta.dirname, "../../..");
+const root = REPO_ROOT;
 const bun = join(root, "node_modules/.bin/bun");
 const main = join(root, "apps/server/src/main.ts");
 const builtMain = join(root, "apps/server/dist/main.js");
@@ -31,43 +32,28 @@ const runtimes: Array<[string, () => Promise<[string, string[]]>]> = [
 /** The service as a real process: it must come up on a fresh machine with no login, on Bun and on Node. */
 describe.each(runtimes)("the server process on %s", (_name, command) => {
   let dir: string;
-  let child: ChildProcess;
+  let server: ServerProcess | undefined;
   let url = "";
   let firstKey = "";
-  let stderr = "";
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "codex-img-server-"));
-    const [file, args] = await command();
-    child = spawn(file, [...args, "--port", "0", "--data-dir", join(dir, "data")], {
+    server = await startServerProcess({
+      command: await command(),
+      args: ["--port", "0", "--data-dir", join(dir, "data")],
+      env: { HOME: dir, CODEX_HOMES: join(dir, "no-login") },
       cwd: dir,
-      env: { PATH: process.env.PATH ?? "", HOME: dir, CODEX_HOMES: join(dir, "no-login") },
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    await new Promise<void>((ready, fail) => {
-      const timer = setTimeout(() => fail(new Error(`server did not start:\n${stderr}`)), 30_000);
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const listening = /listening on (http:\/\/\S+)/.exec(stderr);
-        const key = /shown once, keep it:\s+(cimg_\S+)/.exec(stderr);
-        if (listening?.[1] && key?.[1]) {
-          url = listening[1];
-          firstKey = key[1];
-          clearTimeout(timer);
-          ready();
-        }
-      });
-      child.once("exit", (code) => fail(new Error(`server exited with ${code}:\n${stderr}`)));
-    });
+    ({ url, firstKey } = server);
   }, 120_000);
 
   afterAll(async () => {
-    if (child.exitCode === null) child.kill("SIGKILL");
+    if (server?.child.exitCode === null) server.child.kill("SIGKILL");
     await rm(dir, { recursive: true, force: true });
   });
 
   it("says loudly that it runs the demo backend and prints a first key once", () => {
-    expect(stderr).toMatch(/demo/i);
+    expect(server?.stderr()).toMatch(/demo/i);
     expect(firstKey).toMatch(/^cimg_/);
   });
 
@@ -105,8 +91,6 @@ describe.each(runtimes)("the server process on %s", (_name, command) => {
   });
 
   it("shuts down cleanly on SIGTERM", async () => {
-    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await server?.stop()).toBe(0);
   }, 40_000);
 });
