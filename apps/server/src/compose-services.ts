@@ -57,6 +57,7 @@ export async function composeServices(
     logger,
     maxQueueLength: config.queueMaxSize,
     workerCount: config.workerConcurrency,
+    leaseMs: config.queueLeaseSeconds * 1000,
   });
   const { backend, pool } = createBackend(config, selected, logger);
   const runner = createRunner({
@@ -66,6 +67,8 @@ export async function composeServices(
     clock,
     logger,
     concurrency: config.workerConcurrency,
+    // Jobs of a dead worker are looked for at least once per lease, so a short lease also recovers fast.
+    recoverIntervalMs: Math.min(10_000, config.queueLeaseSeconds * 1000),
     ...(pool ? { pool } : {}),
   });
   const services: ApiServices = {

@@ -59,6 +59,8 @@ export function createBackend(config: Config, selected: SelectedBackend, logger:
       baseUrl: config.codexBaseUrl,
       versionResolver: createCodexVersionResolver(firstHome ? { codexHome: firstHome } : {}),
       osInfo: detectCodexOsInfo(),
+      idleTimeoutMs: config.upstreamIdleTimeoutSeconds * 1000,
+      totalTimeoutMs: config.upstreamTotalTimeoutSeconds * 1000,
       logger,
     }),
   };

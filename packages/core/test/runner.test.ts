@@ -250,6 +250,26 @@ describe("runner", () => {
     });
   });
 
+  it("waits for an account that is only briefly cooling down instead of spending an attempt", async () => {
+    const clock = new ManualClock();
+    const accounts = pool(clock, ["a"]);
+    const lease = await accounts.acquire();
+    lease.release({
+      ok: false,
+      error: new CodexImgError("rate_limited", "slow down", { retryAfterMs: 5_000 }),
+    });
+    const backend = scriptedBackend(async (_request, _options, call) => imageResult(300 + call));
+    const { queue, images, runner } = setup(backend, accounts, clock);
+    await enqueueImageJob({ queue, images }, { prompt: "a fox" });
+    const running = runner.runOnce();
+    while (clock.pendingTimers === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(backend.calls).toHaveLength(0);
+    await clock.advance(5_000);
+    const done = await running;
+    expect(done).toMatchObject({ state: "succeeded" });
+    expect(done?.attempts).toHaveLength(1);
+  });
+
   it("deletes the references of a refused or repeated request", async () => {
     const { queue, images } = setup(createDemoBackend());
     const reference = { bytes: await testImage("png", 16, 16) };

@@ -240,6 +240,17 @@ export const SETTINGS = {
     defaultText: "600",
     description: "How long a synchronous request waits for its job before replying with the job id to poll.",
   }),
+  queueLeaseSeconds: spec({
+    schema: intRange(1, 3600).default(30),
+    kind: "integer",
+    flag: "queue-lease-seconds",
+    env: "CODEX_IMG_QUEUE_LEASE_SECONDS",
+    legacyEnv: [],
+    unit: "s",
+    defaultText: "30",
+    description:
+      "Lease of a running job: a worker that stops renewing it (a crashed process) loses the job this long after its last renewal, and the job runs again.",
+  }),
   imageRetentionDays: spec({
     schema: positiveNumber(3650).default(7),
     kind: "number",
@@ -296,6 +307,27 @@ export const SETTINGS = {
     legacyEnv: [],
     defaultText: CODEX_DEFAULT_BASE_URL,
     description: "Base URL of the ChatGPT Codex backend (tests point it at a loopback fake).",
+  }),
+  upstreamIdleTimeoutSeconds: spec({
+    schema: intRange(1, 3600).default(120),
+    kind: "integer",
+    flag: "upstream-idle-timeout-seconds",
+    env: "CODEX_IMG_UPSTREAM_IDLE_TIMEOUT_SECONDS",
+    legacyEnv: [],
+    unit: "s",
+    defaultText: "120",
+    description:
+      "A call to the Codex backend that sends nothing for this long is abandoned (upstream can stay silent 60 s or more while generating).",
+  }),
+  upstreamTotalTimeoutSeconds: spec({
+    schema: intRange(1, 86_400).default(300),
+    kind: "integer",
+    flag: "upstream-total-timeout-seconds",
+    env: "CODEX_IMG_UPSTREAM_TOTAL_TIMEOUT_SECONDS",
+    legacyEnv: [],
+    unit: "s",
+    defaultText: "300",
+    description: "Longest a single call to the Codex backend may take in all.",
   }),
   refreshTokenUrl: spec({
     schema: httpUrl.default(DEFAULT_TOKEN_URL),

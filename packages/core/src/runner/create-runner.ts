@@ -1,5 +1,5 @@
 import type { AccountLease, AccountPool } from "../accounts/create-account-pool.js";
-import { type Clock, systemClock } from "../clock.js";
+import { type Clock, sleep, systemClock } from "../clock.js";
 import { CodexImgError, isCodexImgError, toCodexImgError } from "../errors.js";
 import { type Logger, silentLogger } from "../logger.js";
 import type { ClaimedJob } from "../queue/claimed-job.js";
@@ -26,6 +26,11 @@ export interface RunnerOptions {
   workerId?: string;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Longest wait for an account that is only briefly cooling down before the attempt fails with
+   * `no_account_available`, ms. Default 60,000.
+   */
+  accountWaitMs?: number;
   /** Shared memory of recent output hashes for stale-result detection. Default one per runner. */
   recentOutputs?: RecentOutputs;
 }
@@ -66,6 +71,7 @@ export function createRunner(options: RunnerOptions): Runner {
   const recoverIntervalMs = options.recoverIntervalMs ?? 10_000;
   const workerId = options.workerId ?? `worker-${crypto.randomUUID().slice(0, 8)}`;
   const recentOutputs = options.recentOutputs ?? new RecentOutputs();
+  const accountWaitMs = options.accountWaitMs ?? 60_000;
 
   const inFlight = new Map<Promise<unknown>, AbortController>();
   let running = false;
@@ -185,7 +191,7 @@ export function createRunner(options: RunnerOptions): Runner {
       exclude: string[],
       callSignal: AbortSignal,
     ): Promise<void> {
-      const lease = pool ? await acquire(pool, exclude, callSignal) : undefined;
+      const lease = pool ? await acquire(pool, exclude, callSignal, clock, accountWaitMs) : undefined;
       const label = lease?.account.label;
       if (label) {
         accountsUsed.push(label);
@@ -356,13 +362,33 @@ function accountsToAvoid(job: Job): string[] {
   return [...labels];
 }
 
-/** With an exclusion list, `no_account_available` may only mean "nothing else": then try every account. */
-async function acquire(pool: AccountPool, exclude: string[], signal: AbortSignal): Promise<AccountLease> {
-  try {
-    return await pool.acquire({ exclude, signal });
-  } catch (error) {
-    if (exclude.length > 0 && isCodexImgError(error, "no_account_available")) return pool.acquire({ signal });
-    throw error;
+/**
+ * An account for one call. With an exclusion list, `no_account_available` may only mean "nothing else":
+ * then any account will do. When every account is only briefly cooling down (a few failures, a short
+ * throttle), the call waits for the earliest one rather than failing at once and spending one of the
+ * job's attempts; a long wait (a usage window resetting in hours) fails so the caller hears it now.
+ * The attempt's deadline still applies through `signal`.
+ */
+async function acquire(
+  pool: AccountPool,
+  exclude: string[],
+  signal: AbortSignal,
+  clock: Clock,
+  maxWaitMs: number,
+): Promise<AccountLease> {
+  for (let avoid = exclude; ; ) {
+    try {
+      return await pool.acquire({ exclude: avoid, signal });
+    } catch (error) {
+      if (!isCodexImgError(error, "no_account_available")) throw error;
+      if (avoid.length > 0) {
+        avoid = [];
+        continue;
+      }
+      const wait = error.retryAfterMs;
+      if (wait === undefined || !error.retryable || wait > maxWaitMs) throw error;
+      await sleep(clock, Math.max(wait, 1), signal);
+    }
   }
 }
 
