@@ -1,0 +1,130 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "../../../..");
+export const BUN = join(ROOT, "node_modules/.bin/bun");
+
+export interface ServerProcess {
+  url: string;
+  /** The first key, printed once on the server's first start (all scopes but admin). */
+  key: string;
+  dir: string;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+export interface ServerProcessOptions {
+  /** Extra flags (`--codex-base-url`, …). */
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+/** The real server process on loopback, as apps/server's own tests start it. */
+export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const dir = await mkdtemp(join(tmpdir(), "codex-img-cli-server-"));
+  const child: ChildProcess = spawn(
+    BUN,
+    [
+      "--conditions=source",
+      join(ROOT, "apps/server/src/main.ts"),
+      "--port",
+      "0",
+      "--data-dir",
+      join(dir, "data"),
+      ...(options.args ?? []),
+    ],
+    {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "", HOME: dir, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stderr = "";
+  let url = "";
+  let key = "";
+  await new Promise<void>((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`server did not start:\n${stderr}`)), 30_000);
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const listening = /listening on (http:\/\/\S+)/.exec(stderr);
+      const first = /shown once, keep it:\s+(cimg_\S+)/.exec(stderr);
+      if (listening?.[1] && first?.[1] && !url) {
+        url = listening[1].replace(/\/+$/, "");
+        key = first[1];
+        clearTimeout(timer);
+        ready();
+      }
+    });
+    child.once("exit", (code) => fail(new Error(`server exited with ${code}:\n${stderr}`)));
+  });
+  return {
+    url,
+    key,
+    dir,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((done) => child.once("exit", done));
+        child.kill("SIGKILL");
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI from source as a real process with only the environment given (plus PATH), so nothing of
+ * the developer's own HOME, keys or config leaks in.
+ */
+export function runCliProcess(
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string>; timeoutMs?: number },
+): Promise<CliRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(
+      BUN,
+      ["--conditions=source", join(ROOT, "packages/client/src/cli/main.ts"), ...args],
+      {
+        cwd: options.cwd,
+        env: { PATH: process.env.PATH ?? "", ...options.env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      fail(new Error(`codex-img ${args.join(" ")} did not finish:\n${stderr}`));
+    }, options.timeoutMs ?? 20_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+/** A loopback URL where nothing listens (a port just freed), for "server down" cases. */
+export async function closedPortUrl(): Promise<string> {
+  const { createServer } = await import("node:net");
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
