@@ -1,7 +1,19 @@
 import type { ImageFormat } from "../types.js";
 
-/** Base64 without `Buffer`, so core runs on Node, Bun and Deno alike. */
+/**
+ * The runtime's native base64, when it has one: `Buffer` on Node and Bun (and Deno's Node layer) is an
+ * order of magnitude faster than `btoa` over a binary string, and images are megabytes.
+ */
+interface NativeBuffer {
+  from(data: ArrayBufferLike, byteOffset?: number, length?: number): { toString(encoding: "base64"): string };
+  from(data: string, encoding: "base64"): Uint8Array;
+}
+const nativeBuffer = (globalThis as { Buffer?: NativeBuffer }).Buffer;
+
+/** Base64 of bytes: native `Buffer` where the runtime has it, else Web-standard `btoa`. */
 export function bytesToBase64(bytes: Uint8Array): string {
+  if (nativeBuffer)
+    return nativeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
   let binary = "";
   const chunk = 0x8000;
   for (let i = 0; i < bytes.length; i += chunk) {
@@ -18,6 +30,10 @@ export function base64ToBytes(base64: string): Uint8Array {
   const clean = base64.replace(/\s+/g, "").replaceAll("-", "+").replaceAll("_", "/");
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.replace(/=+$/, "").length % 4 === 1) {
     throw new TypeError("not valid base64");
+  }
+  if (nativeBuffer) {
+    const decoded = nativeBuffer.from(clean, "base64");
+    return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
   }
   const binary = atob(clean.padEnd(Math.ceil(clean.length / 4) * 4, "="));
   const bytes = new Uint8Array(binary.length);

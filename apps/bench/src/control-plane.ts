@@ -1,0 +1,185 @@
+/**
+ * Control plane: authenticated `GET /v1/images/jobs/{id}` requests per second against the real server
+ * process, compared with a bare `Bun.serve` process answering the same JSON as a constant. Both are
+ * driven by the same keep-alive load loop (Bun's fetch pools connections) in this process, alternating
+ * bare and server rounds so drifting machine load hits both. Target: server >= half the bare server.
+ * Exits non-zero when the target is missed.
+ *
+ *   bun run bench:control-plane [--seconds 5] [--rounds 2] [--connections 32]
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type FakeCodexBackend, startFakeCodexBackend } from "@codex-img/core/testing";
+import {
+  type BenchServer,
+  BUN,
+  machineInfo,
+  makeHomes,
+  ms,
+  printTable,
+  quantile,
+  runForDuration,
+  sleep,
+  startBenchServer,
+  waitReady,
+  withTimeout,
+} from "./support/bench-kit.js";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "5" },
+    rounds: { type: "string", default: "2" },
+    connections: { type: "string", default: "32" },
+  },
+});
+const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
+const CONNECTIONS = Number(values.connections);
+
+interface Round {
+  side: "bare" | "server";
+  round: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function main(): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), "codex-img-bench-control-"));
+  let upstream: FakeCodexBackend | undefined;
+  let server: BenchServer | undefined;
+  let bare: ReturnType<typeof spawn> | undefined;
+  try {
+    upstream = await startFakeCodexBackend();
+    const homes = await makeHomes(dir, 1);
+    server = await startBenchServer({
+      dataDir: join(dir, "data"),
+      cwd: dir,
+      homes: homes.map((h) => h.home),
+      args: [
+        "--backend",
+        "codex-http",
+        "--codex-base-url",
+        upstream.baseUrl,
+        "--refresh-token-url",
+        upstream.tokenUrl,
+      ],
+    });
+    await waitReady(server.url);
+    const { url, firstKey } = server;
+    const auth = { authorization: `Bearer ${firstKey}` };
+
+    // One finished job to read back, as a client polling for its result does.
+    const submitted = await fetch(`${url}/v1/images/jobs`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "a lighthouse at dawn", size: "1024x1024" }),
+    });
+    const { id } = (await submitted.json()) as { id: string };
+    let view = "";
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(`${url}/v1/images/jobs/${id}`, { headers: auth });
+      view = await res.text();
+      if (/"status":"succeeded"/.test(view)) break;
+      await sleep(50);
+    }
+    if (!/"status":"succeeded"/.test(view)) throw new Error(`job did not finish: ${view}`);
+
+    // The bare server answers the very bytes the real one does, so only the work in between differs.
+    bare = spawn(
+      BUN,
+      [
+        "-e",
+        `const body = ${JSON.stringify(view)};
+         const s = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(body, { headers: { "content-type": "application/json" } }) });
+         console.log(s.url.href);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const bareUrl = await withTimeout(
+      new Promise<string>((done) =>
+        bare?.stdout?.once("data", (chunk: Buffer) => done(chunk.toString().trim())),
+      ),
+      10_000,
+      "bare server",
+    );
+    const bareTarget = `${bareUrl.replace(/\/$/, "")}/v1/images/jobs/${id}`;
+    const serverTarget = `${url}/v1/images/jobs/${id}`;
+    const hit = (target: string) => async (): Promise<void> => {
+      const res = await fetch(target, { headers: auth });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${target}: ${res.status}`);
+    };
+
+    // Warm-up of both (JIT, connections).
+    await runForDuration(1000, CONNECTIONS, hit(bareTarget));
+    await runForDuration(1000, CONNECTIONS, hit(serverTarget));
+
+    const rounds: Round[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const side of ["bare", "server"] as const) {
+        const result = await runForDuration(
+          SECONDS * 1000,
+          CONNECTIONS,
+          hit(side === "bare" ? bareTarget : serverTarget),
+        );
+        const sorted = result.latencies.sort((a, b) => a - b);
+        rounds.push({
+          side,
+          round,
+          rps: Math.round(result.completed / result.seconds),
+          p50: ms(quantile(sorted, 0.5)),
+          p99: ms(quantile(sorted, 0.99)),
+        });
+      }
+    }
+    const mean = (side: string): number => {
+      const of = rounds.filter((r) => r.side === side);
+      return Math.round(of.reduce((sum, r) => sum + r.rps, 0) / of.length);
+    };
+    const bareRps = mean("bare");
+    const serverRps = mean("server");
+    const ratio = Math.round((serverRps / bareRps) * 1000) / 1000;
+    const met = ratio >= 0.5;
+    printTable(
+      `control plane: GET /v1/images/jobs/{id}, ${CONNECTIONS} connections, ${SECONDS} s per round`,
+      rounds.map((r) => ({ side: r.side, round: r.round, "req/s": r.rps, "p50 ms": r.p50, "p99 ms": r.p99 })),
+    );
+    process.stderr.write(
+      `server ${serverRps} req/s, bare ${bareRps} req/s, ratio ${ratio} (target >= 0.5): ${met ? "met" : "MISSED"}\n`,
+    );
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          benchmark: "control-plane",
+          machine: await machineInfo(),
+          connections: CONNECTIONS,
+          secondsPerRound: SECONDS,
+          bodyBytes: Buffer.byteLength(view),
+          rounds,
+          bareRps,
+          serverRps,
+          ratio,
+          met,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return met ? 0 : 1;
+  } finally {
+    if (bare && bare.exitCode === null) {
+      const gone = new Promise((done) => bare?.once("exit", done));
+      bare.kill("SIGTERM");
+      await withTimeout(gone, 5000, "bare server exit").catch(() => bare?.kill("SIGKILL"));
+    }
+    await server?.stop();
+    await upstream?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();

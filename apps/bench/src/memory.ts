@@ -1,0 +1,276 @@
+/**
+ * Memory: peak resident set (VmHWM from /proc) of the real server process in two scenarios, each in its
+ * own process, against the idle RSS of that same process after start-up (the baseline):
+ *   edits  - 50 concurrent `POST /v1/images/edits` (multipart), each with 4 reference PNGs of ~5 MB;
+ *            the fake upstream holds each call for a few seconds so all 50 are in the server at once.
+ *   queued - 10,000 jobs enqueued by `POST /v1/images/jobs` while the only worker is stuck on a stalled
+ *            upstream call, so they all wait in the queue.
+ * Targets: edits < 400 MB, queued < 150 MB. Exits non-zero when a target is missed. Linux only.
+ *
+ *   bun run bench:memory [--edits 50] [--refs 4] [--ref-mb 5] [--jobs 10000] [--only edits|queued]
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import type { ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type FakeCodexBackend, type FakeCodexReply, startFakeCodexBackend } from "@codex-img/core/testing";
+import {
+  type BenchServer,
+  machineInfo,
+  makeHomes,
+  noisyPng,
+  printTable,
+  processMemory,
+  runClosedLoop,
+  sleep,
+  startBenchServer,
+  uniquePngBase64,
+  waitReady,
+} from "./support/bench-kit.js";
+
+const { values } = parseArgs({
+  options: {
+    edits: { type: "string", default: "50" },
+    refs: { type: "string", default: "4" },
+    "ref-mb": { type: "string", default: "5" },
+    jobs: { type: "string", default: "10000" },
+    only: { type: "string" },
+  },
+});
+const EDITS = Number(values.edits);
+const REFS = Number(values.refs);
+const REF_MB = Number(values["ref-mb"]);
+const JOBS = Number(values.jobs);
+
+interface Scenario {
+  scenario: "edits" | "queued";
+  load: string;
+  idleRssMiB: number;
+  peakRssMiB: number;
+  ratioToIdle: number;
+  targetMiB: number;
+  met: boolean;
+  seconds: number;
+  detail: Record<string, number | string>;
+}
+
+/** Samples VmRSS every 50 ms while `work` runs (VmHWM is the authority; the samples show the shape). */
+async function measure(
+  pid: number,
+  work: () => Promise<Record<string, number | string>>,
+): Promise<{
+  peakMiB: number;
+  sampledMaxMiB: number;
+  seconds: number;
+  detail: Record<string, number | string>;
+}> {
+  let sampledMax = 0;
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      sampledMax = Math.max(sampledMax, (await processMemory(pid)).rssMiB);
+      await sleep(50);
+    }
+  })();
+  const start = performance.now();
+  try {
+    const detail = await work();
+    return {
+      peakMiB: (await processMemory(pid)).hwmMiB,
+      sampledMaxMiB: sampledMax,
+      seconds: (performance.now() - start) / 1000,
+      detail,
+    };
+  } finally {
+    running = false;
+    await sampler;
+  }
+}
+
+async function withServer<T>(
+  name: string,
+  homesCount: number,
+  images: FakeCodexReply,
+  args: readonly string[],
+  run: (server: BenchServer) => Promise<T>,
+): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), `codex-img-bench-memory-${name}-`));
+  let upstream: FakeCodexBackend | undefined;
+  let server: BenchServer | undefined;
+  try {
+    upstream = await startFakeCodexBackend({ defaults: { images, responses: images } });
+    const homes = await makeHomes(dir, homesCount);
+    server = await startBenchServer({
+      dataDir: join(dir, "data"),
+      cwd: dir,
+      homes: homes.map((h) => h.home),
+      args: [
+        "--backend",
+        "codex-http",
+        "--codex-base-url",
+        upstream.baseUrl,
+        "--refresh-token-url",
+        upstream.tokenUrl,
+        ...args,
+      ],
+    });
+    await waitReady(server.url);
+    return await run(server);
+  } finally {
+    // Stalled upstream calls would hold a graceful shutdown; the figures are taken, so do not wait long.
+    await server?.stop(3000);
+    await upstream?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function idleRss(pid: number): Promise<number> {
+  // Let start-up garbage settle before taking the baseline.
+  await sleep(1000);
+  return (await processMemory(pid)).rssMiB;
+}
+
+async function editsScenario(): Promise<Scenario> {
+  const side = Math.round(Math.sqrt((REF_MB * 2 ** 20) / 4));
+  const refs = await Promise.all(Array.from({ length: REFS }, () => noisyPng(side, side, 4)));
+  const result = await noisyPng(1024, 1024, 0);
+  const nextBase64 = uniquePngBase64(result);
+  let upstreamCalls = 0;
+  const hold = async (_request: unknown, res: ServerResponse): Promise<void> => {
+    upstreamCalls += 1;
+    // Held so the 50 edits overlap inside the server; a small 1024x1024 result (flat pixels).
+    await sleep(3000);
+    if (res.destroyed) return;
+    const body = `{"created":1,"data":[{"b64_json":"${nextBase64()}"}],"output_format":"png","quality":"medium","size":"1024x1024"}`;
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    res.end(body);
+  };
+  // 13 accounts x 4 slots and 52 workers: every edit gets its upstream call at once.
+  return withServer(
+    "edits",
+    13,
+    { kind: "custom", handle: hold },
+    ["--worker-concurrency", "52", "--queue-max-size", "200"],
+    async (server) => {
+      const idle = await idleRss(server.pid);
+      const measured = await measure(server.pid, async () => {
+        const statuses = new Map<number, number>();
+        await runClosedLoop(EDITS, EDITS, async (i) => {
+          const form = new FormData();
+          form.set("model", "gpt-image-1");
+          form.set("prompt", `edit ${i}: make it dusk`);
+          form.set("size", "1024x1024");
+          for (const [n, bytes] of refs.entries()) {
+            form.append(
+              "image[]",
+              new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/png" }),
+              `ref${n}.png`,
+            );
+          }
+          const res = await fetch(`${server.url}/v1/images/edits`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${server.firstKey}` },
+            body: form,
+          });
+          await res.arrayBuffer();
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        });
+        return {
+          statuses: JSON.stringify(Object.fromEntries(statuses)),
+          upstreamCalls,
+          refMiB: Math.round((refs.reduce((s, r) => s + r.length, 0) / REFS / 2 ** 20) * 100) / 100,
+        };
+      });
+      const target = 400;
+      return {
+        scenario: "edits",
+        load: `${EDITS} concurrent edits x ${REFS} refs of ${measured.detail.refMiB} MiB`,
+        idleRssMiB: round(idle),
+        peakRssMiB: round(measured.peakMiB),
+        ratioToIdle: round(measured.peakMiB / idle),
+        targetMiB: target,
+        met: measured.peakMiB < target,
+        seconds: round(measured.seconds),
+        detail: { ...measured.detail, sampledMaxRssMiB: round(measured.sampledMaxMiB) },
+      };
+    },
+  );
+}
+
+async function queuedScenario(): Promise<Scenario> {
+  // One account, one worker, and an upstream that never answers: the first job holds the only worker
+  // and everything after it waits in the queue.
+  return withServer(
+    "queued",
+    1,
+    { kind: "stall" },
+    ["--worker-concurrency", "1", "--queue-max-size", String(JOBS + 100)],
+    async (server) => {
+      const idle = await idleRss(server.pid);
+      const measured = await measure(server.pid, async () => {
+        const statuses = new Map<number, number>();
+        await runClosedLoop(JOBS, 16, async (i) => {
+          const res = await fetch(`${server.url}/v1/images/jobs`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${server.firstKey}`, "content-type": "application/json" },
+            body: JSON.stringify({
+              prompt: `queued job ${i}: a watercolor lighthouse on a cliff at dawn, seagulls, soft light`,
+              size: "1024x1024",
+              quality: "medium",
+            }),
+          });
+          await res.arrayBuffer();
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        });
+        // Give the process a moment in the loaded state (timers, feeds) before reading the peak.
+        await sleep(2000);
+        return { statuses: JSON.stringify(Object.fromEntries(statuses)) };
+      });
+      const target = 150;
+      return {
+        scenario: "queued",
+        load: `${JOBS} queued jobs`,
+        idleRssMiB: round(idle),
+        peakRssMiB: round(measured.peakMiB),
+        ratioToIdle: round(measured.peakMiB / idle),
+        targetMiB: target,
+        met: measured.peakMiB < target,
+        seconds: round(measured.seconds),
+        detail: {
+          ...measured.detail,
+          sampledMaxRssMiB: round(measured.sampledMaxMiB),
+          rssAfterMiB: round((await processMemory(server.pid)).rssMiB),
+        },
+      };
+    },
+  );
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+async function main(): Promise<number> {
+  const scenarios: Scenario[] = [];
+  if (values.only !== "queued") scenarios.push(await editsScenario());
+  if (values.only !== "edits") scenarios.push(await queuedScenario());
+  printTable(
+    "memory: peak RSS of the server process (VmHWM)",
+    scenarios.map((s) => ({
+      scenario: s.scenario,
+      load: s.load,
+      "idle MiB": s.idleRssMiB,
+      "peak MiB": s.peakRssMiB,
+      "peak/idle": s.ratioToIdle,
+      target: `< ${s.targetMiB}`,
+      result: s.met ? "met" : "MISSED",
+    })),
+  );
+  process.stdout.write(
+    `${JSON.stringify({ benchmark: "memory", machine: await machineInfo(), scenarios }, null, 2)}\n`,
+  );
+  return scenarios.every((s) => s.met) ? 0 : 1;
+}
+
+process.exitCode = await main();
