@@ -8,9 +8,9 @@ import {
   type FakeCodexBackend,
   startFakeCodexBackend,
 } from "@codex-img/core/testing";
+import { type ServerProcess, startServerProcess } from "@codex-img/server/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServerProcess, startServerProcess } from "./support/start-server.js";
 
 /**
  * The whole path as a user runs it: a real server process, its Codex login, and the ChatGPT backend

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { sniffImage } from "@codex-img/core";
+import { REPO_ROOT, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, type ServerProcess, startServerProcess } from "./support/start-server.js";
 
 const root = REPO_ROOT;
 const bun = join(root, "node_modules/.bin/bun");

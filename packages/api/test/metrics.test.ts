@@ -1,6 +1,6 @@
+import { type ApiHarness, authJson, createApiHarness } from "@codex-img/api/testing";
 import type { AccountPool, AccountStateView } from "@codex-img/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { type ApiHarness, authJson, createApiHarness } from "./support/api-harness.js";
 
 let harness: ApiHarness | undefined;
 

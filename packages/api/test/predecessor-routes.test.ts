@@ -1,7 +1,7 @@
+import { type ApiHarness, authJson, createApiHarness, TEST_BASE_URL } from "@codex-img/api/testing";
 import { bytesToBase64, createDemoBackend, sniffImage } from "@codex-img/core";
 import { testPng } from "@codex-img/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { type ApiHarness, authJson, createApiHarness, TEST_BASE_URL } from "./support/api-harness.js";
 
 let harness: ApiHarness | undefined;
 

@@ -1,7 +1,7 @@
+import { type ApiHarness, authJson, createApiHarness, TEST_BASE_URL } from "@codex-img/api/testing";
 import { type Clock, systemClock } from "@codex-img/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createUrlSigner } from "../src/services/signed-urls.js";
-import { type ApiHarness, authJson, createApiHarness, TEST_BASE_URL } from "./support/api-harness.js";
 
 const SECRET = "a-test-secret-of-enough-length";
 let harness: ApiHarness | undefined;

@@ -1,3 +1,4 @@
+import { type ApiHarness, createApiHarness, type ServedFetch, serveFetch } from "@codex-img/api/testing";
 import {
   createTRPCClient,
   httpBatchLink,
@@ -8,8 +9,6 @@ import {
 } from "@trpc/client";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AppRouter } from "../src/index.js";
-import { type ApiHarness, createApiHarness } from "./support/api-harness.js";
-import { type ServedFetch, serveFetch } from "./support/serve-fetch.js";
 import { ADMIN_PASSWORD } from "./support/trpc-admin.js";
 import { fetchEventSource } from "./support/trpc-event-source.js";
 

@@ -1,7 +1,7 @@
+import { type ApiHarness, createApiHarness } from "@codex-img/api/testing";
 import type { AccountPool, DispatchMode } from "@codex-img/core";
 import { TRPCError } from "@trpc/server";
 import { afterEach, describe, expect, it } from "vitest";
-import { type ApiHarness, createApiHarness } from "./support/api-harness.js";
 import { ADMIN_PASSWORD, adminCaller, callerFor } from "./support/trpc-admin.js";
 
 let harness: ApiHarness | undefined;

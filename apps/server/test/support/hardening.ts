@@ -3,7 +3,7 @@ import type { ServerResponse } from "node:http";
 import { join } from "node:path";
 import { type RecordedRequest, sendJson, testImage } from "@codex-img/core/testing";
 import { createDb, createKeyStore, type KeyLimits } from "@codex-img/db";
-import { REPO_ROOT } from "./start-server.js";
+import { REPO_ROOT } from "@codex-img/server/testing";
 
 /** A server process started on a data folder that may already hold keys (so no first key is printed). */
 export interface HardeningServer {

@@ -1,10 +1,9 @@
+import { type ApiHarness, createApiHarness, serveFetch } from "@codex-img/api/testing";
 import { createDemoBackend, type ImageBackend, type ImageRequest } from "@codex-img/core";
 import { testPng } from "@codex-img/core/testing";
 import type { KeyLimits, KeyScope } from "@codex-img/db";
 import OpenAI, { type ClientOptions } from "openai";
 import type { ApiOptions, ApiServices } from "../../src/services.js";
-import { type ApiHarness, createApiHarness } from "./api-harness.js";
-import { serveFetch } from "./serve-fetch.js";
 
 export interface OpenAiHarnessOptions {
   options?: Partial<ApiOptions>;

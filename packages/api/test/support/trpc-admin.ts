@@ -1,5 +1,5 @@
+import type { ApiHarness } from "@codex-img/api/testing";
 import { createCaller, createTrpcContext } from "../../src/trpc/index.js";
-import type { ApiHarness } from "./api-harness.js";
 
 export const ADMIN_PASSWORD = "correct horse battery staple";
 

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { REPO_ROOT, startServerProcess as startRealServer } from "@codex-img/server/testing";
 
-export const ROOT = resolve(import.meta.dirname, "../../../..");
+export const ROOT = REPO_ROOT;
 export const BUN = join(ROOT, "node_modules/.bin/bun");
 
 export interface ServerProcess {
@@ -21,53 +22,23 @@ export interface ServerProcessOptions {
   env?: Record<string, string>;
 }
 
-/** The real server process on loopback, as apps/server's own tests start it. */
+/** The real server process on loopback (apps/server's test support), in a temp folder of its own. */
 export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const dir = await mkdtemp(join(tmpdir(), "codex-img-cli-server-"));
-  const child: ChildProcess = spawn(
-    BUN,
-    [
-      "--conditions=source",
-      join(ROOT, "apps/server/src/main.ts"),
-      "--port",
-      "0",
-      "--data-dir",
-      join(dir, "data"),
-      ...(options.args ?? []),
-    ],
-    {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? "", HOME: dir, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let stderr = "";
-  let url = "";
-  let key = "";
-  await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start:\n${stderr}`)), 30_000);
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const listening = /listening on (http:\/\/\S+)/.exec(stderr);
-      const first = /shown once, keep it:\s+(cimg_\S+)/.exec(stderr);
-      if (listening?.[1] && first?.[1] && !url) {
-        url = listening[1].replace(/\/+$/, "");
-        key = first[1];
-        clearTimeout(timer);
-        ready();
-      }
-    });
-    child.once("exit", (code) => fail(new Error(`server exited with ${code}:\n${stderr}`)));
+  const server = await startRealServer({
+    args: ["--port", "0", "--data-dir", join(dir, "data"), ...(options.args ?? [])],
+    env: { HOME: dir, ...options.env },
+    cwd: dir,
   });
   return {
-    url,
-    key,
+    url: server.url.replace(/\/+$/, ""),
+    key: server.firstKey,
     dir,
-    stderr: () => stderr,
+    stderr: server.stderr,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((done) => child.once("exit", done));
-        child.kill("SIGKILL");
+      if (server.child.exitCode === null) {
+        const exited = new Promise((done) => server.child.once("exit", done));
+        server.child.kill("SIGKILL");
         await exited;
       }
       await rm(dir, { recursive: true, force: true });

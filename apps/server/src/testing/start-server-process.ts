@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 
+/** The repository root (this file lives in apps/server/src/testing or apps/server/dist/testing). */
 export const REPO_ROOT: string = resolve(import.meta.dirname, "../../../..");
 
 export interface ServerProcess {

@@ -27,9 +27,9 @@ import {
   type KeyScope,
 } from "@codex-img/db";
 import type { Hono } from "hono";
-import type { AppEnv } from "../../src/app-env.js";
-import { createApi } from "../../src/create-api.js";
-import type { ApiOptions, ApiServices } from "../../src/services.js";
+import type { AppEnv } from "../app-env.js";
+import { createApi } from "../create-api.js";
+import type { ApiOptions, ApiServices } from "../services.js";
 
 export interface ApiHarnessOptions {
   /** Overrides of the API options (defaults: 5 s sync wait, 7 days retention, 20 MB bodies). */

@@ -1,0 +1,2 @@
+/** Test support: the real server process, started the way the README starts it. Node-only. */
+export * from "./start-server-process.js";
