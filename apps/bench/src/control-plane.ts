@@ -17,13 +17,12 @@ import {
   type BenchServer,
   BUN,
   machineInfo,
-  makeHomes,
   ms,
   printTable,
   quantile,
   runForDuration,
   sleep,
-  startBenchServer,
+  startServerAgainst,
   waitReady,
   withTimeout,
 } from "./support/bench-kit.js";
@@ -54,20 +53,7 @@ async function main(): Promise<number> {
   let bare: ReturnType<typeof spawn> | undefined;
   try {
     upstream = await startFakeCodexBackend();
-    const homes = await makeHomes(dir, 1);
-    server = await startBenchServer({
-      dataDir: join(dir, "data"),
-      cwd: dir,
-      homes: homes.map((h) => h.home),
-      args: [
-        "--backend",
-        "codex-http",
-        "--codex-base-url",
-        upstream.baseUrl,
-        "--refresh-token-url",
-        upstream.tokenUrl,
-      ],
-    });
+    server = await startServerAgainst(upstream, { dir, homes: 1 });
     await waitReady(server.url);
     const { url, firstKey } = server;
     const auth = { authorization: `Bearer ${firstKey}` };

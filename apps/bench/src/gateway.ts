@@ -15,16 +15,14 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type FakeCodexBackend, startFakeCodexBackend } from "@codex-img/core/testing";
 import {
-  type BenchServer,
   machineInfo,
-  makeHomes,
   ms,
   noisyPng,
   printTable,
   quantile,
   runClosedLoop,
   sleep,
-  startBenchServer,
+  startServerAgainst,
   uniquePngBase64,
   waitReady,
 } from "./support/bench-kit.js";
@@ -58,7 +56,7 @@ interface GatewayLevel {
 async function main(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "codex-img-bench-gateway-"));
   let upstream: FakeCodexBackend | undefined;
-  let server: BenchServer | undefined;
+  let server: Awaited<ReturnType<typeof startServerAgainst>> | undefined;
   try {
     const png = await noisyPng(1024, 1024, 2);
     const nextBase64 = uniquePngBase64(png);
@@ -71,26 +69,13 @@ async function main(): Promise<number> {
       res.end(body);
     };
     upstream = await startFakeCodexBackend({ defaults: { images: { kind: "custom", handle: reply } } });
-    const homes = await makeHomes(dir, HOMES);
-    server = await startBenchServer({
-      dataDir: join(dir, "data"),
-      cwd: dir,
-      homes: homes.map((h) => h.home),
-      args: [
-        "--backend",
-        "codex-http",
-        "--codex-base-url",
-        upstream.baseUrl,
-        "--refresh-token-url",
-        upstream.tokenUrl,
-        "--worker-concurrency",
-        String(HOMES * 4),
-        "--queue-max-size",
-        "1000",
-      ],
+    server = await startServerAgainst(upstream, {
+      dir,
+      homes: HOMES,
+      args: ["--worker-concurrency", String(HOMES * 4), "--queue-max-size", "1000"],
     });
     await waitReady(server.url);
-    const { url, firstKey } = server;
+    const { url, firstKey, homes } = server;
     const body = JSON.stringify({
       model: "gpt-image-1",
       prompt: "a lighthouse at dawn",

@@ -18,13 +18,12 @@ import { type FakeCodexBackend, type FakeCodexReply, startFakeCodexBackend } fro
 import {
   type BenchServer,
   machineInfo,
-  makeHomes,
   noisyPng,
   printTable,
   processMemory,
   runClosedLoop,
   sleep,
-  startBenchServer,
+  startServerAgainst,
   uniquePngBase64,
   waitReady,
 } from "./support/bench-kit.js";
@@ -100,21 +99,7 @@ async function withServer<T>(
   let server: BenchServer | undefined;
   try {
     upstream = await startFakeCodexBackend({ defaults: { images, responses: images } });
-    const homes = await makeHomes(dir, homesCount);
-    server = await startBenchServer({
-      dataDir: join(dir, "data"),
-      cwd: dir,
-      homes: homes.map((h) => h.home),
-      args: [
-        "--backend",
-        "codex-http",
-        "--codex-base-url",
-        upstream.baseUrl,
-        "--refresh-token-url",
-        upstream.tokenUrl,
-        ...args,
-      ],
-    });
+    server = await startServerAgainst(upstream, { dir, homes: homesCount, args: [...args] });
     await waitReady(server.url);
     return await run(server);
   } finally {

@@ -54,6 +54,33 @@ export interface BenchServerOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The real server on the codex-http backend against a fake Codex backend, with `homes` fresh logins in
+ * `dir`: the setup every gateway-level benchmark shares.
+ */
+export async function startServerAgainst(
+  upstream: { baseUrl: string; tokenUrl: string },
+  options: { dir: string; homes: number; args?: readonly string[]; timeoutMs?: number },
+): Promise<BenchServer & { homes: CodexHomeFixture[] }> {
+  const homes = await makeHomes(options.dir, options.homes);
+  const server = await startBenchServer({
+    dataDir: join(options.dir, "data"),
+    cwd: options.dir,
+    homes: homes.map((h) => h.home),
+    args: [
+      "--backend",
+      "codex-http",
+      "--codex-base-url",
+      upstream.baseUrl,
+      "--refresh-token-url",
+      upstream.tokenUrl,
+      ...(options.args ?? []),
+    ],
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+  return Object.assign(server, { homes });
+}
+
 /** Starts `apps/server/src/main.ts` under Bun on the sources, as `bun run start` does, and waits for it to listen. */
 export function startBenchServer(options: BenchServerOptions): Promise<BenchServer> {
   const child = spawn(
