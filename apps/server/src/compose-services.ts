@@ -9,17 +9,7 @@ import {
   type Runner,
   systemClock,
 } from "@codex-img/core";
-import {
-  createAccountUsage,
-  createAuditLog,
-  createDb,
-  createKeyStore,
-  createLibsqlJobStore,
-  createSessionStore,
-  createSettingsStore,
-  createUsageCounters,
-  type Database,
-} from "@codex-img/db";
+import { createDatabaseStores, createDb, createLibsqlJobStore, type Database } from "@codex-img/db";
 import type { Config } from "./config/index.js";
 import { resolveSessionSecret } from "./config/session-secret.js";
 import { createBackend } from "./create-backend.js";
@@ -75,12 +65,7 @@ export async function composeServices(
     database,
     queue,
     images,
-    keys: createKeyStore(database, { clock }),
-    counters: createUsageCounters(database),
-    audit: createAuditLog(database, { clock }),
-    settings: createSettingsStore(database),
-    sessions: createSessionStore(database, { clock }),
-    accountUsage: createAccountUsage(database),
+    ...createDatabaseStores(database, { clock }),
     ...(pool ? { pool } : {}),
     backend: backend.kind,
     wakeWorkers: () => runner.wake(),

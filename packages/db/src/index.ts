@@ -3,6 +3,7 @@
 export * from "./account-usage.js";
 export * from "./audit-log.js";
 export * from "./create-db.js";
+export * from "./database-stores.js";
 export * from "./delete-job.js";
 export * from "./expire-jobs.js";
 export * from "./history.js";

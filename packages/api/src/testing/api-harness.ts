@@ -13,14 +13,9 @@ import {
   systemClock,
 } from "@codex-img/core";
 import {
-  createAccountUsage,
-  createAuditLog,
+  createDatabaseStores,
   createDb,
-  createKeyStore,
   createLibsqlJobStore,
-  createSessionStore,
-  createSettingsStore,
-  createUsageCounters,
   type Database,
   KEY_SCOPES,
   type KeyLimits,
@@ -76,17 +71,13 @@ export async function createApiHarness(harnessOptions: ApiHarnessOptions = {}): 
   });
   const backend = harnessOptions.backend ?? createDemoBackend();
   const runner = createRunner({ queue, backend, images, pollIntervalMs: 50, recoverIntervalMs: 0 });
-  const keys = createKeyStore(database);
+  const stores = createDatabaseStores(database);
+  const { keys } = stores;
   const services: ApiServices = {
     database,
     queue,
     images,
-    keys,
-    counters: createUsageCounters(database),
-    audit: createAuditLog(database),
-    settings: createSettingsStore(database),
-    sessions: createSessionStore(database),
-    accountUsage: createAccountUsage(database),
+    ...stores,
     backend: backend.kind,
     wakeWorkers: () => runner.wake(),
     clock: systemClock,
