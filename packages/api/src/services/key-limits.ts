@@ -2,6 +2,7 @@ import { CodexImgError, sleep } from "@codex-img/core";
 import {
   type ApiKeyRecord,
   type ConsumeInput,
+  createLibsqlSession,
   dayWindow,
   keyCounterScope,
   minuteWindow,
@@ -100,8 +101,9 @@ export async function admitConcurrentJob(services: ApiServices, key: ApiKeyRecor
     const now = services.clock.now();
     const current = minuteWindow(now);
     const previous = minuteWindow(now - 60_000);
-    const result = await withBusyRetry(() =>
-      client.execute({
+    // A write: through the database's one write lock and busy-safe transaction, like every store's.
+    const result = await createLibsqlSession(services.database).write((tx) =>
+      tx.execute({
         sql: ADMIT_SQL,
         args: [scope, current.window, current.expiresAt, key.id, previous.window, max],
       }),
