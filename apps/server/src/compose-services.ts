@@ -32,13 +32,7 @@ export async function composeServices(
 ): Promise<ComposedServices> {
   const { logger } = options;
   const clock = options.clock ?? systemClock;
-  const database = await createDb({
-    url: config.databaseUrl,
-    ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
-    ...(config.databaseSyncUrl
-      ? { syncUrl: config.databaseSyncUrl, syncIntervalSeconds: config.databaseSyncIntervalSeconds }
-      : {}),
-  });
+  const database = await openDatabase(config);
   const imagesDir = join(config.dataDir, "images");
   const images = createFileImageStore({ dir: imagesDir });
   const queue = createJobQueue({
@@ -95,4 +89,15 @@ export async function composeServices(
       database.close();
     },
   };
+}
+
+/** The configured database (local file, Turso or embedded replica), migrated. */
+export function openDatabase(config: Config): Promise<Database> {
+  return createDb({
+    url: config.databaseUrl,
+    ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
+    ...(config.databaseSyncUrl
+      ? { syncUrl: config.databaseSyncUrl, syncIntervalSeconds: config.databaseSyncIntervalSeconds }
+      : {}),
+  });
 }

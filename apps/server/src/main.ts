@@ -8,7 +8,8 @@
  */
 import { createApi } from "@codex-img/api";
 import { CodexImgError, jsonLogger, type Logger, systemClock } from "@codex-img/core";
-import { composeServices } from "./compose-services.js";
+import { createDatabaseStores } from "@codex-img/db";
+import { composeServices, openDatabase } from "./compose-services.js";
 import { assertSafeToListen, type LoadedConfig, loadConfigFromProcess } from "./config/index.js";
 import { createFirstKeyIfNone } from "./first-key.js";
 import { runPreflight } from "./preflight.js";
@@ -42,17 +43,15 @@ async function main(): Promise<number> {
     return report.ok ? 0 : 1;
   }
   if (command === "create-key") {
-    const composed = await composeServices(config, "demo", {
-      logger,
-      version: VERSION,
-      publicBaseUrl: config.publicBaseUrl ?? "",
-    });
+    // Only the database is needed: no workers, backend or image store start for this.
+    const database = await openDatabase(config);
+    const { keys, audit } = createDatabaseStores(database);
     try {
-      const { key, rawKey } = await composed.services.keys.create({
+      const { key, rawKey } = await keys.create({
         name: rest.join(" ") || "cli key",
         scopes: ["generate", "edit", "jobs:read"],
       });
-      await composed.services.audit.record({
+      await audit.record({
         actor: "system",
         action: "key.create",
         targetType: "key",
@@ -62,7 +61,7 @@ async function main(): Promise<number> {
       console.log(rawKey);
       return 0;
     } finally {
-      await composed.close({ graceMs: 0 });
+      database.close();
     }
   }
   if (command !== "serve") {
