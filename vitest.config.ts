@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: the default suite (fast, fakes only) and the real-CLI check, which drives the
-// official `@openai/codex` binary against the loopback fake and takes tens of seconds.
+// Three projects: the default suite (fast, fakes only), the real-CLI check, which drives the official
+// `@openai/codex` binary against the loopback fake, and the dashboard in a real Chromium.
 export default defineConfig({
   resolve: { conditions: ["source"] },
   ssr: { resolve: { conditions: ["source"] } },
@@ -12,7 +12,7 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts"],
-          exclude: ["**/*.real-cli.test.ts", "**/node_modules/**"],
+          exclude: ["**/*.real-cli.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
           testTimeout: 20_000,
         },
       },
@@ -23,6 +23,15 @@ export default defineConfig({
           include: ["packages/*/test/**/*.real-cli.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["apps/*/test/**/*.e2e.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
     ],

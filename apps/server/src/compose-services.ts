@@ -10,10 +10,12 @@ import {
   systemClock,
 } from "@codex-img/core";
 import { createDatabaseStores, createDb, createLibsqlJobStore, type Database } from "@codex-img/db";
+import { accountLogins } from "./account-logins.js";
 import type { Config } from "./config/index.js";
 import { resolveSessionSecret } from "./config/session-secret.js";
 import { createBackend } from "./create-backend.js";
 import type { SelectedBackend } from "./preflight.js";
+import { runRetentionSweep } from "./retention-sweep.js";
 
 export interface ComposedServices {
   services: ApiServices;
@@ -55,11 +57,22 @@ export async function composeServices(
     recoverIntervalMs: Math.min(10_000, config.queueLeaseSeconds * 1000),
     ...(pool ? { pool } : {}),
   });
+  // The configuration gives the defaults; what the owner saves from the dashboard overrides them.
+  const stores = createDatabaseStores(database, {
+    clock,
+    settingsDefaults: {
+      retentionDays: config.imageRetentionDays,
+      cleanupIntervalHours: config.cleanupIntervalHours,
+      dispatchMode: config.dispatchMode,
+    },
+  });
+  pool?.setMode(await stores.settings.get("dispatchMode"));
+  const retentionDays = await stores.settings.get("retentionDays");
   const services: ApiServices = {
     database,
     queue,
     images,
-    ...createDatabaseStores(database, { clock }),
+    ...stores,
     ...(pool ? { pool } : {}),
     backend: backend.kind,
     wakeWorkers: () => runner.wake(),
@@ -68,7 +81,7 @@ export async function composeServices(
     options: {
       publicBaseUrl: options.publicBaseUrl.replace(/\/+$/, ""),
       requestWaitTimeoutMs: config.requestWaitTimeoutSeconds * 1000,
-      imageRetentionMs: config.imageRetentionDays * 24 * 3_600_000,
+      imageRetentionMs: retentionDays * 24 * 3_600_000,
       maxBodyBytes: 64 * 1024 * 1024,
       version: options.version,
       signedUrls: config.signedUrls,
@@ -78,6 +91,9 @@ export async function composeServices(
       ...(config.signedUrls ? { urlSigningSecret: (await resolveSessionSecret(config)).secret } : {}),
     },
   };
+  services.runCleanup = () => runRetentionSweep(services, clock);
+  const logins = accountLogins(pool);
+  if (logins) services.accountLogins = logins;
   return {
     services,
     runner,

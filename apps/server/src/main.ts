@@ -11,6 +11,7 @@ import { CodexImgError, jsonLogger, type Logger, systemClock } from "@codex-img/
 import { createDatabaseStores } from "@codex-img/db";
 import { composeServices, openDatabase } from "./compose-services.js";
 import { assertSafeToListen, type LoadedConfig, loadConfigFromProcess } from "./config/index.js";
+import { withDashboard } from "./dashboard-site.js";
 import { createFirstKeyIfNone } from "./first-key.js";
 import { runPreflight } from "./preflight.js";
 import { formatPreflight, preflightJson } from "./preflight-format.js";
@@ -98,14 +99,9 @@ async function serve(
     publicBaseUrl,
   });
   const app = createApi(composed.services);
-  handler = (request) => app.fetch(request);
+  handler = withDashboard((request) => app.fetch(request));
   composed.runner.start();
-  const stopSweep = scheduleRetentionSweep(composed, {
-    retentionMs: config.imageRetentionDays * 24 * 3_600_000,
-    intervalMs: config.cleanupIntervalHours * 3_600_000,
-    clock: systemClock,
-    logger,
-  });
+  const stopSweep = scheduleRetentionSweep(composed.services, { clock: systemClock, logger });
 
   const firstKey = await createFirstKeyIfNone(composed.services);
   console.error(`\ncodex-img ${VERSION} is listening on ${http.url} (backend: ${composed.services.backend})`);
@@ -116,6 +112,11 @@ async function serve(
       `Try: curl -s ${publicBaseUrl}/v1/images/generate -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d '{"prompt":"a lighthouse at dawn"}'`,
     );
   }
+  console.error(
+    config.adminPassword
+      ? `Dashboard: ${publicBaseUrl}/admin/ (sign in with ADMIN_PASSWORD).`
+      : `Dashboard: ${publicBaseUrl}/admin/ (set ADMIN_PASSWORD and restart to sign in).`,
+  );
   console.error("More keys: `bun run create-key NAME` (in the repository). Stop with Ctrl-C.");
   logger.info("listening", { url: http.url, backend: composed.services.backend });
 

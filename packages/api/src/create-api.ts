@@ -1,5 +1,6 @@
 import { CodexImgError } from "@codex-img/core";
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./app-env.js";
 import { createApiMetrics } from "./http/metrics.js";
 import { nativeErrorResponse } from "./http/native-error.js";
@@ -37,7 +38,23 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
   app.route("/", metricsRoutes(services, metrics));
   app.route("/", openApiRoutes(services));
   const trpc = createTrpcHandler(services);
-  app.all("/trpc/*", (c) => trpc(c.req.raw));
+  // The playground's reference images travel inside tRPC bodies: the same bound as REST bodies.
+  app.all(
+    "/trpc/*",
+    bodyLimit({
+      maxSize: services.options.maxBodyBytes,
+      onError: (c) =>
+        nativeErrorResponse(
+          c,
+          new CodexImgError(
+            "invalid_request",
+            `The request body is larger than ${services.options.maxBodyBytes} bytes.`,
+            { details: { param: "body", reason: "body_too_large" } },
+          ),
+        ),
+    }),
+    (c) => trpc(c.req.raw),
+  );
   // The OpenAI routes answer their own errors in OpenAI's shape; everything else answers in ours.
   app.notFound((c) => nativeErrorResponse(c, new CodexImgError("not_found", "No such endpoint.")));
   app.onError((error, c) => nativeErrorResponse(c, error));

@@ -2,5 +2,7 @@
 export * from "./app-env.js";
 export * from "./create-api.js";
 export { PEER_ADDRESS_HEADER } from "./http/admin-session.js";
+export type * from "./services/admin-views.js";
+export type { JobErrorView, JobEventView, JobView } from "./services/job-views.js";
 export * from "./services.js";
 export * from "./trpc/index.js";

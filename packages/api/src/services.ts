@@ -1,4 +1,12 @@
-import type { AccountPool, BackendKind, Clock, ImageStore, JobQueue, Logger } from "@codex-img/core";
+import type {
+  AccountPool,
+  BackendKind,
+  Clock,
+  CodexHomeStatus,
+  ImageStore,
+  JobQueue,
+  Logger,
+} from "@codex-img/core";
 import type {
   AccountUsage,
   AuditLog,
@@ -8,6 +16,7 @@ import type {
   SettingsStore,
   UsageCounters,
 } from "@codex-img/db";
+import type { CleanupReport } from "./services/admin-views.js";
 
 /** Settings of the HTTP surface; apps/server fills them from its configuration. */
 export interface ApiOptions {
@@ -71,6 +80,13 @@ export interface ApiServices {
   backend: BackendKind;
   /** Wakes idle workers after a job was enqueued. */
   wakeWorkers(): void;
+  /**
+   * The Codex login behind each account, by label, read without refreshing (for the dashboard's token
+   * freshness). Absent when the accounts are not Codex homes.
+   */
+  accountLogins?(): Promise<Record<string, CodexHomeStatus>>;
+  /** One retention pass now (the dashboard's "run cleanup now"); absent when the host runs none. */
+  runCleanup?(): Promise<CleanupReport>;
   clock: Clock;
   logger: Logger;
   options: ApiOptions;

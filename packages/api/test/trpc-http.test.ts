@@ -37,6 +37,7 @@ function browser(url: string): {
 } {
   const jar: { cookie?: string; csrf?: string } = {};
   const setCookies: string[] = [];
+  const cookies = new Map<string, string>();
   const withJar = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const headers = new Headers(init?.headers);
     if (jar.cookie) headers.set("cookie", jar.cookie);
@@ -44,7 +45,11 @@ function browser(url: string): {
     for (const line of response.headers.getSetCookie()) {
       setCookies.push(line);
       const pair = line.split(";")[0] ?? "";
-      jar.cookie = pair.endsWith("=") ? undefined : pair;
+      const eq = pair.indexOf("=");
+      const [name, value] = [pair.slice(0, eq), pair.slice(eq + 1)];
+      if (value) cookies.set(name, value);
+      else cookies.delete(name);
+      jar.cookie = cookies.size === 0 ? undefined : [...cookies].map(([n, v]) => `${n}=${v}`).join("; ");
     }
     return response;
   };
@@ -88,12 +93,15 @@ describe("admin session over HTTP", () => {
     expect(wrong.data?.httpStatus).toBe(401);
 
     const { csrfToken } = await client.auth.login.mutate({ password: ADMIN_PASSWORD });
-    const cookie = setCookies.at(-1) ?? "";
+    const cookie = setCookies.find((line) => line.startsWith("codex_img_session=")) ?? "";
     expect(cookie).toMatch(/^codex_img_session=[^;]+;/);
     expect(cookie).toContain("HttpOnly");
     expect(cookie).toContain("SameSite=Strict");
     expect(cookie).toContain("Path=/");
     expect(cookie).not.toContain("Secure");
+    // The CSRF token also comes as a cookie the page's script can read (double submit), not HttpOnly.
+    const csrfCookie = setCookies.find((line) => line.startsWith("codex_img_csrf=")) ?? "";
+    expect(csrfCookie).toBe(`codex_img_csrf=${csrfToken}; Path=/; SameSite=Strict`);
     expect(await client.auth.me.query()).toMatchObject({ ip: "direct" });
 
     const refused = await failure(client.keys.create.mutate({ name: "bot", scopes: ["generate"] }));
@@ -106,7 +114,7 @@ describe("admin session over HTTP", () => {
 
     const session = jar.cookie;
     await client.auth.logout.mutate();
-    expect(jar.cookie).toBeUndefined();
+    expect(jar.cookie).toBeUndefined(); // both cookies cleared
     // The same cookie, replayed after logout, no longer opens anything.
     jar.cookie = session;
     const after = await failure(client.auth.me.query());

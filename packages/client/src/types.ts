@@ -1,3 +1,4 @@
+import type { JobEventView } from "@codex-img/api";
 import type { ErrorCode, ImageBackground, ImageFormat, ImageQuality, JobState } from "@codex-img/core";
 
 export type { ErrorCode, ImageFormat, ImageQuality, JobState };
@@ -14,49 +15,8 @@ export interface JobImage {
   partial?: boolean;
 }
 
-export interface JobErrorView {
-  code: ErrorCode;
-  message: string;
-  retry_after_ms?: number;
-}
-
-/** A job as `GET /v1/jobs/{id}` (and tRPC `jobs.get`) answer it. */
-export interface JobView {
-  id: string;
-  object: "job";
-  status: JobState;
-  request: {
-    prompt: string;
-    size: string;
-    quality: ImageQuality;
-    background: ImageBackground;
-    output_format: ImageFormat;
-    n: number;
-    model: string;
-    reference_images: number;
-  };
-  priority: number;
-  images: JobImage[];
-  error: JobErrorView | null;
-  attempts: Array<{
-    number: number;
-    backend: string | null;
-    route: string | null;
-    started_at: string | null;
-    finished_at: string | null;
-    duration_ms: number | null;
-    error: JobErrorView | null;
-  }>;
-  max_attempts: number;
-  events: number;
-  progress: { stage: string; at: string | null } | null;
-  cancel_requested: boolean;
-  idempotency_key: string | null;
-  created_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  expires_at: string | null;
-}
+/** The server's own types of the wire shapes (`GET /v1/jobs/{id}`, tRPC `jobs.get`, the events stream). */
+export type { JobErrorView, JobEventView, JobView } from "@codex-img/api";
 
 /** One line of `GET /v1/jobs`. */
 export interface JobSummary {
@@ -78,37 +38,6 @@ export interface JobList {
   has_more: boolean;
   next_cursor: string | null;
 }
-
-interface EventBase {
-  job_id: string;
-  /** Per job, 1-based: resume with `afterSeq`. */
-  seq: number;
-  at: string | null;
-}
-
-/** A job event as the events stream sends it (images as URLs). */
-export type JobEventView = EventBase &
-  (
-    | { type: "queued"; priority: number }
-    | { type: "started"; attempt: number }
-    | { type: "progress"; attempt: number; stage: string; message: string | null }
-    | {
-        type: "partial_image";
-        attempt: number;
-        index: number;
-        image: { url: string; expires_at: string | null };
-      }
-    | {
-        type: "attempt_failed";
-        attempt: number;
-        error: JobErrorView;
-        will_retry: boolean;
-        retry_at: string | null;
-      }
-    | { type: "succeeded"; images: Array<{ url: string; expires_at: string | null }> }
-    | { type: "failed"; error: JobErrorView }
-    | { type: "canceled"; error: JobErrorView | null }
-  );
 
 export type JobEventType = JobEventView["type"];
 

@@ -1,4 +1,5 @@
-import type { QuotaSnapshot } from "@codex-img/core";
+import type { Job, QuotaSnapshot } from "@codex-img/core";
+import type { InStatement } from "@libsql/client";
 import type { Database } from "./create-db.js";
 import { createLibsqlSession } from "./libsql-session.js";
 import { utcDay } from "./usage-windows.js";
@@ -140,21 +141,14 @@ export function createAccountUsage(database: Database): AccountUsage {
     async recordJobOutcome(input) {
       const ok = input.succeeded ? 1 : 0;
       await session.write((tx) =>
-        tx.execute({
-          sql: `INSERT INTO usage_daily (day, key_id, account, requests, succeeded, failed, images)
-              VALUES (?, ?, ?, 1, ?, ?, ?)
-              ON CONFLICT (day, key_id, account) DO UPDATE SET requests = requests + 1,
-                succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
-                images = images + excluded.images`,
-          args: [
-            input.day,
-            input.keyId ?? "",
-            input.account ?? "",
-            ok,
-            1 - ok,
-            Math.max(0, Math.trunc(input.images)),
-          ],
-        }),
+        tx.execute(
+          usageDailyUpsert(input.day, input.keyId ?? "", input.account ?? "", {
+            requests: 1,
+            succeeded: ok,
+            failed: 1 - ok,
+            images: Math.max(0, Math.trunc(input.images)),
+          }),
+        ),
       );
     },
 
@@ -234,4 +228,46 @@ function totals(row: Record<string, unknown>): UsageTotals {
 
 function roundOrNull(value: number | undefined): number | null {
   return value === undefined ? null : Math.round(value);
+}
+
+/** Adds `totals` to one `usage_daily` row. */
+function usageDailyUpsert(day: string, keyId: string, account: string, totals: UsageTotals): InStatement {
+  return {
+    sql: `INSERT INTO usage_daily (day, key_id, account, requests, succeeded, failed, images)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (day, key_id, account) DO UPDATE SET requests = requests + excluded.requests,
+          succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
+          images = images + excluded.images`,
+    args: [day, keyId, account, totals.requests, totals.succeeded, totals.failed, totals.images],
+  };
+}
+
+/**
+ * The `usage_daily` rows of a job that just reached a final state, for the job store to write in the same
+ * transaction as the state change (so a crash can neither lose nor double them). The UTC day it finished;
+ * a job served by several accounts (n > 1) gives each its share of the images, and its one request (and
+ * success or failure) goes to the first, so sums over accounts or keys stay exact. A canceled job counts
+ * as a request, neither succeeded nor failed.
+ */
+export function jobOutcomeStatements(job: Job): InStatement[] {
+  const day = utcDay(job.finishedAt ?? job.updatedAt);
+  const keyId = job.keyId ?? "";
+  const labels = (job.attempts.at(-1)?.account ?? "")
+    .split(",")
+    .map((label) => label.trim())
+    .filter(Boolean);
+  const accounts = labels.length > 0 ? labels : [""];
+  const succeeded = job.state === "succeeded" ? 1 : 0;
+  const failed = job.state === "failed" ? 1 : 0;
+  const images = succeeded ? job.images.length : 0;
+  return accounts.map((account, i) => {
+    const share = Math.floor(images / accounts.length) + (i < images % accounts.length ? 1 : 0);
+    const first = i === 0 ? 1 : 0;
+    return usageDailyUpsert(day, keyId, account, {
+      requests: first,
+      succeeded: succeeded * first,
+      failed: failed * first,
+      images: share,
+    });
+  });
 }

@@ -7,6 +7,8 @@ export interface ExpireJobsResult {
   expired: number;
   /** Image and reference files deleted. */
   deletedFiles: number;
+  /** Their size, as recorded when they were stored. */
+  freedBytes: number;
 }
 
 /**
@@ -22,7 +24,7 @@ export async function expireJobs(
 ): Promise<ExpireJobsResult> {
   const session = createLibsqlSession(database);
   const batch = options.batch ?? 500;
-  const result: ExpireJobsResult = { expired: 0, deletedFiles: 0 };
+  const result: ExpireJobsResult = { expired: 0, deletedFiles: 0, freedBytes: 0 };
   for (;;) {
     // Select and mark in one write transaction: nothing can finish or change these rows in between.
     const rows = await session.write(async (tx) => {
@@ -41,13 +43,18 @@ export async function expireJobs(
     });
     if (rows.length === 0) return result;
     result.expired += rows.length;
-    const keys = rows.flatMap((row) => [
-      ...(JSON.parse(String(row.images ?? "[]")) as StoredImageRef[]).map((image) => image.key),
-      ...((JSON.parse(String(row.request ?? "{}")) as Partial<StoredImageRequest>).referenceImages?.map(
-        (ref) => ref.key,
-      ) ?? []),
-    ]);
-    for (const key of keys) if (await images.delete(key).catch(() => false)) result.deletedFiles++;
+    const files = rows.flatMap(
+      (row): Array<{ key: string; bytes: number }> => [
+        ...(JSON.parse(String(row.images ?? "[]")) as StoredImageRef[]),
+        ...((JSON.parse(String(row.request ?? "{}")) as Partial<StoredImageRequest>).referenceImages ?? []),
+      ],
+    );
+    for (const file of files) {
+      if (await images.delete(file.key).catch(() => false)) {
+        result.deletedFiles++;
+        result.freedBytes += file.bytes;
+      }
+    }
     if (rows.length < batch) return result;
   }
 }

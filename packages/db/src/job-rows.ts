@@ -23,7 +23,7 @@ export const JOB_SELECT = `SELECT j.rowid AS row_order, j.id, j.state, j.key_id,
   (SELECT json_group_array(json(a.attempt)) FROM (
     SELECT json_object('number', number, 'workerId', worker_id, 'account', account, 'backend', backend,
       'route', route, 'upstreamIds', json(upstream_ids), 'startedAt', started_at, 'finishedAt', finished_at,
-      'durationMs', duration_ms, 'error', json(error)) AS attempt
+      'durationMs', duration_ms, 'error', json(error), 'diagnostics', json(diagnostics)) AS attempt
     FROM job_attempts WHERE job_id = j.id ORDER BY number) AS a) AS attempts
 FROM jobs AS j`;
 
@@ -105,11 +105,12 @@ export function jobColumns(job: Job): Record<string, string | number | null> {
 export function attemptStatement(jobId: string, attempt: JobAttempt): { sql: string; args: InArgs } {
   return {
     sql: `INSERT INTO job_attempts (job_id, number, worker_id, account, backend, route, upstream_ids, started_at,
-        finished_at, duration_ms, error, error_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        finished_at, duration_ms, error, error_code, diagnostics) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (job_id, number) DO UPDATE SET worker_id = excluded.worker_id, account = excluded.account,
         backend = excluded.backend, route = excluded.route, upstream_ids = excluded.upstream_ids,
         started_at = excluded.started_at, finished_at = excluded.finished_at,
-        duration_ms = excluded.duration_ms, error = excluded.error, error_code = excluded.error_code`,
+        duration_ms = excluded.duration_ms, error = excluded.error, error_code = excluded.error_code,
+        diagnostics = excluded.diagnostics`,
     args: [
       jobId,
       attempt.number,
@@ -123,6 +124,7 @@ export function attemptStatement(jobId: string, attempt: JobAttempt): { sql: str
       attempt.durationMs ?? null,
       attempt.error === undefined ? null : JSON.stringify(attempt.error),
       attempt.error?.code ?? null,
+      attempt.diagnostics === undefined ? null : JSON.stringify(attempt.diagnostics),
     ],
   };
 }

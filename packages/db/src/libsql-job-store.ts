@@ -5,6 +5,7 @@ import {
   finishTransition,
   heartbeatTransition,
   holdsLease,
+  isTerminalJobState,
   type Job,
   type JobPage,
   type JobStore,
@@ -19,6 +20,7 @@ import {
   updateTransition,
 } from "@codex-img/core";
 import type { InStatement, Transaction } from "@libsql/client";
+import { jobOutcomeStatements } from "./account-usage.js";
 import type { Database } from "./create-db.js";
 import {
   attemptStatement,
@@ -84,6 +86,10 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
     transition.events.forEach((event, i) => {
       statements.push(eventStatement(job.id, record.lastSeq + i + 1, event));
     });
+    // Usage per day, key and account counts each job once, as it ends (`expired` later is not an outcome).
+    if (!isTerminalJobState(record.job.state) && isTerminalJobState(job.state)) {
+      statements.push(...jobOutcomeStatements(job));
+    }
     await tx.batch(statements);
     record.job = structuredClone(job);
     record.lastSeq = lastSeq;

@@ -71,7 +71,10 @@ const PARSERS: { [K in SettingName]: (value: unknown) => Settings[K] | undefined
 export const SETTING_NAMES: readonly SettingName[] = Object.keys(DEFAULT_SETTINGS) as SettingName[];
 
 export interface SettingsStore {
-  /** The stored value, or the default when unset (or stored by a version whose value no longer parses). */
+  /**
+   * The stored value, or the default when unset (or stored by a version whose value no longer parses):
+   * the store's `defaults` option, else `DEFAULT_SETTINGS`.
+   */
   get<K extends SettingName>(name: K): Promise<Settings[K]>;
   getAll(): Promise<Settings>;
   /** Throws `invalid_request` (param = the name) for an unknown name or a value out of range. */
@@ -80,13 +83,23 @@ export interface SettingsStore {
   reset(name: SettingName): Promise<void>;
 }
 
-export function createSettingsStore(
-  database: Database,
-  options: { clock?: Pick<Clock, "now"> } = {},
-): SettingsStore {
+export interface SettingsStoreOptions {
+  clock?: Pick<Clock, "now">;
+  /**
+   * What an unset setting reads as, over `DEFAULT_SETTINGS`: the server's configuration (environment,
+   * flags, config file). A value saved from the dashboard overrides it until `reset`.
+   */
+  defaults?: Partial<Settings>;
+}
+
+export function createSettingsStore(database: Database, options: SettingsStoreOptions = {}): SettingsStore {
   const { db } = database;
   const session = createLibsqlSession(database);
   const clock = options.clock ?? systemClock;
+  const defaults: Settings = {
+    ...structuredClone(DEFAULT_SETTINGS),
+    ...structuredClone(options.defaults ?? {}),
+  };
 
   function parse<K extends SettingName>(name: K, value: unknown): Settings[K] | undefined {
     return (PARSERS[name] as (value: unknown) => Settings[K] | undefined)(value);
@@ -95,7 +108,7 @@ export function createSettingsStore(
   return {
     async get(name) {
       const row = await db.query.settings.findFirst({ where: eq(settings.name, name) });
-      return (row ? parse(name, row.value) : undefined) ?? structuredClone(DEFAULT_SETTINGS[name]);
+      return (row ? parse(name, row.value) : undefined) ?? structuredClone(defaults[name]);
     },
 
     async getAll() {
@@ -103,7 +116,7 @@ export function createSettingsStore(
         .select()
         .from(settings)
         .where(inArray(settings.name, [...SETTING_NAMES]));
-      const out = structuredClone(DEFAULT_SETTINGS) as Settings;
+      const out = structuredClone(defaults);
       for (const row of rows) {
         const name = row.name as SettingName;
         const value = parse(name, row.value);

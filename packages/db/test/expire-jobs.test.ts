@@ -39,7 +39,13 @@ describe("expireJobs", () => {
         before: clock.now() - 7 * 24 * 3_600_000,
         now: clock.now(),
       });
-      expect(result).toEqual({ expired: 1, deletedFiles: 2 });
+      const referenceBytes = old.job.request.referenceImages[0]?.bytes ?? 0;
+      expect(result).toEqual({
+        expired: 1,
+        deletedFiles: 2,
+        freedBytes: (before[0]?.bytes ?? 0) + referenceBytes,
+      });
+      expect(referenceBytes).toBeGreaterThan(0);
       const expired = await queue.get(old.job.id);
       expect(expired).toMatchObject({ state: "expired", images: [] });
       expect(expired?.request.prompt).toBe("old");
@@ -47,7 +53,7 @@ describe("expireJobs", () => {
       expect(await queue.get(fresh.job.id)).toMatchObject({ state: "succeeded" });
       expect(
         await expireJobs(database, images, { before: clock.now() - 7 * 24 * 3_600_000, now: clock.now() }),
-      ).toEqual({ expired: 0, deletedFiles: 0 });
+      ).toEqual({ expired: 0, deletedFiles: 0, freedBytes: 0 });
     } finally {
       database.close();
       await folder.remove();

@@ -43,6 +43,21 @@ export function requestInfo(services: ApiServices, request: Request): RequestInf
   };
 }
 
+/**
+ * The CSRF token as a cookie the dashboard's script can read (double submit): the page sends it back in
+ * `x-csrf-token`, which a cross-site form cannot do, and the server checks it against the session's hash.
+ * It lets a reloaded page or a second tab make changes without signing in again.
+ */
+export const CSRF_COOKIE = "codex_img_csrf";
+
+/** `Set-Cookie` for the readable CSRF cookie (or, with `maxAgeSeconds` 0, one that clears it). */
+export function csrfCookie(token: string, options: { secure: boolean; maxAgeSeconds?: number }): string {
+  const parts = [`${CSRF_COOKIE}=${token}`, "Path=/", "SameSite=Strict"];
+  if (options.maxAgeSeconds !== undefined) parts.push(`Max-Age=${options.maxAgeSeconds}`);
+  if (options.secure) parts.push("Secure");
+  return parts.join("; ");
+}
+
 /** One cookie's value from a `Cookie` header. */
 export function readCookie(headers: Headers, name: string): string | undefined {
   for (const part of (headers.get("cookie") ?? "").split(";")) {

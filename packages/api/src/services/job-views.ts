@@ -1,4 +1,13 @@
-import { CodexImgError, type Job, type JobEvent } from "@codex-img/core";
+import {
+  CodexImgError,
+  type ErrorCode,
+  type ImageBackground,
+  type ImageFormat,
+  type ImageQuality,
+  type Job,
+  type JobEvent,
+  type JobState,
+} from "@codex-img/core";
 import type { Caller } from "../app-env.js";
 import { hasScope } from "../http/require-key.js";
 import type { ApiServices } from "../services.js";
@@ -41,12 +50,58 @@ export async function predecessorJobView(services: ApiServices, job: Job): Promi
   };
 }
 
+/**
+ * A job as REST (`GET /v1/jobs/{id}`) and tRPC give it to its caller; `@codex-img/client` re-exports it,
+ * so the wire shape is written once.
+ */
+export interface JobView {
+  id: string;
+  object: "job";
+  status: JobState;
+  request: {
+    prompt: string;
+    size: string;
+    quality: ImageQuality;
+    background: ImageBackground;
+    output_format: ImageFormat;
+    n: number;
+    model: string;
+    reference_images: number;
+  };
+  priority: number;
+  images: Array<
+    ImageUrlView & {
+      width: number;
+      height: number;
+      format: ImageFormat;
+      bytes: number;
+      revised_prompt?: string;
+      partial?: true;
+    }
+  >;
+  error: JobErrorView | null;
+  attempts: Array<{
+    number: number;
+    backend: string | null;
+    route: string | null;
+    started_at: string | null;
+    finished_at: string | null;
+    duration_ms: number | null;
+    error: JobErrorView | null;
+  }>;
+  max_attempts: number;
+  events: number;
+  progress: { stage: string; at: string | null } | null;
+  cancel_requested: boolean;
+  idempotency_key: string | null;
+  created_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  expires_at: string | null;
+}
+
 /** Everything a caller may know about its job: no account labels, worker ids or leases. */
-export async function fullJobView(
-  services: ApiServices,
-  job: Job,
-  eventCount: number,
-): Promise<Record<string, unknown>> {
+export async function fullJobView(services: ApiServices, job: Job, eventCount: number): Promise<JobView> {
   return {
     id: job.id,
     object: "job",
@@ -70,7 +125,7 @@ export async function fullJobView(
         format: image.format,
         bytes: image.bytes,
         ...(image.revisedPrompt === undefined ? {} : { revised_prompt: image.revisedPrompt }),
-        ...(image.partial ? { partial: true } : {}),
+        ...(image.partial ? { partial: true as const } : {}),
       })),
     ),
     error: job.error ? errorView(job.error) : null,
@@ -95,23 +150,63 @@ export async function fullJobView(
   };
 }
 
+/** An image URL with when it stops working. */
+export interface ImageUrlView {
+  url: string;
+  expires_at: string;
+}
+
+export interface JobErrorView {
+  code: ErrorCode;
+  message: string;
+  retry_after_ms?: number;
+}
+
+interface EventBase {
+  job_id: string;
+  seq: number;
+  at: string | null;
+}
+
+/** One job event as the SSE `data` of REST and the items of the tRPC `jobs.events` subscription. */
+export type JobEventView = EventBase &
+  (
+    | { type: "queued"; priority: number }
+    | { type: "started"; attempt: number }
+    | { type: "progress"; attempt: number; stage: string; message: string | null }
+    | { type: "partial_image"; attempt: number; index: number; image: ImageUrlView }
+    | {
+        type: "attempt_failed";
+        attempt: number;
+        error: JobErrorView;
+        will_retry: boolean;
+        retry_at: string | null;
+      }
+    | { type: "succeeded"; images: ImageUrlView[] }
+    | { type: "failed"; error: JobErrorView }
+    | { type: "canceled"; error: JobErrorView | null }
+  );
+
 /** One job event as SSE `data`: image refs become URLs, times ISO strings. */
-export async function eventView(
-  services: ApiServices,
-  job: Job,
-  event: JobEvent,
-): Promise<Record<string, unknown>> {
-  const base = { job_id: event.jobId, seq: event.seq, type: event.type, at: iso(event.at) };
+export async function eventView(services: ApiServices, job: Job, event: JobEvent): Promise<JobEventView> {
+  const base = { job_id: event.jobId, seq: event.seq, at: iso(event.at) };
   switch (event.type) {
     case "queued":
-      return { ...base, priority: event.priority };
+      return { ...base, type: event.type, priority: event.priority };
     case "started":
-      return { ...base, attempt: event.attempt };
+      return { ...base, type: event.type, attempt: event.attempt };
     case "progress":
-      return { ...base, attempt: event.attempt, stage: event.stage, message: event.message ?? null };
+      return {
+        ...base,
+        type: event.type,
+        attempt: event.attempt,
+        stage: event.stage,
+        message: event.message ?? null,
+      };
     case "partial_image":
       return {
         ...base,
+        type: event.type,
         attempt: event.attempt,
         index: event.index,
         image: await imageUrl(services, event.image, job),
@@ -119,6 +214,7 @@ export async function eventView(
     case "attempt_failed":
       return {
         ...base,
+        type: event.type,
         attempt: event.attempt,
         error: errorView(event.error),
         will_retry: event.willRetry,
@@ -127,16 +223,17 @@ export async function eventView(
     case "succeeded":
       return {
         ...base,
+        type: event.type,
         images: await Promise.all(event.images.map((image) => imageUrl(services, image, job))),
       };
     case "failed":
-      return { ...base, error: errorView(event.error) };
+      return { ...base, type: event.type, error: errorView(event.error) };
     case "canceled":
-      return { ...base, error: event.error ? errorView(event.error) : null };
+      return { ...base, type: event.type, error: event.error ? errorView(event.error) : null };
   }
 }
 
-function errorView(error: NonNullable<Job["error"]>): Record<string, unknown> {
+function errorView(error: NonNullable<Job["error"]>): JobErrorView {
   return {
     code: error.code,
     message: error.message,

@@ -7,9 +7,12 @@ import {
   keyCounterScope,
   minuteWindow,
   monthWindow,
+  type UsageWindow,
+  utcDay,
   withBusyRetry,
 } from "@codex-img/db";
 import type { ApiServices } from "../services.js";
+import type { KeyUsageView } from "./admin-views.js";
 
 /** Why a key's limit refused a request; in `CodexImgError.details.reason`. */
 export type LimitRefusalReason =
@@ -177,4 +180,58 @@ function limitError(reason: WindowReason, endsAt: number, now: number, limit: nu
         },
       );
   }
+}
+
+/**
+ * Each key's standing against its limits now, read from the same counters and rows that enforce them (so
+ * the dashboard cannot disagree with a refusal), plus its last 30 days from `usage_daily`.
+ */
+export async function keyUsageViews(
+  services: ApiServices,
+  keys: readonly ApiKeyRecord[],
+): Promise<Map<string, KeyUsageView>> {
+  const now = services.clock.now();
+  const [active, last30d] = await Promise.all([
+    withBusyRetry(() =>
+      services.database.client.execute(
+        `SELECT key_id, count(*) AS n FROM jobs
+         WHERE state IN ('queued', 'running') AND key_id IS NOT NULL GROUP BY key_id`,
+      ),
+    ),
+    services.accountUsage.usageByKey({ fromDay: utcDay(now - 29 * 86_400_000), toDay: utcDay(now) }),
+  ]);
+  const running = new Map(active.rows.map((row) => [String(row.key_id), Number(row.n)]));
+  // `consumeKeyCounters` counts only limited windows, so an unlimited one has no count to show.
+  const count = async (
+    key: ApiKeyRecord,
+    kind: "requests" | "images",
+    window: UsageWindow,
+    limit: number | null,
+  ): Promise<{ used: number | null; limit: number | null }> => ({
+    used:
+      limit === null
+        ? null
+        : await services.counters.get({ scope: keyCounterScope(key.id, kind), window: window.window }),
+    limit,
+  });
+  const views = await Promise.all(
+    keys.map(async (key): Promise<[string, KeyUsageView]> => {
+      const [minute, day, month] = await Promise.all([
+        count(key, "requests", minuteWindow(now), key.limits.requestsPerMinute),
+        count(key, "images", dayWindow(now), key.limits.imagesPerDay),
+        count(key, "images", monthWindow(now), key.limits.imagesPerMonth),
+      ]);
+      return [
+        key.id,
+        {
+          minute,
+          day,
+          month,
+          concurrent: { used: running.get(key.id) ?? 0, limit: key.limits.maxConcurrentJobs },
+          last30d: last30d[key.id] ?? { requests: 0, succeeded: 0, failed: 0, images: 0 },
+        },
+      ];
+    }),
+  );
+  return new Map(views);
 }

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  type AccountPool,
   createDemoBackend,
   createFileImageStore,
   createJobQueue,
@@ -35,7 +36,9 @@ export interface ApiHarnessOptions {
   startRunner?: boolean;
   /** Queued jobs before `queue_full`. Default 50. */
   maxQueueLength?: number;
-  /** Extra fields for the services (for example a `pool` and another `backend` kind). */
+  /** An account pool that the runner leases from and the services show (the overview, `/ready`). */
+  pool?: AccountPool;
+  /** Extra fields for the services (a `pool` given here is only shown, not used by the runner). */
   services?: Partial<ApiServices>;
 }
 
@@ -70,7 +73,15 @@ export async function createApiHarness(harnessOptions: ApiHarnessOptions = {}): 
     ...(harnessOptions.maxQueueLength === undefined ? {} : { maxQueueLength: harnessOptions.maxQueueLength }),
   });
   const backend = harnessOptions.backend ?? createDemoBackend();
-  const runner = createRunner({ queue, backend, images, pollIntervalMs: 50, recoverIntervalMs: 0 });
+  const pool = harnessOptions.pool;
+  const runner = createRunner({
+    queue,
+    backend,
+    images,
+    pollIntervalMs: 50,
+    recoverIntervalMs: 0,
+    ...(pool ? { pool } : {}),
+  });
   const stores = createDatabaseStores(database);
   const { keys } = stores;
   const services: ApiServices = {
@@ -90,6 +101,7 @@ export async function createApiHarness(harnessOptions: ApiHarnessOptions = {}): 
       version: "0.0.0-test",
       ...harnessOptions.options,
     },
+    ...(pool ? { pool } : {}),
     ...harnessOptions.services,
   };
   if (harnessOptions.startRunner ?? true) runner.start();

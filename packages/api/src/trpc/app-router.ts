@@ -4,7 +4,9 @@ import { authRouter } from "./routers/auth-router.js";
 import { imagesRouter } from "./routers/images-router.js";
 import { jobsRouter } from "./routers/jobs-router.js";
 import { keysRouter } from "./routers/keys-router.js";
+import { maintenanceRouter } from "./routers/maintenance-router.js";
 import { settingsRouter } from "./routers/settings-router.js";
+import { systemRouter } from "./routers/system-router.js";
 import { usageRouter } from "./routers/usage-router.js";
 import { createCallerFactory, router } from "./trpc.js";
 
@@ -18,6 +20,8 @@ export const appRouter = router({
   usage: usageRouter,
   audit: auditRouter,
   settings: settingsRouter,
+  system: systemRouter,
+  maintenance: maintenanceRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -34,7 +34,7 @@ export const keyUpdateInput = z.object({
   limits: keyLimitsInput.optional(),
 });
 
-/** The engine's `ImageRequest` without reference images (the playground draws from a prompt). */
+/** The engine's `ImageRequest`; reference images come as `data:` URLs (the playground reads files so). */
 export const imageRequestInput = z.object({
   prompt: z.string().min(1).max(REQUEST_LIMITS.promptMaxChars),
   size: z
@@ -47,6 +47,18 @@ export const imageRequestInput = z.object({
   n: z.number().int().min(1).max(REQUEST_LIMITS.maxImages).optional(),
   model: z.string().min(1).max(100).optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),
+  /** Checked one by one at the door (format, size) like REST references; the body limit bounds the rest. */
+  references: z
+    .array(
+      z.object({
+        name: z.string().max(300).optional(),
+        dataUrl: z.string().min(1),
+      }),
+    )
+    .max(REQUEST_LIMITS.maxReferenceImages)
+    .optional(),
+  /** Admin sessions only: run as this key, through its limits and into its history. */
+  asKeyId: keyId.optional(),
 });
 
 export const JOB_STATES = ["queued", "running", ...TERMINAL_JOB_STATES] as [JobState, ...JobState[]];

@@ -209,6 +209,9 @@ function mergeAttemptInfo(job: Job, info: JobAttemptInfo): void {
   if (info.backend !== undefined) current.backend = info.backend;
   if (info.route !== undefined) current.route = info.route;
   if (info.upstreamIds) current.upstreamIds = { ...current.upstreamIds, ...info.upstreamIds };
+  if (info.diagnostics && Object.keys(info.diagnostics).length > 0) {
+    current.diagnostics = { ...current.diagnostics, ...info.diagnostics };
+  }
 }
 
 function endAttempt(job: Job, now: number, error?: JobError): void {

@@ -78,6 +78,8 @@ export interface JobAttemptInfo {
   backend?: BackendKind;
   route?: BackendRoute;
   upstreamIds?: Record<string, string>;
+  /** What the backend reported besides images (the CLI's stdout and stderr tails, redacted). */
+  diagnostics?: Record<string, string>;
 }
 
 export interface JobAttempt {
@@ -94,6 +96,8 @@ export interface JobAttempt {
   finishedAt?: number;
   durationMs?: number;
   error?: JobError;
+  /** The backend's `BackendResult.diagnostics`, kept for the dashboard's job detail. */
+  diagnostics?: Record<string, string>;
 }
 
 /** Who may write to a running job, and until when (epoch ms) unless renewed by a heartbeat. */

@@ -93,6 +93,8 @@ export const jobAttempts = sqliteTable(
     durationMs: integer("duration_ms"),
     error: text("error", { mode: "json" }).$type<JobError>(),
     errorCode: text("error_code"),
+    /** The backend's diagnostics (the CLI's stdout and stderr tails, redacted), JSON. */
+    diagnostics: text("diagnostics", { mode: "json" }).$type<Record<string, string>>(),
   },
   (t) => [
     primaryKey({ columns: [t.jobId, t.number] }),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { adminLogin, sessionCookie } from "../../http/admin-session.js";
+import { adminLogin, csrfCookie, sessionCookie } from "../../http/admin-session.js";
 import { adminProcedure, auditAdmin, publicProcedure } from "../trpc.js";
 
 /** Admin login: a server-side session in an HttpOnly cookie, and the CSRF token for the page to send back. */
@@ -9,6 +9,7 @@ export const authRouter = {
     .mutation(async ({ ctx, input }) => {
       const { session, token, csrfToken } = await adminLogin(ctx.services, input.password, ctx.info);
       ctx.resHeaders.append("Set-Cookie", sessionCookie(token, { secure: ctx.info.secure }));
+      ctx.resHeaders.append("Set-Cookie", csrfCookie(csrfToken, { secure: ctx.info.secure }));
       return { csrfToken, expiresAt: session.expiresAt };
     }),
 
@@ -17,6 +18,7 @@ export const authRouter = {
     await ctx.services.sessions.revoke(ctx.admin.token);
     await auditAdmin(ctx, "auth.logout", { type: "session", id: ctx.admin.session.id.slice(0, 12) });
     ctx.resHeaders.append("Set-Cookie", sessionCookie("", { secure: ctx.info.secure, maxAgeSeconds: 0 }));
+    ctx.resHeaders.append("Set-Cookie", csrfCookie("", { secure: ctx.info.secure, maxAgeSeconds: 0 }));
     return { ok: true as const };
   }),
 

@@ -1,14 +1,17 @@
 import {
   CodexImgError,
+  enqueueImageJob,
   isCodexImgError,
   isTerminalJobEvent,
   isTerminalJobState,
   type Job,
+  loadStoredRequest,
 } from "@codex-img/core";
 import { createLibsqlJobStore, deleteJobWithFiles, queryHistory } from "@codex-img/db";
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import type { Caller } from "../../app-env.js";
+import { adminJobView } from "../../services/admin-job-view.js";
 import { cancelableJob, eventView, fullJobView, visibleJob } from "../../services/job-views.js";
 import type { ApiServices } from "../../services.js";
 import { toTrpcError } from "../error-codes.js";
@@ -36,6 +39,35 @@ export const jobsRouter = {
         events: await Promise.all(events.map((event) => eventView(ctx.services, job, event))),
       };
     }),
+
+  /** The owner's view of one job: accounts, attempts with upstream ids and diagnostics, every event. */
+  detail: adminProcedure.input(z.object({ id: jobId })).query(async ({ ctx, input }) => {
+    const job = await findJob(ctx.services, undefined, input.id);
+    const [events, keyName] = await Promise.all([
+      createLibsqlJobStore(ctx.services.database).readEvents(job.id),
+      historyKeyName(ctx.services, job.id),
+    ]);
+    return {
+      job: await adminJobView(ctx.services, job, keyName),
+      events: await Promise.all(events.map((event) => eventView(ctx.services, job, event))),
+    };
+  }),
+
+  /**
+   * The same request again (reference images included, while they are still stored) as a new job of the
+   * admin; the original stays as it was.
+   */
+  rerun: adminProcedure.input(z.object({ id: jobId })).mutation(async ({ ctx, input }) => {
+    const original = await findJob(ctx.services, undefined, input.id);
+    const request = await loadStoredRequest(ctx.services.images, original.request);
+    const { job } = await enqueueImageJob(
+      { queue: ctx.services.queue, images: ctx.services.images },
+      request,
+    );
+    ctx.services.wakeWorkers();
+    await auditAdmin(ctx, "job.rerun", { type: "job", id: job.id }, { from: original.id });
+    return { job: await adminJobView(ctx.services, job) };
+  }),
 
   cancel: adminOrKeyProcedure("generate")
     .input(z.object({ id: jobId }))
@@ -100,6 +132,16 @@ export const jobsRouter = {
       }
     }),
 };
+
+/** The key name the history copied into the job (it outlives the key). */
+async function historyKeyName(services: ApiServices, id: string): Promise<string | null> {
+  const result = await services.database.client.execute({
+    sql: "SELECT key_name FROM jobs WHERE id = ?",
+    args: [id],
+  });
+  const name = result.rows[0]?.key_name;
+  return typeof name === "string" ? name : null;
+}
 
 async function findJob(services: ApiServices, caller: Caller | undefined, id: string): Promise<Job> {
   if (caller) return visibleJob(services, caller, id);

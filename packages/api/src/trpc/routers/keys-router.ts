@@ -1,12 +1,22 @@
 import { CodexImgError } from "@codex-img/core";
 import type { ApiKeyRecord } from "@codex-img/db";
 import { z } from "zod";
+import type { KeyWithUsage } from "../../services/admin-views.js";
+import { keyUsageViews } from "../../services/key-limits.js";
 import { keyCreateInput, keyId, keyUpdateInput } from "../schemas.js";
 import { adminProcedure, auditAdmin } from "../trpc.js";
 
 /** API keys. The raw key leaves the server only in the reply of `create` and `rotate`. */
 export const keysRouter = {
-  list: adminProcedure.query(({ ctx }) => ctx.services.keys.list()),
+  /** Every key with its standing against its limits (`usage`). */
+  list: adminProcedure.query(async ({ ctx }): Promise<KeyWithUsage[]> => {
+    const keys = await ctx.services.keys.list();
+    const usage = await keyUsageViews(ctx.services, keys);
+    return keys.flatMap((key) => {
+      const view = usage.get(key.id);
+      return view ? [{ ...key, usage: view }] : [];
+    });
+  }),
 
   create: adminProcedure.input(keyCreateInput).mutation(async ({ ctx, input }) => {
     const { key, rawKey } = await ctx.services.keys.create({

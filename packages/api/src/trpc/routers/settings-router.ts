@@ -15,6 +15,9 @@ export const settingsRouter = {
     }
     if (input.dispatchMode) pool?.setMode(input.dispatchMode);
     const after = await settings.getAll();
+    // Image URLs carry their expiry and `/generated` checks it: follow the new retention at once here
+    // (other instances read it at their next start; the sweep reads it on every pass).
+    ctx.services.options.imageRetentionMs = after.retentionDays * 86_400_000;
     await auditAdmin(
       ctx,
       "settings.update",

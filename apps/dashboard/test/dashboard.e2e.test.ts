@@ -1,0 +1,242 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type CodexHomeFixture,
+  createCodexHome,
+  type FakeCodexBackend,
+  startFakeCodexBackend,
+  testImage,
+} from "@codex-img/core/testing";
+import { REPO_ROOT, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * The owner's whole round in the real dashboard: Debian's Chromium (playwright-core) against the real
+ * server process, whose Codex login talks to the loopback fake upstream. Screenshots of every page go to
+ * `artifacts/dashboard/` (CI keeps them; docs/dashboard.md shows copies).
+ */
+
+const ADMIN_PASSWORD = "e2e correct horse battery";
+const SHOTS = join(REPO_ROOT, "artifacts", "dashboard");
+const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
+  (path): path is string => Boolean(path && existsSync(path)),
+);
+
+describe("the dashboard in Chromium", () => {
+  let dir: string;
+  let upstream: FakeCodexBackend;
+  let login: CodexHomeFixture;
+  let server: ServerProcess | undefined;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let base = "";
+  let rawKey = "";
+  let jobId = "";
+
+  const shot = (name: string, target: Page = page) =>
+    target.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const nav = async (name: string) => {
+    await page.getByRole("link", { name, exact: true }).first().click();
+  };
+
+  beforeAll(async () => {
+    if (!CHROMIUM)
+      throw new Error("Chromium not found: run `node scripts/ensure-chromium.mjs` or set CHROMIUM_PATH.");
+    if (!existsSync(join(REPO_ROOT, "apps/dashboard/out/index.html"))) {
+      throw new Error(
+        "The dashboard is not built: run `bun run build:dashboard` first (`bun run test` does).",
+      );
+    }
+    await mkdir(SHOTS, { recursive: true });
+    dir = await mkdtemp(join(tmpdir(), "codex-img-dashboard-e2e-"));
+    // The responses route streams partial images; the native route is missing for this account, so
+    // the backend falls back to it and the playground has partials to show.
+    upstream = await startFakeCodexBackend({
+      defaults: {
+        images: { kind: "route_missing" },
+        responses: { kind: "image", partials: 2, eventDelayMs: 150 },
+      },
+    });
+    login = await createCodexHome({ email: "owner@example.com", plan: "plus" });
+    server = await startServerProcess({
+      args: [
+        "--port",
+        "0",
+        "--data-dir",
+        join(dir, "data"),
+        "--codex-base-url",
+        upstream.baseUrl,
+        "--refresh-token-url",
+        upstream.tokenUrl,
+      ],
+      env: { HOME: dir, CODEX_HOMES: `main=${login.home}`, ADMIN_PASSWORD },
+      cwd: dir,
+    });
+    base = server.url;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server?.child.exitCode === null) await server.stop();
+    await upstream?.close();
+    await login?.cleanup();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("sends a visitor without a session to the sign-in page, and signs in", async () => {
+    await page.goto(`${base}/admin/`);
+    await page.waitForURL(/\/admin\/login\/$/);
+    await page.getByLabel("Admin password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").first().textContent()).toMatch(/wrong password/i);
+    await shot("login");
+    await page.getByLabel("Admin password").fill(ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${base}/admin/`);
+    await page.getByTestId("account-card").first().waitFor();
+    const card = await page.getByTestId("account-card").first().textContent();
+    expect(card).toContain("main");
+    expect(card).toMatch(/plus/i);
+    expect(await page.getByTestId("demo-banner").count()).toBe(0);
+    await page.getByTestId("queue-depth").waitFor();
+    await shot("overview");
+  });
+
+  it("creates a key and shows the raw key once", async () => {
+    await nav("Keys");
+    await page.getByRole("button", { name: "New key" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("e2e-bot");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const shown = page.getByTestId("raw-key");
+    await shown.waitFor();
+    rawKey = ((await shown.textContent()) ?? "").match(/cimg_[A-Za-z0-9_-]+/)?.[0] ?? "";
+    expect(rawKey).toMatch(/^cimg_[A-Za-z0-9_-]{43}$/);
+    await page.locator('[data-testid="key-row"][data-key-name="e2e-bot"]').waitFor();
+    await shot("keys-created");
+    // The key works for a real call…
+    const ok = await fetch(`${base}/v1/jobs`, { headers: { authorization: `Bearer ${rawKey}` } });
+    expect(ok.status).toBe(200);
+    // …and is never shown again.
+    await page.reload();
+    await page.locator('[data-testid="key-row"][data-key-name="e2e-bot"]').waitFor();
+    expect(await page.getByTestId("raw-key").count()).toBe(0);
+    expect(await page.content()).not.toContain(rawKey);
+    await shot("keys");
+  });
+
+  it("generates in the playground with a reference image, as the key, and watches it finish", async () => {
+    await nav("Playground");
+    await page.getByLabel("Prompt").fill("a lighthouse at dawn, in the style of the reference");
+    await page.getByTestId("reference-input").setInputFiles({
+      name: "reference.png",
+      mimeType: "image/png",
+      buffer: Buffer.from(await testImage("png", 64, 64)),
+    });
+    await page.getByLabel("Send as").selectOption({ label: "e2e-bot" });
+    await page.getByRole("button", { name: "Generate" }).click();
+    const status = page.getByTestId("job-status");
+    await expect.poll(() => status.textContent(), { timeout: 30_000 }).toMatch(/succeeded/i);
+    await page.getByTestId("result-image").first().waitFor();
+    expect(await page.getByTestId("partial-image").count()).toBeGreaterThan(0);
+    const href = (await page.getByTestId("job-link").getAttribute("href")) ?? "";
+    jobId = /img_[a-z2-7]{26}/.exec(href)?.[0] ?? "";
+    expect(jobId).not.toBe("");
+    await shot("playground");
+    // The upstream got the reference and the request went to the account's Codex login.
+    const responses = upstream.requests.filter((request) => request.url.endsWith("/responses"));
+    expect(JSON.stringify(responses.at(-1)?.json ?? null)).toContain("input_image");
+  });
+
+  it("finds the job in history and shows its attempts and events", async () => {
+    await nav("History");
+    const row = page.locator(`[data-testid="history-row"][data-job-id="${jobId}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain("e2e-bot");
+    await page.getByLabel("Search prompts").fill("lighthouse");
+    await row.waitFor();
+    await shot("history");
+    await row.getByRole("link").first().click();
+    await page.waitForURL(/\/admin\/history\/job\/\?id=img_/);
+    const attempt = page.getByTestId("attempt").first();
+    await attempt.waitFor();
+    const text = (await attempt.textContent()) ?? "";
+    expect(text).toContain("main");
+    expect(text).toContain("responses");
+    expect(await page.getByTestId("event").count()).toBeGreaterThan(2);
+    await shot("job-detail");
+  });
+
+  it("shows the audit log and runs cleanup from the settings", async () => {
+    await nav("Audit");
+    await page.getByTestId("audit-row").first().waitFor();
+    expect(await page.getByTestId("audit-row").allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining("key.create")]),
+    );
+    await shot("audit");
+    await nav("Settings");
+    await page.getByRole("button", { name: "Run cleanup now" }).click();
+    await expect.poll(() => page.getByTestId("cleanup-result").textContent()).toMatch(/expired 0 jobs/i);
+    await shot("settings");
+  });
+
+  it("disables the key, after which a call with it is refused", async () => {
+    await nav("Keys");
+    const row = page.locator('[data-testid="key-row"][data-key-name="e2e-bot"]');
+    await row.getByRole("button", { name: "Disable" }).click();
+    await row.getByRole("button", { name: "Enable" }).waitFor();
+    const refused = await fetch(`${base}/v1/jobs`, { headers: { authorization: `Bearer ${rawKey}` } });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: { reason: "disabled" } });
+  });
+
+  it("fits a phone-sized screen and has a dark mode", async () => {
+    // The overview again, now with a finished job in its figures.
+    await nav("Overview");
+    await expect
+      .poll(() => page.getByTestId("account-card").first().textContent())
+      .toMatch(/Images 5 h \/ 24 h \/ 48 h\s*1 \/ 1 \/ 1/);
+    await shot("overview");
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      colorScheme: "dark",
+      storageState: await context.storageState(),
+    });
+    const small = await phone.newPage();
+    await small.goto(`${base}/admin/`);
+    await small.getByTestId("account-card").first().waitFor();
+    const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const background = await small.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r = 255, g = 255, b = 255] = (background.match(/\d+/g) ?? []).map(Number);
+    expect(r + g + b).toBeLessThan(200);
+    await shot("overview-phone-dark", small);
+    await phone.close();
+  });
+
+  it("signs out, after which the pages ask to sign in again", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/admin\/login\/$/);
+    await page.goto(`${base}/admin/keys/`);
+    await page.waitForURL(/\/admin\/login\/$/);
+    const me = await page.evaluate(async () => (await fetch("/trpc/auth.me")).status);
+    expect(me).toBe(401);
+  });
+});

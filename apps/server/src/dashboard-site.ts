@@ -1,0 +1,55 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serveStatic } from "@hono/node-server/serve-static";
+import { Hono } from "hono";
+
+/** Where `bun run build:dashboard` writes the static export (the same from `src/` and `dist/`). */
+export const DASHBOARD_DIR: string = fileURLToPath(new URL("../../dashboard/out", import.meta.url));
+
+/** The dashboard's URL path; its build bakes it in (`basePath` in apps/dashboard/next.config.mjs). */
+export const DASHBOARD_PATH = "/admin";
+
+type Handler = (request: Request) => Response | Promise<Response>;
+
+/**
+ * The service's handler plus the dashboard's static files under `/admin/`, so one process and one URL
+ * serve both. The pages are public files; everything they show comes from `/trpc` behind the session.
+ * When the dashboard was not built, `/admin/` says how to build it instead of a bare 404.
+ */
+export function withDashboard(api: Handler, options: { dir?: string } = {}): Handler {
+  const dir = options.dir ?? DASHBOARD_DIR;
+  const site = new Hono();
+  site.use(`${DASHBOARD_PATH}/*`, async (c, next) => {
+    await next();
+    // The admin pages must not be framed (clickjacking) nor leak their URLs.
+    c.header("X-Frame-Options", "DENY");
+    c.header("Referrer-Policy", "same-origin");
+    c.header("X-Content-Type-Options", "nosniff");
+    // Hashed build assets never change; pages must be re-checked so a new build shows at once.
+    const immutable = c.res.ok && c.req.path.startsWith(`${DASHBOARD_PATH}/_next/static/`);
+    c.header("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  });
+  site.get(DASHBOARD_PATH, (c) => c.redirect(`${DASHBOARD_PATH}/`, 308));
+  site.get(`${DASHBOARD_PATH}/*`, async (c, next) => {
+    if (existsSync(join(dir, "index.html"))) return next();
+    return c.text(
+      "The dashboard is not built. In the repository run `bun run build:dashboard` (or start with `bun run start`, which builds it), then reload.\n",
+      503,
+    );
+  });
+  site.get(
+    `${DASHBOARD_PATH}/*`,
+    serveStatic({
+      root: dir,
+      rewriteRequestPath: (path) => path.slice(DASHBOARD_PATH.length) || "/",
+    }),
+  );
+  site.get(`${DASHBOARD_PATH}/*`, async (c) => {
+    const page = await readFile(join(dir, "404.html"), "utf8").catch(() => undefined);
+    return page === undefined ? c.text("Not found\n", 404) : c.html(page, 404);
+  });
+  site.all("*", (c) => api(c.req.raw));
+  return (request) => site.fetch(request);
+}
