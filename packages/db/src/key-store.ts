@@ -15,6 +15,12 @@ export const RAW_KEY_PREFIX = "cimg_";
 export const KEY_DISPLAY_PREFIX_LENGTH = 12;
 /** `touch` writes at most once per this many ms per key, so authenticating is not a write per request. */
 export const KEY_TOUCH_INTERVAL_MS = 60_000;
+/**
+ * How long a verified key is trusted from memory before the database is asked again. This is how late
+ * another instance's disable, rotate or delete can take effect here; changes made through this store
+ * apply at once (its cache is cleared). Expiry is checked on every call.
+ */
+export const KEY_CACHE_MS = 2_000;
 
 /** Per-key limits; `null` (or absent) = unlimited. All are positive integers. */
 export interface KeyLimits {
@@ -82,6 +88,8 @@ export interface KeyStore {
 
 export interface KeyStoreOptions {
   clock?: Pick<Clock, "now">;
+  /** Default `KEY_CACHE_MS`; 0 turns the cache off. */
+  cacheMs?: number;
 }
 
 type KeyRow = typeof apiKeys.$inferSelect;
@@ -95,6 +103,28 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
   const { db } = database;
   const session = createLibsqlSession(database);
   const clock = options.clock ?? systemClock;
+  const cacheMs = options.cacheMs ?? KEY_CACHE_MS;
+  // Authentication runs on every request: verified rows by hash, and the last touch per key, in memory.
+  const verified = new Map<string, { row: KeyRow; until: number }>();
+  const touched = new Map<string, number>();
+  const changed = <T>(result: T): T => {
+    verified.clear();
+    return result;
+  };
+
+  async function findByHash(hash: string): Promise<KeyRow | undefined> {
+    const now = clock.now();
+    const cached = verified.get(hash);
+    if (cached && cached.until > now) return cached.row;
+    const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.hash, hash) });
+    if (row) {
+      // Bounded by the number of keys, which stays small; stale entries are replaced on the next use.
+      verified.set(hash, { row, until: now + cacheMs });
+    } else {
+      verified.delete(hash);
+    }
+    return row;
+  }
 
   async function mustGet(id: string): Promise<KeyRow> {
     const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.id, id) });
@@ -133,7 +163,7 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
       ) {
         throw refusal("malformed", "The API key is not a codex-img key (cimg_…).");
       }
-      const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.hash, await sha256Hex(rawKey)) });
+      const row = await findByHash(await sha256Hex(rawKey));
       if (!row) throw refusal("unknown_key", "The API key is not valid.");
       if (!row.enabled) throw refusal("disabled", "The API key is disabled.", row.id);
       if (row.expiresAt !== null && row.expiresAt <= clock.now()) {
@@ -165,7 +195,7 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
         db.update(apiKeys).set(set).where(eq(apiKeys.id, id)).returning(),
       );
       if (!row) throw new CodexImgError("not_found", `No API key ${id}.`);
-      return toRecord(row);
+      return changed(toRecord(row));
     },
 
     async setEnabled(id, enabled) {
@@ -173,7 +203,7 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
         db.update(apiKeys).set({ enabled }).where(eq(apiKeys.id, id)).returning(),
       );
       if (!row) throw new CodexImgError("not_found", `No API key ${id}.`);
-      return toRecord(row);
+      return changed(toRecord(row));
     },
 
     async rotate(id) {
@@ -191,18 +221,22 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
           .returning(),
       );
       if (!row) throw new CodexImgError("not_found", `No API key ${id}.`);
-      return { key: toRecord(row), rawKey };
+      return changed({ key: toRecord(row), rawKey });
     },
 
     async delete(id) {
       const deleted = await session.exclusive(() =>
         db.delete(apiKeys).where(eq(apiKeys.id, id)).returning({ id: apiKeys.id }),
       );
-      return deleted.length > 0;
+      return changed(deleted.length > 0);
     },
 
     async touch(id, now = clock.now()) {
-      // Guarded so that a busy key costs one write a minute, not one per request.
+      // Skipped in memory within the interval, and guarded in SQL for other instances, so that a busy
+      // key costs one write a minute, not one per request.
+      const last = touched.get(id);
+      if (last !== undefined && now - last < KEY_TOUCH_INTERVAL_MS && now >= last) return;
+      touched.set(id, now);
       await session.exclusive(() =>
         db
           .update(apiKeys)

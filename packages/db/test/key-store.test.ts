@@ -7,6 +7,7 @@ import {
   createKeyStore,
   type Database,
   jobs,
+  KEY_CACHE_MS,
   KEY_TOUCH_INTERVAL_MS,
   sha256Hex,
 } from "@codex-img/db";
@@ -73,7 +74,10 @@ describe("createKeyStore", () => {
     created.push(await keys.rotate(created[0]?.key.id ?? ""));
     database.close();
     const files = (await readdir(folder.dir)).filter((f) => f.startsWith("codex-img.db"));
-    const bytes = Buffer.concat(await Promise.all(files.map((f) => readFile(join(folder.dir, f)))));
+    // The -wal and -shm files may vanish between listing and reading as the close checkpoints them.
+    const bytes = Buffer.concat(
+      await Promise.all(files.map((f) => readFile(join(folder.dir, f)).catch(() => Buffer.alloc(0)))),
+    );
     for (const { rawKey } of created) {
       expect(bytes.includes(Buffer.from(rawKey))).toBe(false);
       expect(bytes.includes(Buffer.from(rawKey.slice(12)))).toBe(false);
@@ -217,5 +221,47 @@ describe("createKeyStore", () => {
     await keys.touch(key.id, now + KEY_TOUCH_INTERVAL_MS);
     expect((await keys.get(key.id))?.lastUsedAt).toBe(now + KEY_TOUCH_INTERVAL_MS);
     await keys.touch("key_nope", now);
+  });
+
+  it("trusts a verified key from memory for KEY_CACHE_MS; its own changes apply at once, another instance's within it", async () => {
+    const keys = createKeyStore(database, { clock });
+    const elsewhere = createKeyStore(database, { clock });
+    const { key, rawKey } = await keys.create({ name: "cached", scopes: ["generate"] });
+    expect((await keys.verify(rawKey)).id).toBe(key.id);
+
+    // Changed through this store: refused on the next call.
+    await keys.setEnabled(key.id, false);
+    expect((await refusalOf(keys.verify(rawKey))).details.reason).toBe("disabled");
+    await keys.setEnabled(key.id, true);
+    expect((await keys.verify(rawKey)).enabled).toBe(true);
+
+    // Changed by another instance (here another store on the same file): seen once the cache runs out.
+    await elsewhere.setEnabled(key.id, false);
+    expect((await keys.verify(rawKey)).enabled).toBe(true);
+    now += KEY_CACHE_MS;
+    expect((await refusalOf(keys.verify(rawKey))).details.reason).toBe("disabled");
+
+    // Expiry is checked on every call, cached or not.
+    await elsewhere.setEnabled(key.id, true);
+    await elsewhere.update(key.id, { expiresAt: now + KEY_CACHE_MS + 1_000 });
+    now += KEY_CACHE_MS;
+    expect((await keys.verify(rawKey)).id).toBe(key.id);
+    now += 1_000;
+    expect((await refusalOf(keys.verify(rawKey))).details.reason).toBe("expired");
+  });
+
+  it("does not write on every touch within the interval", async () => {
+    const keys = createKeyStore(database, { clock });
+    const { key } = await keys.create({ name: "busy", scopes: ["generate"] });
+    await keys.touch(key.id, now);
+    // Another writer moves last use back; this store, having just touched, does not write again.
+    await database.client.execute({
+      sql: "UPDATE api_keys SET last_used_at = 1 WHERE id = ?",
+      args: [key.id],
+    });
+    await keys.touch(key.id, now + 1_000);
+    expect((await keys.get(key.id))?.lastUsedAt).toBe(1);
+    await keys.touch(key.id, now + KEY_TOUCH_INTERVAL_MS);
+    expect((await keys.get(key.id))?.lastUsedAt).toBe(now + KEY_TOUCH_INTERVAL_MS);
   });
 });

@@ -1,7 +1,18 @@
 import { CodexImgError, type Job, type StoredImageRef } from "@codex-img/core";
 import { withBusyRetry } from "@codex-img/db";
 import type { ApiServices } from "../services.js";
-import { createUrlSigner } from "./signed-urls.js";
+import { createUrlSigner, type UrlSigner } from "./signed-urls.js";
+
+/** One signer per secret: importing the HMAC key costs more than a signature, and URLs are made per request. */
+const signers = new Map<string, UrlSigner>();
+function signerFor(secret: string): UrlSigner {
+  let signer = signers.get(secret);
+  if (!signer) {
+    signer = createUrlSigner(secret);
+    signers.set(secret, signer);
+  }
+  return signer;
+}
 
 /** A generated image's URL and when it stops working (retention counts from the job's end). */
 export async function imageUrl(
@@ -30,7 +41,7 @@ export async function generatedUrl(services: ApiServices, key: string, expiresAt
   const secret = signingSecret(services);
   if (secret === undefined) return base;
   const expires = Math.floor(expiresAtMs / 1000);
-  const sig = await createUrlSigner(secret).sign(key, expires);
+  const sig = await signerFor(secret).sign(key, expires);
   return `${base}?expires=${expires}&sig=${sig}`;
 }
 
@@ -61,7 +72,7 @@ export async function assertImageServable(
     const valid =
       expires !== undefined &&
       query.sig !== undefined &&
-      (await createUrlSigner(secret).verify(key, expires, query.sig));
+      (await signerFor(secret).verify(key, expires, query.sig));
     if (!valid) {
       throw new CodexImgError("forbidden", "This image URL is not signed or its signature is invalid.", {
         details: { reason: "invalid_signature" },
