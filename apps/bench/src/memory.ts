@@ -8,6 +8,7 @@
  * Targets: edits < 400 MB, queued < 150 MB. Exits non-zero when a target is missed. Linux only.
  *
  *   bun run bench:memory [--edits 50] [--refs 4] [--ref-mb 5] [--jobs 10000] [--only edits|queued]
+ *                        [--edit-workers 52]
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
@@ -31,6 +32,9 @@ import {
 const { values } = parseArgs({
   options: {
     edits: { type: "string", default: "50" },
+    // Profiling by elimination: with 1 worker the edits wait in the queue, so the peak is what the
+    // request side holds (parsed uploads of waiting synchronous requests) plus one upstream call.
+    "edit-workers": { type: "string", default: "52" },
     refs: { type: "string", default: "4" },
     "ref-mb": { type: "string", default: "5" },
     jobs: { type: "string", default: "10000" },
@@ -136,7 +140,7 @@ async function editsScenario(): Promise<Scenario> {
     "edits",
     13,
     { kind: "custom", handle: hold },
-    ["--worker-concurrency", "52", "--queue-max-size", "200"],
+    ["--worker-concurrency", String(values["edit-workers"]), "--queue-max-size", "200"],
     async (server) => {
       const idle = await idleRss(server.pid);
       const measured = await measure(server.pid, async () => {

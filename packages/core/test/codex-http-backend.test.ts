@@ -119,6 +119,30 @@ describe("codex-http native route", () => {
     expect(base64ToBytes(body.images[0]?.image_url.split(",")[1] ?? "")).toEqual(png);
   });
 
+  it("sends image-sized references byte-exact, with a known length, on both routes", async () => {
+    // 200+ KB each: past the size at which the body keeps data URLs out of the serialized JSON string.
+    const big = await testImage("png", 256, 256, 5);
+    const other = await testImage("png", 256, 256, 6);
+    expect(big.length).toBeGreaterThan(64 * 1024);
+    fake.script.images.push({ kind: "route_missing" });
+    await backendFor().generate(
+      { prompt: 'quote " and \\ backslash', referenceImages: [{ bytes: big }, { bytes: other }] },
+      accountOptions(recordingCredentials()),
+    );
+    const [native, responses] = fake.requests;
+    const nativeBody = native?.json as { prompt: string; images: Array<{ image_url: string }> };
+    expect(nativeBody.prompt).toBe('quote " and \\ backslash');
+    expect(nativeBody.images.map((image) => base64ToBytes(image.image_url.split(",")[1] ?? ""))).toEqual([
+      big,
+      other,
+    ]);
+    expect(Number(native?.headers["content-length"])).toBe(native?.body.length);
+    const content = (responses?.json as { input: Array<{ content: Array<{ image_url?: string }> }> }).input[0]
+      ?.content;
+    expect(base64ToBytes(content?.[1]?.image_url?.split(",")[1] ?? "")).toEqual(other);
+    expect(Number(responses?.headers["content-length"])).toBe(responses?.body.length);
+  });
+
   it("parses the quota headers of the reply into a snapshot", async () => {
     fake.quota.primaryUsedPercent = 42;
     fake.quota.secondaryUsedPercent = 7.5;

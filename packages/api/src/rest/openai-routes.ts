@@ -208,7 +208,9 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
 async function readMultipartEdit(c: Context<AppEnv>): Promise<EditInput> {
   let form: FormData;
   try {
-    form = await c.req.formData();
+    // From the raw request, not `c.req.formData()`: Hono caches a parsed body on the context, and a
+    // synchronous edit's context lives until its job ends, so the uploads (20 MB and more) would too.
+    form = await c.req.raw.formData();
   } catch {
     throw new CodexImgError("invalid_request", "The multipart/form-data body could not be read.", {
       details: { param: "body" },
