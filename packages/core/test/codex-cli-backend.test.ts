@@ -228,22 +228,33 @@ describe("codex-cli backend with the fake codex executable", () => {
     expect(fake.requests.filter((r) => r.url.includes("/images/"))).toEqual([]);
   });
 
-  it("finds the image in the session rollout when the CLI writes no generated_images file (old layout)", async () => {
+  it("finds the image in the session rollout when an older CLI writes no generated_images file", async () => {
     await writeFakeCodexScenario(fixture.home, { layout: "rollout-only" });
     const expected = await testImage("webp", 12, 9, 5);
     fake.script.images.push({ kind: "image", bytes: expected });
-    const result = await backend().generate({ prompt: "a fox" }, { account: account() });
+    // An older CLI: "auto" leaves --ephemeral off, since the rollout is where its image is.
+    const old = backend({ parentEnv: { ...process.env, FAKE_CODEX_VERSION: "0.120.0" } });
+    const result = await old.generate({ prompt: "a fox" }, { account: account() });
+    const [started] = (await readFakeCodexRuns(fixture.home)).filter((r) => r.event === "started");
+    expect(started?.argv).not.toContain("--ephemeral");
     expect(result.images[0]).toMatchObject({ format: "webp", width: 12, height: 9 });
     expect(Buffer.from(result.images[0]?.bytes ?? [])).toEqual(Buffer.from(expected));
     expect((await listFiles(join(fixture.home, "sessions"))).filter((f) => f.endsWith(".jsonl"))).toEqual([]);
   });
 
-  it("passes --ephemeral when asked: no rollout at all, the image still comes from generated_images", async () => {
-    const result = await backend({ ephemeral: true }).generate({ prompt: "a fox" }, { account: account() });
+  it("passes --ephemeral by default to a 0.169.0 CLI: no rollout at all, the image from generated_images", async () => {
+    const result = await backend().generate({ prompt: "a fox" }, { account: account() });
     expect(result.images).toHaveLength(1);
     const [started] = (await readFakeCodexRuns(fixture.home)).filter((r) => r.event === "started");
     expect(started?.argv).toContain("--ephemeral");
     expect(await listFiles(join(fixture.home, "sessions"))).toEqual([]);
+  });
+
+  it("leaves --ephemeral off when told to, whatever the version", async () => {
+    const result = await backend({ ephemeral: false }).generate({ prompt: "a fox" }, { account: account() });
+    expect(result.images).toHaveLength(1);
+    const [started] = (await readFakeCodexRuns(fixture.home)).filter((r) => r.event === "started");
+    expect(started?.argv).not.toContain("--ephemeral");
   });
 
   it("ignores an image file older than the run's start", async () => {

@@ -137,8 +137,10 @@ describe("codex-http native route", () => {
       other,
     ]);
     expect(Number(native?.headers["content-length"])).toBe(native?.body.length);
-    const content = (responses?.json as { input: Array<{ content: Array<{ image_url?: string }> }> }).input[0]
-      ?.content;
+    const responsesBody = responses?.json as
+      | { input: Array<{ content: Array<{ image_url?: string }> }> }
+      | undefined;
+    const content = responsesBody?.input[0]?.content;
     expect(base64ToBytes(content?.[1]?.image_url?.split(",")[1] ?? "")).toEqual(other);
     expect(Number(responses?.headers["content-length"])).toBe(responses?.body.length);
   });

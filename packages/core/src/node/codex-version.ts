@@ -27,7 +27,7 @@ export async function readLocalCodexVersions(
   options: LocalCodexVersionOptions = {},
 ): Promise<LocalCodexVersions> {
   const [installed, versionJsonLatest] = await Promise.all([
-    readInstalledVersion(options.executable ?? "codex", options.timeoutMs ?? 3000),
+    readInstalledCodexVersion(options.executable ?? "codex", options.timeoutMs ?? 3000),
     readVersionJson(options.codexHome ?? join(homedir(), ".codex")),
   ]);
   return {
@@ -64,10 +64,16 @@ export function detectCodexOsInfo(terminal = "unknown"): CodexOsInfo {
   return { os: osNames[osType] ?? osType, osVersion: release(), arch: archNames[cpu] ?? cpu, terminal };
 }
 
-function readInstalledVersion(executable: string, timeoutMs: number): Promise<string | undefined> {
+/** `codex --version` of `executable` as a semver, or undefined when it cannot be run or read. */
+export function readInstalledCodexVersion(
+  executable: string,
+  timeoutMs: number,
+  env?: Record<string, string | undefined>,
+): Promise<string | undefined> {
   return new Promise((resolve) => {
     try {
-      execFile(executable, ["--version"], { timeout: timeoutMs, windowsHide: true }, (error, stdout) => {
+      const options = { timeout: timeoutMs, windowsHide: true, ...(env ? { env } : {}) };
+      execFile(executable, ["--version"], options, (error, stdout) => {
         // A missing or broken CLI is normal (the HTTP backend does not need it): just no hint.
         resolve(error ? undefined : extractSemver(String(stdout)));
       });

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
+import { compareSemver } from "../../backends/codex-http/resolve-codex-version.js";
 import { type Clock, systemClock } from "../../clock.js";
 import { CodexImgError, toCodexImgError } from "../../errors.js";
 import { bytesToBase64, sniffImage } from "../../image/index.js";
@@ -16,6 +17,7 @@ import type {
   ImageRequest,
 } from "../../types.js";
 import { authLockPath, readCodexLogin } from "../codex-home.js";
+import { readInstalledCodexVersion } from "../codex-version.js";
 import { acquireFileLock } from "../file-lock.js";
 import { buildChildEnv } from "./build-child-env.js";
 import { buildCliPrompt } from "./build-cli-prompt.js";
@@ -47,10 +49,11 @@ export interface CodexCliBackendOptions {
   model?: string;
   /**
    * Pass `--ephemeral`: the CLI writes no session rollout and (0.169.0) no thread history into its sqlite
-   * state, but still saves the image under generated_images. Off by default because CLIs that only
-   * record the image in the rollout would then leave nothing to read.
+   * state, which otherwise grows by every image's base64 in the Codex home, but still saves the image
+   * under generated_images. Default `"auto"`: on when `codex --version` says `EPHEMERAL_CLI_VERSION` or
+   * newer (checked once), off for older CLIs, which record the image only in the rollout.
    */
-  ephemeral?: boolean;
+  ephemeral?: boolean | "auto";
   /** Extra `-c key=value` overrides, e.g. `chatgpt_base_url` / `openai_base_url` for tests. Strings become TOML strings. */
   config?: Record<string, string | number | boolean>;
   /** Extra environment variable names to pass from `parentEnv` to the child (proxies, for example). */
@@ -99,6 +102,21 @@ export function createCodexCliBackend(options: CodexCliBackendOptions = {}): Ima
     }
   };
 
+  let ephemeralDecision: Promise<boolean> | undefined;
+  const useEphemeral = (): Promise<boolean> => {
+    ephemeralDecision ??= (async () => {
+      const setting = options.ephemeral ?? "auto";
+      if (setting !== "auto") return setting;
+      const version = await readInstalledCodexVersion(options.codexPath ?? "codex", 5_000, {
+        ...(options.parentEnv ?? process.env),
+      });
+      const on = version !== undefined && compareSemver(version, EPHEMERAL_CLI_VERSION) >= 0;
+      logger.info("codex-cli: --ephemeral", { on, cliVersion: version ?? "unknown" });
+      return on;
+    })();
+    return ephemeralDecision;
+  };
+
   const runOnce = async (
     request: ImageRequest,
     home: string,
@@ -114,7 +132,7 @@ export function createCodexCliBackend(options: CodexCliBackendOptions = {}): Ima
     try {
       const referencePaths = await writeReferences(request, workDir);
       const prompt = buildCliPrompt(request, referencePaths, randomBytes(8).toString("hex"));
-      const args = buildArgs(options, workDir, referencePaths, prompt.text);
+      const args = buildArgs(options, await useEphemeral(), workDir, referencePaths, prompt.text);
       const env = buildChildEnv({
         parentEnv: options.parentEnv ?? process.env,
         codexHome: home,
@@ -330,8 +348,12 @@ async function writeReferences(request: ImageRequest, workDir: string): Promise<
   return paths;
 }
 
+/** The first CLI seen to keep the image under generated_images with `--ephemeral` (docs/testing.md). */
+export const EPHEMERAL_CLI_VERSION = "0.169.0";
+
 function buildArgs(
   options: CodexCliBackendOptions,
+  ephemeral: boolean,
   workDir: string,
   references: string[],
   prompt: string,
@@ -340,7 +362,7 @@ function buildArgs(
   if (options.sandbox === "bypass") args.push("--dangerously-bypass-approvals-and-sandbox");
   else args.push("-s", "read-only");
   args.push("-C", workDir, "--json");
-  if (options.ephemeral) args.push("--ephemeral");
+  if (ephemeral) args.push("--ephemeral");
   if (options.model) args.push("-m", options.model);
   for (const [key, value] of Object.entries(options.config ?? {})) {
     args.push("-c", `${key}=${typeof value === "string" ? JSON.stringify(value) : String(value)}`);

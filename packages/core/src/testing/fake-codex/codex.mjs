@@ -34,7 +34,8 @@ const VERSION = "0.169.0";
 const args = process.argv.slice(2);
 
 if (args[0] === "--version" || args[0] === "-V") {
-  process.stdout.write(`codex-cli ${VERSION}\n`);
+  // Only `--version` reads the environment (tests play older CLIs with it); `exec` gets a clean one.
+  process.stdout.write(`codex-cli ${process.env.FAKE_CODEX_VERSION || VERSION}\n`);
   process.exit(0);
 }
 if (args[0] !== "exec") {
