@@ -5,8 +5,9 @@ import {
   IMAGE_MIME_TYPES,
   type Job,
 } from "@codex-img/core";
+import { referenceFromString } from "../services/reference-input.js";
 import type { ApiServices } from "../services.js";
-import { readStoredImage, referenceFromString } from "./openai-images.js";
+import { readStoredImage } from "./openai-images.js";
 import type { OpenAiChatRequest } from "./openai-schemas.js";
 
 /** What a chat request asks for: the last user message's text, and its image parts as references. */

@@ -1,12 +1,9 @@
 import {
   bytesToBase64,
   CodexImgError,
-  fromDataUrlOrBase64,
   type ImageFormat,
   type Job,
-  REQUEST_LIMITS,
   type StoredImageRef,
-  sniffImage,
 } from "@codex-img/core";
 import { imageUrl } from "../services/image-urls.js";
 import type { ApiServices } from "../services.js";
@@ -108,37 +105,4 @@ export function jobFailure(job: Job): CodexImgError {
   if (job.state === "canceled") return new CodexImgError("canceled", `Job ${job.id} was canceled.`);
   if (job.state === "expired") return new CodexImgError("not_found", `The images of job ${job.id} expired.`);
   return new CodexImgError("internal", `Job ${job.id} ended as ${job.state} without an error.`);
-}
-
-/**
- * Checks one reference at the door so the error names which one is wrong; the limits are the same ones
- * the engine enforces again when it takes the job.
- */
-export function checkReference(bytes: Uint8Array, index: number, param: string): Uint8Array {
-  if (bytes.length > REQUEST_LIMITS.maxReferenceBytes) {
-    throw invalidImage(param, `image ${index + 1} is larger than 50 MB`);
-  }
-  if (!sniffImage(bytes)) throw invalidImage(param, `image ${index + 1} is not a PNG, JPEG or WebP image`);
-  return bytes;
-}
-
-/**
- * A reference given as a string: only `data:` URLs and bare base64. Remote URLs are refused rather than
- * fetched, so the server never requests addresses chosen by callers.
- */
-export function referenceFromString(value: string, index: number, param: string): Uint8Array {
-  if (/^https?:\/\//i.test(value)) {
-    throw invalidImage(param, `image ${index + 1}: remote URLs are not fetched; send a data: URL instead`);
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = fromDataUrlOrBase64(value);
-  } catch {
-    throw invalidImage(param, `image ${index + 1} is not a valid data: URL or base64 string`);
-  }
-  return checkReference(bytes, index, param);
-}
-
-export function invalidImage(param: string, message: string): CodexImgError {
-  return new CodexImgError("invalid_request", message, { details: { param } });
 }

@@ -5,16 +5,11 @@ import type { AppEnv } from "../app-env.js";
 import { openAiErrorResponse } from "../http/openai-error.js";
 import { assertScope, requireCaller, requireKey } from "../http/require-key.js";
 import { jobPollUrl } from "../services/image-urls.js";
+import { checkReference, invalidImage, referenceFromString } from "../services/reference-input.js";
 import { submitImageJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { chatCompletion, chatImagePrompt } from "./openai-chat.js";
-import {
-  checkReference,
-  imagesResponse,
-  invalidImage,
-  jobFailure,
-  referenceFromString,
-} from "./openai-images.js";
+import { imagesResponse, jobFailure } from "./openai-images.js";
 import {
   formFieldValue,
   type OpenAiImageOptions,

@@ -1,8 +1,8 @@
 import { CodexImgError, enqueueImageJob, type ImageRequest, type ImageSize } from "@codex-img/core";
 import type { Caller } from "../../app-env.js";
 import { assertScope } from "../../http/require-key.js";
-import { referenceFromString } from "../../rest/openai-images.js";
 import { fullJobView } from "../../services/job-views.js";
+import { referenceFromString } from "../../services/reference-input.js";
 import { submitImageJob } from "../../services/submit-image-job.js";
 import type { ApiServices } from "../../services.js";
 import { imageRequestInput } from "../schemas.js";
