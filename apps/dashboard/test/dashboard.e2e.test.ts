@@ -207,6 +207,45 @@ describe("the dashboard in Chromium", () => {
     expect(await refused.json()).toMatchObject({ error: { reason: "disabled" } });
   });
 
+  it("rotates and deletes a key with the keyboard alone, each after a confirmation", async () => {
+    const row = page.locator('[data-testid="key-row"][data-key-name="e2e-bot"]');
+    await row.getByRole("button", { name: "Enable" }).click();
+    await row.getByRole("button", { name: "Disable" }).waitFor();
+
+    // Enter opens the dialog; Escape closes it and nothing happens.
+    await row.getByRole("button", { name: "Rotate" }).focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog");
+    await dialog.waitFor();
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    expect(await page.getByTestId("raw-key").count()).toBe(0);
+
+    // Enter, then Tab from Cancel to the confirming button, then Enter: a new raw key, shown once.
+    await row.getByRole("button", { name: "Rotate" }).focus();
+    await page.keyboard.press("Enter");
+    await dialog.waitFor();
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    const shown = page.getByTestId("raw-key");
+    await shown.waitFor();
+    const rotated = ((await shown.textContent()) ?? "").match(/cimg_[A-Za-z0-9_-]+/)?.[0] ?? "";
+    expect(rotated).toMatch(/^cimg_/);
+    expect(rotated).not.toBe(rawKey);
+    const call = (key: string) => fetch(`${base}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await call(rotated)).status).toBe(200);
+    expect(await (await call(rawKey)).json()).toMatchObject({ error: { reason: "unknown_key" } });
+    await shot("keys-rotated");
+
+    await row.getByRole("button", { name: "Delete" }).focus();
+    await page.keyboard.press("Enter");
+    await dialog.waitFor();
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await row.waitFor({ state: "detached" });
+    expect((await call(rotated)).status).toBe(401);
+  });
+
   it("fits a phone-sized screen and has a dark mode", async () => {
     // The overview again, now with a finished job in its figures.
     await nav("Overview");
