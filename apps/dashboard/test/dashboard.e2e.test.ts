@@ -36,6 +36,7 @@ describe("the dashboard in Chromium", () => {
   let base = "";
   let rawKey = "";
   let jobId = "";
+  const consoleErrors: string[] = [];
 
   const shot = (name: string, target: Page = page) =>
     target.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
@@ -91,6 +92,10 @@ describe("the dashboard in Chromium", () => {
     });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
+    // Anything the Content-Security-Policy blocks shows up as a console error; the last test checks.
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -277,5 +282,8 @@ describe("the dashboard in Chromium", () => {
     await page.waitForURL(/\/admin\/login\/$/);
     const me = await page.evaluate(async () => (await fetch("/trpc/auth.me")).status);
     expect(me).toBe(401);
+    // Expected failures (the wrong password, 401s after signing out) are logged as failed requests;
+    // nothing may have been blocked by the page's Content-Security-Policy.
+    expect(consoleErrors.filter((text) => /Content Security Policy|Refused to/i.test(text))).toEqual([]);
   });
 });

@@ -40,6 +40,8 @@ describe("withDashboard", () => {
     expect(await index.text()).toBe("<h1>overview</h1>");
     expect(index.headers.get("cache-control")).toBe("no-cache");
     expect(index.headers.get("x-frame-options")).toBe("DENY");
+    expect(index.headers.get("content-security-policy")).toContain("connect-src 'self'");
+    expect(index.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
     expect(index.headers.get("content-type")).toContain("text/html");
 
     expect(await (await get(site, "/admin/keys/")).text()).toBe("<h1>keys</h1>");
