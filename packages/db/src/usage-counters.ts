@@ -1,3 +1,4 @@
+import type { Transaction } from "@libsql/client";
 import type { Database } from "./create-db.js";
 import { createLibsqlSession, RollbackWrite } from "./libsql-session.js";
 
@@ -49,6 +50,32 @@ ON CONFLICT (scope, "window") DO UPDATE SET
 WHERE usage_counters.count + excluded.count <= ?5
 RETURNING count`;
 
+/** What runs statements inside an open write transaction (a libSQL `Transaction`). */
+export type SqlExecutor = Pick<Transaction, "execute">;
+
+/**
+ * Takes every amount inside an open write transaction. Returns the input the guard refused (the caller
+ * must then roll back: the earlier amounts were already added), else the last counter's new count.
+ * `tryConsumeAll` runs it in a transaction of its own; a job insert can run it in its own (see
+ * `InsertJobOptions.admit`), so the counts commit with the job or not at all.
+ */
+export async function consumeInTransaction(
+  tx: SqlExecutor,
+  inputs: readonly ConsumeInput[],
+): Promise<{ failed: ConsumeInput } | { count: number }> {
+  let count = 0;
+  for (const input of inputs) {
+    const result = await tx.execute({
+      sql: CONSUME_SQL,
+      args: [input.scope, input.window, input.amount, input.expiresAt, input.limit],
+    });
+    const row = result.rows[0];
+    if (!row) return { failed: input };
+    count = Number(row.count);
+  }
+  return { count };
+}
+
 export function createUsageCounters(database: Database): UsageCounters {
   const { client } = database;
   // Writes take the process-wide write lock and the busy-safe transaction start (see libsql-session.ts).
@@ -75,17 +102,9 @@ export function createUsageCounters(database: Database): UsageCounters {
    */
   async function consumeAll(inputs: readonly ConsumeInput[]): Promise<ConsumeResult> {
     const refused = await session.write<ConsumeInput | number>(async (tx) => {
-      let count = 0;
-      for (const input of inputs) {
-        const result = await tx.execute({
-          sql: CONSUME_SQL,
-          args: [input.scope, input.window, input.amount, input.expiresAt, input.limit],
-        });
-        const row = result.rows[0];
-        if (!row) throw new RollbackWrite(input);
-        count = Number(row.count);
-      }
-      return count;
+      const outcome = await consumeInTransaction(tx, inputs);
+      if ("failed" in outcome) throw new RollbackWrite(outcome.failed);
+      return outcome.count;
     });
     if (typeof refused === "number") return { ok: true, count: refused };
     // The guard refused this one; the count read here is informational only.

@@ -1,12 +1,13 @@
-import { CodexImgError, sleep } from "@codex-img/core";
+import { CodexImgError } from "@codex-img/core";
 import {
   type ApiKeyRecord,
   type ConsumeInput,
-  createLibsqlSession,
+  consumeInTransaction,
   dayWindow,
   keyCounterScope,
   minuteWindow,
   monthWindow,
+  type SqlExecutor,
   type UsageWindow,
   utcDay,
   withBusyRetry,
@@ -21,31 +22,34 @@ export type LimitRefusalReason =
   | "images_per_month"
   | "max_concurrent_jobs";
 
-/** What a request took from its key's counters, to give back when no job comes of it. */
-export interface ConsumedCounts {
-  release(): Promise<void>;
-}
-
 type WindowReason = Exclude<LimitRefusalReason, "max_concurrent_jobs">;
 
-const NOTHING: ConsumedCounts = { release: async () => {} };
-
 /**
- * Requests per minute (1 per call) and images per day and per month (`n` each), all or nothing in one
- * `tryConsumeAll`, so they hold exactly across connections and instances sharing the database.
+ * A key's limits as the admission check of its job insert (`EnqueueOptions.admit`): it runs inside the
+ * job store's write transaction, after the idempotency and queue checks, so a request is counted if and
+ * only if its job is created, exactly, across connections, processes and instances (SQLite has one
+ * writer), and nothing is left counted when the process dies halfway.
+ *
+ * - Max concurrent jobs: the key's queued and running jobs, counted in that transaction.
+ * - Requests per minute (1 per call) and images per day and per month (`n` each): guarded upserts of
+ *   the usage counters (`consumeInTransaction`), all or nothing.
+ *
+ * Once a job exists its images stay counted even if it fails or is canceled: the quota bounds what a key
+ * may ask for, the work upstream was usually already attempted, and a cancel-and-retry loop must not make
+ * it unlimited.
  */
-export async function consumeKeyCounters(
+export function keyAdmission(
   services: ApiServices,
   key: ApiKeyRecord,
   images: number,
-): Promise<ConsumedCounts> {
+): ((transaction: unknown) => Promise<void>) | undefined {
   const now = services.clock.now();
   const { limits } = key;
   const planned: Array<{ input: ConsumeInput; reason: WindowReason; endsAt: number }> = [];
   const add = (
     reason: WindowReason,
     kind: "requests" | "images",
-    window: ReturnType<typeof minuteWindow>,
+    window: UsageWindow,
     amount: number,
     limit: number | null,
   ): void => {
@@ -65,86 +69,39 @@ export async function consumeKeyCounters(
   add("rate_per_minute", "requests", minuteWindow(now), 1, limits.requestsPerMinute);
   add("images_per_day", "images", dayWindow(now), images, limits.imagesPerDay);
   add("images_per_month", "images", monthWindow(now), images, limits.imagesPerMonth);
-  if (planned.length === 0) return NOTHING;
+  const maxConcurrent = limits.maxConcurrentJobs;
+  if (planned.length === 0 && maxConcurrent === null) return undefined;
 
-  const result = await services.counters.tryConsumeAll(planned.map((p) => p.input));
-  if (!result.ok) {
-    const refused = planned.find((p) => p.input === result.failed) ?? planned[0];
-    if (!refused) throw new CodexImgError("internal", "A usage counter refused without a reason.");
-    throw limitError(refused.reason, refused.endsAt, now, refused.input.limit);
-  }
-  return {
-    async release() {
-      await Promise.all(
-        planned.map(({ input }) =>
-          services.counters.release({ scope: input.scope, window: input.window, amount: input.amount }),
-        ),
-      );
-    },
+  return async (transaction) => {
+    // The libSQL job store hands its `Transaction` (the API always runs on it).
+    const tx = transaction as SqlExecutor;
+    if (maxConcurrent !== null) {
+      const result = await tx.execute({
+        sql: "SELECT count(*) AS n FROM jobs WHERE key_id = ? AND state IN ('queued', 'running')",
+        args: [key.id],
+      });
+      if (Number(result.rows[0]?.n ?? 0) >= maxConcurrent) {
+        throw new CodexImgError(
+          "rate_limited",
+          `This API key already has ${maxConcurrent} jobs queued or running.`,
+          {
+            retryAfterMs: 1000,
+            details: { reason: "max_concurrent_jobs", limit: maxConcurrent },
+          },
+        );
+      }
+    }
+    const outcome = await consumeInTransaction(
+      tx,
+      planned.map((p) => p.input),
+    );
+    if ("failed" in outcome) {
+      const refused = planned.find((p) => p.input === outcome.failed) ?? planned[0];
+      if (!refused) throw new CodexImgError("internal", "A usage counter refused without a reason.");
+      throw limitError(refused.reason, refused.endsAt, services.clock.now(), refused.input.limit);
+    }
   };
 }
-
-/**
- * Max concurrent jobs, as a guarded SQL statement rather than a counter released when a job ends: the
- * `jobs` table already knows which of the key's jobs are queued or running, durably and across instances,
- * so nothing leaks when a process dies before it could release, and recovery or cancel frees the slot by
- * changing the job's state. The one gap is between admitting a request and its job row existing; an
- * "admitting" counter (per minute window, so a crash's leftover is forgotten within two minutes) covers it.
- * The guard reads both and adds to the counter in one statement, which SQLite and Turso run atomically.
- *
- * While a just-inserted job is still also counted as admitting, the guard counts it twice and may refuse;
- * a refusal that saw admissions in flight is therefore retried briefly before it is final.
- */
-export async function admitConcurrentJob(services: ApiServices, key: ApiKeyRecord): Promise<ConsumedCounts> {
-  const max = key.limits.maxConcurrentJobs;
-  if (max === null) return NOTHING;
-  const scope = `key:${key.id}:admitting`;
-  const { client } = services.database;
-  for (let attempt = 0; ; attempt++) {
-    const now = services.clock.now();
-    const current = minuteWindow(now);
-    const previous = minuteWindow(now - 60_000);
-    // A write: through the database's one write lock and busy-safe transaction, like every store's.
-    const result = await createLibsqlSession(services.database).write((tx) =>
-      tx.execute({
-        sql: ADMIT_SQL,
-        args: [scope, current.window, current.expiresAt, key.id, previous.window, max],
-      }),
-    );
-    if (result.rows.length > 0) {
-      return {
-        release: () => services.counters.release({ scope, window: current.window, amount: 1 }),
-      };
-    }
-    const pending = await withBusyRetry(() =>
-      client.execute({
-        sql: `SELECT coalesce(sum(count), 0) AS n FROM usage_counters WHERE scope = ? AND "window" IN (?, ?)`,
-        args: [scope, current.window, previous.window],
-      }),
-    );
-    if (Number(pending.rows[0]?.n ?? 0) === 0 || attempt >= ADMIT_RETRIES) {
-      throw new CodexImgError("rate_limited", `This API key already has ${max} jobs queued or running.`, {
-        retryAfterMs: 1000,
-        details: { reason: "max_concurrent_jobs", limit: max },
-      });
-    }
-    await sleep(services.clock, 5 + Math.floor(Math.random() * 10));
-  }
-}
-
-/** About half a second of retries while other admissions of the same key finish. */
-const ADMIT_RETRIES = 50;
-
-const ACTIVE_AND_ADMITTING = `(
-  (SELECT count(*) FROM jobs WHERE key_id = ?4 AND state IN ('queued', 'running'))
-  + coalesce((SELECT sum(count) FROM usage_counters WHERE scope = ?1 AND "window" IN (?2, ?5)), 0)
-) < ?6`;
-
-const ADMIT_SQL = `INSERT INTO usage_counters (scope, "window", count, expires_at)
-SELECT ?1, ?2, 1, ?3 WHERE ${ACTIVE_AND_ADMITTING}
-ON CONFLICT (scope, "window") DO UPDATE SET count = usage_counters.count + 1
-WHERE ${ACTIVE_AND_ADMITTING}
-RETURNING count`;
 
 function limitError(reason: WindowReason, endsAt: number, now: number, limit: number): CodexImgError {
   const resetsAt = endsAt;

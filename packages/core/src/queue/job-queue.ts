@@ -51,6 +51,8 @@ export interface EnqueueOptions {
   attemptTimeoutMs?: number;
   /** Default the queue's `totalTimeoutMs`. */
   totalTimeoutMs?: number;
+  /** Passed to the store's insert (see `InsertJobOptions.admit`): a check and write atomic with the insert. */
+  admit?: (transaction: unknown) => Promise<void>;
 }
 
 export interface EnqueueResult {
@@ -206,7 +208,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       });
       let result: EnqueueResult;
       try {
-        result = await store.insert(job, { maxQueued: maxQueueLength });
+        result = await store.insert(job, {
+          maxQueued: maxQueueLength,
+          ...(enqueueOptions.admit ? { admit: enqueueOptions.admit } : {}),
+        });
       } catch (error) {
         if (!isCodexImgError(error, "queue_full")) throw error;
         const queued = typeof error.details.queued === "number" ? error.details.queued : maxQueueLength;

@@ -16,6 +16,13 @@ export interface InsertJobOptions {
    * An idempotent repeat of an existing job is returned even when the queue is full.
    */
   maxQueued?: number;
+  /**
+   * Runs inside the insert's atomic step, after the idempotency and `queue_full` checks and only when a
+   * job is about to be created; throwing refuses the insert (nothing is written). It receives the store's
+   * transaction (libSQL: a `Transaction`; the memory store: undefined), so that what it writes (a
+   * caller's usage counts) commits together with the job or not at all, whatever crashes in between.
+   */
+  admit?: (transaction: unknown) => Promise<void>;
 }
 
 export interface InsertJobResult {

@@ -1,7 +1,14 @@
 import { CodexImgError } from "../errors.js";
 import type { Job } from "./job.js";
 import type { JobEvent, NewJobEvent } from "./job-events.js";
-import type { JobPage, JobStore, LeaseGuard, ListJobsQuery, RecoveredJob } from "./job-store.js";
+import type {
+  InsertJobResult,
+  JobPage,
+  JobStore,
+  LeaseGuard,
+  ListJobsQuery,
+  RecoveredJob,
+} from "./job-store.js";
 import {
   cancelTransition,
   claimTransition,
@@ -68,28 +75,41 @@ export function createMemoryJobStore(): JobStore {
 
   return {
     async insert(job, options = {}) {
-      if (job.idempotencyKey !== undefined) {
-        const existingId = idempotency.get(scopeKey(job.keyId, job.idempotencyKey));
-        const existing = existingId === undefined ? undefined : records.get(existingId);
-        if (existing) {
-          if (existing.job.requestHash !== job.requestHash) {
-            throw new CodexImgError(
-              "invalid_request",
-              "This idempotency key was already used with a different request.",
-              { details: { param: "idempotency_key" } },
-            );
+      // Synchronous, so nothing interleaves between the checks and the insert below.
+      const check = (): InsertJobResult | undefined => {
+        if (job.idempotencyKey !== undefined) {
+          const existingId = idempotency.get(scopeKey(job.keyId, job.idempotencyKey));
+          const existing = existingId === undefined ? undefined : records.get(existingId);
+          if (existing) {
+            if (existing.job.requestHash !== job.requestHash) {
+              throw new CodexImgError(
+                "invalid_request",
+                "This idempotency key was already used with a different request.",
+                { details: { param: "idempotency_key" } },
+              );
+            }
+            return { job: structuredClone(existing.job), created: false };
           }
-          return { job: structuredClone(existing.job), created: false };
         }
-      }
-      if (records.has(job.id)) throw new CodexImgError("internal", `Job ${job.id} already exists.`);
-      if (options.maxQueued !== undefined) {
-        const queued = countQueued();
-        if (queued >= options.maxQueued) {
-          throw new CodexImgError("queue_full", "The queue is full.", {
-            details: { queued, maxQueued: options.maxQueued },
-          });
+        if (records.has(job.id)) throw new CodexImgError("internal", `Job ${job.id} already exists.`);
+        if (options.maxQueued !== undefined) {
+          const queued = countQueued();
+          if (queued >= options.maxQueued) {
+            throw new CodexImgError("queue_full", "The queue is full.", {
+              details: { queued, maxQueued: options.maxQueued },
+            });
+          }
         }
+        return undefined;
+      };
+      const found = check();
+      if (found) return found;
+      if (options.admit) {
+        // No transaction here: `admit` runs between two rounds of the checks (its own writes, if any,
+        // are not undone when the second round refuses).
+        await options.admit(undefined);
+        const raced = check();
+        if (raced) return raced;
       }
       const record: MemoryRecord = { job: structuredClone(job), order: nextOrder++, events: [] };
       records.set(job.id, record);

@@ -157,6 +157,43 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
       });
     });
 
+    describe("admit", () => {
+      it("runs once when a job is created; a refusal creates nothing and reaches the caller", async () => {
+        let calls = 0;
+        const admitted = await store.insert(makeJob(), {
+          admit: async () => {
+            calls++;
+          },
+        });
+        expect(admitted.created).toBe(true);
+        expect(calls).toBe(1);
+        const refusal = new CodexImgError("rate_limited", "over the limit");
+        const refused = makeJob();
+        const error = await rejection(
+          store.insert(refused, {
+            admit: async () => {
+              throw refusal;
+            },
+          }),
+        );
+        expect(error).toBe(refusal);
+        expect(await store.get(refused.id)).toBeUndefined();
+        expect(await store.countActive()).toBe(1);
+      });
+
+      it("is not asked for an idempotent repeat or when the queue is full", async () => {
+        let calls = 0;
+        const admit = async (): Promise<void> => {
+          calls++;
+        };
+        await store.insert(makeJob({ keyId: "key_1", idempotencyKey: "idem-a" }), { admit });
+        const repeat = await store.insert(makeJob({ keyId: "key_1", idempotencyKey: "idem-a" }), { admit });
+        expect(repeat.created).toBe(false);
+        expect((await rejection(store.insert(makeJob(), { maxQueued: 1, admit }))).code).toBe("queue_full");
+        expect(calls).toBe(1);
+      });
+    });
+
     describe("claim", () => {
       it("takes the highest priority first, then the oldest, then the first inserted", async () => {
         const low = makeJob({ priority: 0, createdAt: T0 - 3000 });
