@@ -20,7 +20,20 @@ if (!hasApt || !(isRoot || canSudo)) {
 }
 const run = (args) => {
   const [file, ...rest] = isRoot ? args : ["sudo", "-n", ...args];
-  execFileSync(file, rest, { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  // A mirror hiccup should not fail a whole CI run: three tries, a few seconds apart.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync(file, rest, {
+        stdio: "inherit",
+        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+      });
+      return;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      console.error(`${args.join(" ")} failed (try ${attempt} of 3); trying again…`);
+      execFileSync("sleep", [String(5 * attempt)]);
+    }
+  }
 };
 console.error("Installing Chromium from Debian's packages for the dashboard tests…");
 run(["apt-get", "update", "-qq"]);
