@@ -137,7 +137,7 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
             });
           }
         }
-        await insertOptions.admit?.(tx);
+        await insertOptions.admit?.(tx, structuredClone(job));
         const stored = structuredClone(job);
         const columns = jobColumns(stored);
         const names = Object.keys(columns);

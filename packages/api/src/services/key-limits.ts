@@ -1,4 +1,4 @@
-import { CodexImgError } from "@codex-img/core";
+import { CodexImgError, type Job } from "@codex-img/core";
 import {
   type ApiKeyRecord,
   type ConsumeInput,
@@ -41,8 +41,27 @@ type WindowReason = Exclude<LimitRefusalReason, "max_concurrent_jobs">;
 export function keyAdmission(
   services: ApiServices,
   key: ApiKeyRecord,
+): ((transaction: unknown, job: Job) => Promise<void>) | undefined {
+  const { limits } = key;
+  if (
+    limits.requestsPerMinute === null &&
+    limits.imagesPerDay === null &&
+    limits.imagesPerMonth === null &&
+    limits.maxConcurrentJobs === null
+  ) {
+    return undefined;
+  }
+  // The libSQL job store hands its `Transaction` (the API always runs on it); `n` is the validated one.
+  return (transaction, job) => admit(services, key, transaction as SqlExecutor, job.request.n);
+}
+
+/** The checks and counts of `keyAdmission`, in the insert's transaction `tx`. */
+async function admit(
+  services: ApiServices,
+  key: ApiKeyRecord,
+  tx: SqlExecutor,
   images: number,
-): ((transaction: unknown) => Promise<void>) | undefined {
+): Promise<void> {
   const now = services.clock.now();
   const { limits } = key;
   const planned: Array<{ input: ConsumeInput; reason: WindowReason; endsAt: number }> = [];
@@ -70,37 +89,31 @@ export function keyAdmission(
   add("images_per_day", "images", dayWindow(now), images, limits.imagesPerDay);
   add("images_per_month", "images", monthWindow(now), images, limits.imagesPerMonth);
   const maxConcurrent = limits.maxConcurrentJobs;
-  if (planned.length === 0 && maxConcurrent === null) return undefined;
-
-  return async (transaction) => {
-    // The libSQL job store hands its `Transaction` (the API always runs on it).
-    const tx = transaction as SqlExecutor;
-    if (maxConcurrent !== null) {
-      const result = await tx.execute({
-        sql: "SELECT count(*) AS n FROM jobs WHERE key_id = ? AND state IN ('queued', 'running')",
-        args: [key.id],
-      });
-      if (Number(result.rows[0]?.n ?? 0) >= maxConcurrent) {
-        throw new CodexImgError(
-          "rate_limited",
-          `This API key already has ${maxConcurrent} jobs queued or running.`,
-          {
-            retryAfterMs: 1000,
-            details: { reason: "max_concurrent_jobs", limit: maxConcurrent },
-          },
-        );
-      }
+  if (maxConcurrent !== null) {
+    const result = await tx.execute({
+      sql: "SELECT count(*) AS n FROM jobs WHERE key_id = ? AND state IN ('queued', 'running')",
+      args: [key.id],
+    });
+    if (Number(result.rows[0]?.n ?? 0) >= maxConcurrent) {
+      throw new CodexImgError(
+        "rate_limited",
+        `This API key already has ${maxConcurrent} jobs queued or running.`,
+        {
+          retryAfterMs: 1000,
+          details: { reason: "max_concurrent_jobs", limit: maxConcurrent },
+        },
+      );
     }
-    const outcome = await consumeInTransaction(
-      tx,
-      planned.map((p) => p.input),
-    );
-    if ("failed" in outcome) {
-      const refused = planned.find((p) => p.input === outcome.failed) ?? planned[0];
-      if (!refused) throw new CodexImgError("internal", "A usage counter refused without a reason.");
-      throw limitError(refused.reason, refused.endsAt, services.clock.now(), refused.input.limit);
-    }
-  };
+  }
+  const outcome = await consumeInTransaction(
+    tx,
+    planned.map((p) => p.input),
+  );
+  if ("failed" in outcome) {
+    const refused = planned.find((p) => p.input === outcome.failed) ?? planned[0];
+    if (!refused) throw new CodexImgError("internal", "A usage counter refused without a reason.");
+    throw limitError(refused.reason, refused.endsAt, services.clock.now(), refused.input.limit);
+  }
 }
 
 function limitError(reason: WindowReason, endsAt: number, now: number, limit: number): CodexImgError {

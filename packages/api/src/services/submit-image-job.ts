@@ -1,4 +1,4 @@
-import { enqueueImageJob, type ImageRequest, type Job, normalizeImageRequest } from "@codex-img/core";
+import { enqueueImageJob, type ImageRequest, type Job } from "@codex-img/core";
 import type { Caller } from "../app-env.js";
 import type { ApiServices } from "../services.js";
 import { keyAdmission } from "./key-limits.js";
@@ -28,9 +28,8 @@ export async function submitImageJob(
   options: SubmitOptions = {},
 ): Promise<{ job: Job; created: boolean }> {
   const { key } = caller;
-  // Invalid input is refused before anything is stored.
-  const normalized = normalizeImageRequest(request);
-  const admit = keyAdmission(services, key, normalized.n);
+  // `enqueueImageJob` refuses invalid input before anything is stored or counted.
+  const admit = keyAdmission(services, key);
   const result = await enqueueImageJob({ queue: services.queue, images: services.images }, request, {
     keyId: key.id,
     ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),

@@ -52,7 +52,7 @@ export interface EnqueueOptions {
   /** Default the queue's `totalTimeoutMs`. */
   totalTimeoutMs?: number;
   /** Passed to the store's insert (see `InsertJobOptions.admit`): a check and write atomic with the insert. */
-  admit?: (transaction: unknown) => Promise<void>;
+  admit?: (transaction: unknown, job: Job) => Promise<void>;
 }
 
 export interface EnqueueResult {

@@ -22,7 +22,7 @@ export interface InsertJobOptions {
    * transaction (libSQL: a `Transaction`; the memory store: undefined), so that what it writes (a
    * caller's usage counts) commits together with the job or not at all, whatever crashes in between.
    */
-  admit?: (transaction: unknown) => Promise<void>;
+  admit?: (transaction: unknown, job: Job) => Promise<void>;
 }
 
 export interface InsertJobResult {

@@ -107,7 +107,7 @@ export function createMemoryJobStore(): JobStore {
       if (options.admit) {
         // No transaction here: `admit` runs between two rounds of the checks (its own writes, if any,
         // are not undone when the second round refuses).
-        await options.admit(undefined);
+        await options.admit(undefined, structuredClone(job));
         const raced = check();
         if (raced) return raced;
       }
