@@ -9,7 +9,12 @@ import {
   startFakeCodexBackend,
   testImage,
 } from "@codex-img/core/testing";
-import { REPO_ROOT, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import {
+  fakeUpstreamArgs,
+  REPO_ROOT,
+  type ServerProcess,
+  startServerProcess,
+} from "@codex-img/server/testing";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -64,16 +69,7 @@ describe("the dashboard in Chromium", () => {
     });
     login = await createCodexHome({ email: "owner@example.com", plan: "plus" });
     server = await startServerProcess({
-      args: [
-        "--port",
-        "0",
-        "--data-dir",
-        join(dir, "data"),
-        "--codex-base-url",
-        upstream.baseUrl,
-        "--refresh-token-url",
-        upstream.tokenUrl,
-      ],
+      args: ["--port", "0", "--data-dir", join(dir, "data"), ...fakeUpstreamArgs(upstream)],
       env: { HOME: dir, CODEX_HOMES: `main=${login.home}`, ADMIN_PASSWORD },
       cwd: dir,
     });

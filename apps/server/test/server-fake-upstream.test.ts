@@ -8,7 +8,7 @@ import {
   type FakeCodexBackend,
   startFakeCodexBackend,
 } from "@codex-img/core/testing";
-import { type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import { fakeUpstreamArgs, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -30,16 +30,7 @@ describe("the server against the Codex backend", () => {
     upstream = await startFakeCodexBackend();
     login = await createCodexHome({ email: "owner@example.com", plan: "plus" });
     server = await startServerProcess({
-      args: [
-        "--port",
-        "0",
-        "--data-dir",
-        join(dir, "data"),
-        "--codex-base-url",
-        upstream.baseUrl,
-        "--refresh-token-url",
-        upstream.tokenUrl,
-      ],
+      args: ["--port", "0", "--data-dir", join(dir, "data"), ...fakeUpstreamArgs(upstream)],
       env: { HOME: dir, CODEX_HOMES: `main=${login.home}` },
       cwd: dir,
     });

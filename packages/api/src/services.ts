@@ -7,15 +7,7 @@ import type {
   JobQueue,
   Logger,
 } from "@codex-img/core";
-import type {
-  AccountUsage,
-  AuditLog,
-  Database,
-  KeyStore,
-  SessionStore,
-  SettingsStore,
-  UsageCounters,
-} from "@codex-img/db";
+import type { Database, DatabaseStores } from "@codex-img/db";
 import type { CleanupReport } from "./services/admin-views.js";
 
 /** Settings of the HTTP surface; apps/server fills them from its configuration. */
@@ -61,19 +53,14 @@ export interface ApiOptions {
 }
 
 /**
- * Everything the handlers use, built once by the composition root (apps/server). Handlers never open
- * connections or read the environment themselves.
+ * Everything the handlers use, built once by the composition root (apps/server): the database's stores
+ * (`createDatabaseStores`) plus the queue, the images and the rest. Handlers never open connections or
+ * read the environment themselves.
  */
-export interface ApiServices {
+export interface ApiServices extends DatabaseStores {
   database: Database;
   queue: JobQueue;
   images: ImageStore;
-  keys: KeyStore;
-  counters: UsageCounters;
-  audit: AuditLog;
-  settings: SettingsStore;
-  sessions: SessionStore;
-  accountUsage: AccountUsage;
   /** The account pool, when the backend uses Codex logins. */
   pool?: AccountPool;
   /** Which backend the workers run (`demo` is labelled as such in replies). */

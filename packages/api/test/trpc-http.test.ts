@@ -1,4 +1,5 @@
 import { type ApiHarness, createApiHarness, type ServedFetch, serveFetch } from "@codex-img/api/testing";
+import { fetchEventSource } from "@codex-img/client";
 import {
   createTRPCClient,
   httpBatchLink,
@@ -10,7 +11,6 @@ import {
 import { afterEach, describe, expect, it } from "vitest";
 import type { AppRouter } from "../src/index.js";
 import { ADMIN_PASSWORD } from "./support/trpc-admin.js";
-import { fetchEventSource } from "./support/trpc-event-source.js";
 
 let harness: ApiHarness | undefined;
 let served: ServedFetch | undefined;
@@ -59,7 +59,7 @@ function browser(url: string): {
         condition: (op) => op.type === "subscription",
         true: httpSubscriptionLink({
           url: `${url}/trpc`,
-          EventSource: fetchEventSource(() =>
+          EventSource: fetchEventSource(fetch, () =>
             jar.cookie ? { cookie: jar.cookie } : ({} as Record<string, string>),
           ),
         }),

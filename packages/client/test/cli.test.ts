@@ -10,6 +10,7 @@ import {
   startFakeCodexBackend,
   testPng,
 } from "@codex-img/core/testing";
+import { fakeUpstreamArgs } from "@codex-img/server/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   BUN,
@@ -38,7 +39,7 @@ describe("codex-img CLI end to end", () => {
     upstream = await startFakeCodexBackend();
     login = await createCodexHome({ email: "owner@example.com", plan: "plus" });
     server = await startServerProcess({
-      args: ["--codex-base-url", upstream.baseUrl, "--refresh-token-url", upstream.tokenUrl],
+      args: fakeUpstreamArgs(upstream),
       env: { CODEX_HOMES: `main=${login.home}`, ADMIN_PASSWORD },
     });
     scratch = await mkdtemp(join(tmpdir(), "codex-img-cli-"));

@@ -1,25 +1,15 @@
 import type { QuotaSnapshot } from "@codex-img/core";
-import { accountQuota, createAccountUsage, createDb, type Database } from "@codex-img/db";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTempFolder } from "./support/temp-database.js";
+import { accountQuota, createAccountUsage, createDb } from "@codex-img/db";
+import { describe, expect, it } from "vitest";
+import { useTempDatabase } from "./support/temp-database.js";
 
 const HOUR = 3_600_000;
 
 describe("createAccountUsage", () => {
-  let folder: Awaited<ReturnType<typeof createTempFolder>>;
-  let database: Database;
-
-  beforeEach(async () => {
-    folder = await createTempFolder("codex-img-usage-");
-    database = await createDb({ url: folder.url });
-  });
-  afterEach(async () => {
-    database.close();
-    await folder.remove();
-  });
+  const temp = useTempDatabase("codex-img-usage-");
 
   it("keeps the newest quota snapshot per account, whole, across connections", async () => {
-    const usage = createAccountUsage(database);
+    const usage = createAccountUsage(temp.database);
     const newer: QuotaSnapshot = {
       observedAt: 2000,
       primary: { usedPercent: 42.6, windowMinutes: 300, resetsAt: 9000 },
@@ -30,7 +20,7 @@ describe("createAccountUsage", () => {
     await usage.saveQuotaSnapshot("alice", newer);
     await usage.saveQuotaSnapshot("alice", { observedAt: 1000, primary: { usedPercent: 1 } });
     await usage.saveQuotaSnapshot("bob", { observedAt: 5 });
-    const other = await createDb({ url: folder.url, migrate: false });
+    const other = await createDb({ url: temp.folder.url, migrate: false });
     try {
       const fresh = createAccountUsage(other);
       expect(await fresh.loadQuotaSnapshot("alice")).toEqual(newer);
@@ -39,7 +29,7 @@ describe("createAccountUsage", () => {
     } finally {
       other.close();
     }
-    const [row] = await database.db.select().from(accountQuota).limit(1);
+    const [row] = await temp.database.db.select().from(accountQuota).limit(1);
     expect(row).toMatchObject({
       label: "alice",
       primaryUsedPercent: 43,
@@ -51,7 +41,7 @@ describe("createAccountUsage", () => {
   });
 
   it("adds job outcomes to per-day counters and reads them per account, per key and per day", async () => {
-    const usage = createAccountUsage(database);
+    const usage = createAccountUsage(temp.database);
     const outcomes = [
       { day: "2026-11-20", keyId: "k1", account: "alice", succeeded: true, images: 2 },
       { day: "2026-11-20", keyId: "k1", account: "alice", succeeded: false, images: 0 },
@@ -117,7 +107,7 @@ describe("createAccountUsage", () => {
       job("j9", "succeeded", null, 1, 1),
     ];
     for (const r of rows) {
-      await database.client.execute({
+      await temp.database.client.execute({
         sql: `INSERT INTO jobs (id, state, request_hash, request, prompt, account, max_attempts, attempt_timeout_ms,
                 run_after, images, image_count, created_at, updated_at, finished_at)
               VALUES (?, ?, 'h', '{}', 'p', ?, 1, 1000, 0, '[]', ?, ?, ?, ?)`,
@@ -132,7 +122,7 @@ describe("createAccountUsage", () => {
         ],
       });
     }
-    const usage = createAccountUsage(database);
+    const usage = createAccountUsage(temp.database);
     expect(await usage.accountActivity({ since: now - 48 * HOUR, until: now + 1 })).toEqual({
       alice: { images: 2 + 1 + 2, succeeded: 3, failed: 1 },
       bob: { images: 3 + 1 + 1, succeeded: 3, failed: 0 },

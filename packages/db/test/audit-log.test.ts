@@ -1,22 +1,12 @@
-import { createAuditLog, createDb, type Database } from "@codex-img/db";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTempFolder } from "./support/temp-database.js";
+import { createAuditLog } from "@codex-img/db";
+import { describe, expect, it } from "vitest";
+import { useTempDatabase } from "./support/temp-database.js";
 
 describe("createAuditLog", () => {
-  let folder: Awaited<ReturnType<typeof createTempFolder>>;
-  let database: Database;
-
-  beforeEach(async () => {
-    folder = await createTempFolder("codex-img-audit-");
-    database = await createDb({ url: folder.url });
-  });
-  afterEach(async () => {
-    database.close();
-    await folder.remove();
-  });
+  const temp = useTempDatabase("codex-img-audit-");
 
   it("records who did what to which target, when and from where", async () => {
-    const audit = createAuditLog(database, { clock: { now: () => 1234 } });
+    const audit = createAuditLog(temp.database, { clock: { now: () => 1234 } });
     const entry = await audit.record({
       actor: "admin",
       action: "key.create",
@@ -43,7 +33,7 @@ describe("createAuditLog", () => {
   });
 
   it("pages newest first with filters, each entry once", async () => {
-    const audit = createAuditLog(database);
+    const audit = createAuditLog(temp.database);
     for (let i = 0; i < 25; i++) {
       await audit.record({
         actor: "admin",
@@ -73,7 +63,7 @@ describe("createAuditLog", () => {
 
   it("uses an index for every filter", async () => {
     for (const where of ["action = 'x'", "target_type = 'key' AND target_id = 'k'", "at >= 1 AND at < 2"]) {
-      const plan = await database.client.execute(
+      const plan = await temp.database.client.execute(
         `EXPLAIN QUERY PLAN SELECT * FROM audit_log WHERE ${where} AND id < 100 ORDER BY id DESC LIMIT 51`,
       );
       const detail = plan.rows.map((r) => String(r.detail)).join("\n");

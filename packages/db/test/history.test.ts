@@ -1,13 +1,6 @@
-import {
-  createDb,
-  type Database,
-  type HistoryQuery,
-  planHistoryQuery,
-  queryHistory,
-  toFtsQuery,
-} from "@codex-img/db";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTempFolder } from "./support/temp-database.js";
+import { type Database, type HistoryQuery, planHistoryQuery, queryHistory, toFtsQuery } from "@codex-img/db";
+import { describe, expect, it } from "vitest";
+import { useTempDatabase } from "./support/temp-database.js";
 
 interface Row {
   id: string;
@@ -53,17 +46,7 @@ async function allPages(database: Database, query: HistoryQuery): Promise<string
 }
 
 describe("queryHistory", () => {
-  let folder: Awaited<ReturnType<typeof createTempFolder>>;
-  let database: Database;
-
-  beforeEach(async () => {
-    folder = await createTempFolder("codex-img-history-");
-    database = await createDb({ url: folder.url });
-  });
-  afterEach(async () => {
-    database.close();
-    await folder.remove();
-  });
+  const temp = useTempDatabase("codex-img-history-");
 
   const STATES = ["succeeded", "failed", "canceled", "expired", "queued", "running"];
   const fixture = (n: number): Row[] =>
@@ -78,11 +61,11 @@ describe("queryHistory", () => {
     }));
 
   it("returns summaries newest first, with the key's name kept and the prompt cut short", async () => {
-    await insertJobs(database, [
+    await insertJobs(temp.database, [
       { id: "img_old", keyId: "key_a", account: "alice", prompt: "x".repeat(1000), createdAt: 1 },
       { id: "img_new", state: "failed", createdAt: 2 },
     ]);
-    const page = await queryHistory(database);
+    const page = await queryHistory(temp.database);
     expect(page.nextCursor).toBeUndefined();
     expect(page.items.map((j) => j.id)).toEqual(["img_new", "img_old"]);
     expect(page.items[1]).toMatchObject({
@@ -99,7 +82,7 @@ describe("queryHistory", () => {
 
   it("pages through every row exactly once, for every filter, with equal timestamps", async () => {
     const rows = fixture(500);
-    await insertJobs(database, rows);
+    await insertJobs(temp.database, rows);
     const byDate = [...rows].reverse();
     const cases: [HistoryQuery, (r: Row) => boolean][] = [
       [{}, () => true],
@@ -122,7 +105,7 @@ describe("queryHistory", () => {
       const expected = byDate.filter(keep).map((r) => r.id);
       expect(expected.length).toBeGreaterThan(0);
       for (const limit of [1, 7, 200]) {
-        expect(await allPages(database, { ...query, limit }), JSON.stringify({ query, limit })).toEqual(
+        expect(await allPages(temp.database, { ...query, limit }), JSON.stringify({ query, limit })).toEqual(
           expected,
         );
       }
@@ -130,16 +113,16 @@ describe("queryHistory", () => {
   });
 
   it("keeps paging stable while new jobs are inserted", async () => {
-    await insertJobs(database, fixture(300));
+    await insertJobs(temp.database, fixture(300));
     const seen: string[] = [];
     let cursor: string | undefined;
     let extra = 0;
     do {
-      const page = await queryHistory(database, { limit: 13, ...(cursor ? { cursor } : {}) });
+      const page = await queryHistory(temp.database, { limit: 13, ...(cursor ? { cursor } : {}) });
       seen.push(...page.items.map((j) => j.id));
       cursor = page.nextCursor;
       // New jobs arrive between pages, newer than everything (and one at an equal timestamp).
-      await insertJobs(database, [
+      await insertJobs(temp.database, [
         { id: `img_new${extra++}`, createdAt: 9_000_000 + extra },
         { id: `img_tie${extra}`, createdAt: 1_099_000 },
       ]);
@@ -150,9 +133,9 @@ describe("queryHistory", () => {
   });
 
   it("finds prompt words and treats quotes and FTS operators as text", async () => {
-    await insertJobs(database, fixture(60));
+    await insertJobs(temp.database, fixture(60));
     const ids = async (text: string): Promise<string[]> =>
-      (await queryHistory(database, { text, limit: 200 })).items.map((j) => j.id);
+      (await queryHistory(temp.database, { text, limit: 200 })).items.map((j) => j.id);
     expect(await ids("number7")).toEqual(["img_00007"]);
     expect(await ids("Red   FOX number12")).toEqual(["img_00012"]);
     expect(await ids("red whale")).toEqual([]);
@@ -182,7 +165,7 @@ describe("queryHistory", () => {
     // Only symbols: nothing for FTS to index, so a substring search.
     expect(await ids("*")).toHaveLength(6);
     expect(await ids("%")).toEqual([]);
-    expect((await database.client.execute("SELECT count(*) AS n FROM jobs")).rows[0]?.n).toBe(60);
+    expect((await temp.database.client.execute("SELECT count(*) AS n FROM jobs")).rows[0]?.n).toBe(60);
   });
 
   it("cuts user text into quoted tokens, as the index's tokenizer does", () => {
@@ -198,28 +181,28 @@ describe("queryHistory", () => {
       prompt: i % 3 === 0 ? "common word" : "common other",
       createdAt: 5_000_000 + ((i * 7919) % 3000) * 10,
     }));
-    await insertJobs(database, rows);
-    const plan = await planHistoryQuery(database, { text: "common" });
+    await insertJobs(temp.database, rows);
+    const plan = await planHistoryQuery(temp.database, { text: "common" });
     expect(plan.strategy).toBe("fts-window");
     const expect1 = [...rows].sort((a, b) => b.createdAt - a.createdAt);
-    expect(await allPages(database, { text: "common", limit: 101 })).toEqual(expect1.map((r) => r.id));
-    expect(await allPages(database, { text: "word", keyId: "key_1", limit: 50 })).toEqual(
+    expect(await allPages(temp.database, { text: "common", limit: 101 })).toEqual(expect1.map((r) => r.id));
+    expect(await allPages(temp.database, { text: "word", keyId: "key_1", limit: 50 })).toEqual(
       expect1.filter((r) => r.keyId === "key_1" && r.prompt === "common word").map((r) => r.id),
     );
-    expect((await planHistoryQuery(database, { text: "word" })).strategy).toBe("fts-first");
+    expect((await planHistoryQuery(temp.database, { text: "word" })).strategy).toBe("fts-first");
   });
 
   it("refuses a cursor that is not one of its own", async () => {
-    await expect(queryHistory(database, { cursor: "nope" })).rejects.toMatchObject({
+    await expect(queryHistory(temp.database, { cursor: "nope" })).rejects.toMatchObject({
       code: "invalid_request",
     });
-    await expect(queryHistory(database, { cursor: btoa("[1]") })).rejects.toMatchObject({
+    await expect(queryHistory(temp.database, { cursor: btoa("[1]") })).rejects.toMatchObject({
       code: "invalid_request",
     });
   });
 
   it("serves every filter combination from an index, in index order", async () => {
-    await insertJobs(database, fixture(50));
+    await insertJobs(temp.database, fixture(50));
     const filters: HistoryQuery[] = [];
     const parts: HistoryQuery[] = [
       { state: "failed" },
@@ -230,11 +213,11 @@ describe("queryHistory", () => {
     for (let mask = 0; mask < 16; mask++) {
       filters.push(Object.assign({}, ...parts.filter((_, i) => mask & (1 << i))));
     }
-    const cursor = (await queryHistory(database, { limit: 1 })).nextCursor;
+    const cursor = (await queryHistory(temp.database, { limit: 1 })).nextCursor;
     for (const base of filters) {
       for (const query of [base, { ...base, cursor }]) {
-        const plan = await planHistoryQuery(database, query, 50);
-        const rows = await database.client.execute({
+        const plan = await planHistoryQuery(temp.database, query, 50);
+        const rows = await temp.database.client.execute({
           sql: `EXPLAIN QUERY PLAN ${plan.sql}`,
           args: plan.args,
         });
@@ -251,12 +234,12 @@ describe("queryHistory", () => {
   });
 
   it("keeps prompt search right after VACUUM (the FTS index links by jobs.seq, a rowid VACUUM must keep)", async () => {
-    await insertJobs(database, fixture(40));
+    await insertJobs(temp.database, fixture(40));
     // SQLite documents that VACUUM may renumber implicit rowids (gaps are the risky case); an INTEGER
     // PRIMARY KEY is guaranteed to survive, and with it the link to jobs_fts.
-    await database.client.execute("DELETE FROM jobs WHERE id < 'img_00020'");
-    await database.client.execute("VACUUM");
-    const foxes = await allPages(database, { text: "fox" });
+    await temp.database.client.execute("DELETE FROM jobs WHERE id < 'img_00020'");
+    await temp.database.client.execute("VACUUM");
+    const foxes = await allPages(temp.database, { text: "fox" });
     expect(foxes).toHaveLength(10);
     for (const id of foxes) expect(Number(id.slice(4)) % 2).toBe(0);
   });

@@ -1,14 +1,12 @@
 import { CodexImgError, createJob, type StoredImageRequest } from "@codex-img/core";
 import {
   consumeInTransaction,
-  createDb,
   createLibsqlJobStore,
   createUsageCounters,
-  type Database,
   type SqlExecutor,
 } from "@codex-img/db";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTempFolder } from "./support/temp-database.js";
+import { describe, expect, it } from "vitest";
+import { useTempDatabase } from "./support/temp-database.js";
 
 // A caller's usage counts, taken in the job insert's own transaction (`InsertJobOptions.admit`), commit
 // with the job or not at all: a refusal, or a crash before the commit, leaves nothing counted.
@@ -25,8 +23,6 @@ const REQUEST: StoredImageRequest = {
 };
 
 describe("job admission in the insert transaction", () => {
-  let folder: Awaited<ReturnType<typeof createTempFolder>>;
-  let database: Database;
   const counter = { scope: "key:key_a:images", window: "day:2026-11-22" };
   const consume = (limit: number) => (tx: unknown) =>
     consumeInTransaction(tx as SqlExecutor, [{ ...counter, amount: 2, limit, expiresAt: 9e15 }]).then(
@@ -35,18 +31,11 @@ describe("job admission in the insert transaction", () => {
       },
     );
 
-  beforeEach(async () => {
-    folder = await createTempFolder("codex-img-admission-");
-    database = await createDb({ url: folder.url });
-  });
-  afterEach(async () => {
-    database.close();
-    await folder.remove();
-  });
+  const temp = useTempDatabase("codex-img-admission-");
 
   it("commits the counts with the job, and rolls both back when the admission refuses", async () => {
-    const store = createLibsqlJobStore(database);
-    const counters = createUsageCounters(database);
+    const store = createLibsqlJobStore(temp.database);
+    const counters = createUsageCounters(temp.database);
     const job = (): ReturnType<typeof createJob> =>
       createJob({
         request: REQUEST,

@@ -1,34 +1,18 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CodexImgError } from "@codex-img/core";
-import {
-  apiKeys,
-  createDb,
-  createKeyStore,
-  type Database,
-  jobs,
-  KEY_CACHE_MS,
-  KEY_TOUCH_INTERVAL_MS,
-  sha256Hex,
-} from "@codex-img/db";
+import { apiKeys, createKeyStore, jobs, KEY_CACHE_MS, KEY_TOUCH_INTERVAL_MS, sha256Hex } from "@codex-img/db";
 import { eq } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTempFolder } from "./support/temp-database.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { useTempDatabase } from "./support/temp-database.js";
 
 describe("createKeyStore", () => {
-  let folder: Awaited<ReturnType<typeof createTempFolder>>;
-  let database: Database;
   let now: number;
   const clock = { now: () => now };
 
-  beforeEach(async () => {
-    folder = await createTempFolder("codex-img-keys-");
-    database = await createDb({ url: folder.url });
+  const temp = useTempDatabase("codex-img-keys-");
+  beforeEach(() => {
     now = Date.UTC(2026, 10, 22, 12);
-  });
-  afterEach(async () => {
-    database.close();
-    await folder.remove();
   });
 
   async function refusalOf(promise: Promise<unknown>): Promise<CodexImgError> {
@@ -41,7 +25,7 @@ describe("createKeyStore", () => {
   }
 
   it("creates a cimg_ key shown once, stores only its SHA-256, and verifies it", async () => {
-    const keys = createKeyStore(database, { clock });
+    const keys = createKeyStore(temp.database, { clock });
     const { key, rawKey } = await keys.create({
       name: "  ci  ",
       scopes: ["jobs:read", "generate"],
@@ -61,7 +45,7 @@ describe("createKeyStore", () => {
     });
     expect(key.id).toMatch(/^key_[a-z2-7]{26}$/);
     expect(JSON.stringify(key)).not.toContain(rawKey);
-    const [row] = await database.db.select().from(apiKeys).where(eq(apiKeys.id, key.id));
+    const [row] = await temp.database.db.select().from(apiKeys).where(eq(apiKeys.id, key.id));
     expect(row?.hash).toBe(await sha256Hex(rawKey));
     expect(await keys.verify(rawKey)).toEqual(key);
     const other = await keys.create({ name: "other", scopes: ["generate"] });
@@ -69,25 +53,25 @@ describe("createKeyStore", () => {
   });
 
   it("never writes the raw key to the database file", async () => {
-    const keys = createKeyStore(database, { clock });
+    const keys = createKeyStore(temp.database, { clock });
     const created = [await keys.create({ name: "a", scopes: ["generate"] })];
     created.push(await keys.rotate(created[0]?.key.id ?? ""));
-    database.close();
-    const files = (await readdir(folder.dir)).filter((f) => f.startsWith("codex-img.db"));
+    temp.database.close();
+    const files = (await readdir(temp.folder.dir)).filter((f) => f.startsWith("codex-img.db"));
     // The -wal and -shm files may vanish between listing and reading as the close checkpoints them.
     const bytes = Buffer.concat(
-      await Promise.all(files.map((f) => readFile(join(folder.dir, f)).catch(() => Buffer.alloc(0)))),
+      await Promise.all(files.map((f) => readFile(join(temp.folder.dir, f)).catch(() => Buffer.alloc(0)))),
     );
     for (const { rawKey } of created) {
       expect(bytes.includes(Buffer.from(rawKey))).toBe(false);
       expect(bytes.includes(Buffer.from(rawKey.slice(12)))).toBe(false);
     }
-    database = await createDb({ url: folder.url });
+    await temp.reopen();
   });
 
   it("verifies a predecessor key whose SHA-256 hex was inserted directly", async () => {
     const legacy = "cimg_predecessor-Style.key~with+odd/chars=";
-    await database.db.insert(apiKeys).values({
+    await temp.database.db.insert(apiKeys).values({
       id: "key_legacy",
       name: "from the predecessor",
       hash: await sha256Hex(legacy),
@@ -96,12 +80,12 @@ describe("createKeyStore", () => {
       createdAt: 1,
       origin: "legacy-import",
     });
-    const key = await createKeyStore(database, { clock }).verify(legacy);
+    const key = await createKeyStore(temp.database, { clock }).verify(legacy);
     expect(key).toMatchObject({ id: "key_legacy", origin: "legacy-import", enabled: true });
   });
 
   it("refuses malformed, unknown, disabled and expired keys as unauthorized with a reason", async () => {
-    const keys = createKeyStore(database, { clock });
+    const keys = createKeyStore(temp.database, { clock });
     const { key, rawKey } = await keys.create({ name: "k", scopes: ["generate"], expiresAt: now + 1000 });
     for (const [raw, reason] of [
       ["", "malformed"],
@@ -127,7 +111,7 @@ describe("createKeyStore", () => {
   });
 
   it("lists newest first, gets, updates with validation, and reports unknown ids as not_found", async () => {
-    const keys = createKeyStore(database, { clock });
+    const keys = createKeyStore(temp.database, { clock });
     const a = await keys.create({ name: "a", scopes: ["generate"] });
     now += 1;
     const b = await keys.create({ name: "b", scopes: ["admin"], limits: { maxConcurrentJobs: 2 } });
@@ -165,7 +149,7 @@ describe("createKeyStore", () => {
   });
 
   it("rotates in place: same id and limits, new raw key works, old one stops at once", async () => {
-    const keys = createKeyStore(database, { clock });
+    const keys = createKeyStore(temp.database, { clock });
     const first = await keys.create({ name: "r", scopes: ["generate"], limits: { imagesPerDay: 5 } });
     now += 10;
     const rotated = await keys.rotate(first.key.id);
@@ -177,9 +161,9 @@ describe("createKeyStore", () => {
   });
 
   it("deletes a key and keeps its jobs with key id and name", async () => {
-    const keys = createKeyStore(database, { clock });
+    const keys = createKeyStore(temp.database, { clock });
     const { key, rawKey } = await keys.create({ name: "doomed", scopes: ["generate"] });
-    await database.db.insert(jobs).values({
+    await temp.database.db.insert(jobs).values({
       id: "img_keep",
       state: "succeeded",
       keyId: key.id,
@@ -207,12 +191,12 @@ describe("createKeyStore", () => {
     expect(await keys.delete(key.id)).toBe(false);
     expect(await keys.get(key.id)).toBeUndefined();
     expect((await refusalOf(keys.verify(rawKey))).details.reason).toBe("unknown_key");
-    const [job] = await database.db.select().from(jobs).where(eq(jobs.id, "img_keep"));
+    const [job] = await temp.database.db.select().from(jobs).where(eq(jobs.id, "img_keep"));
     expect(job).toMatchObject({ keyId: key.id, keyName: "doomed" });
   });
 
   it("touch records last use at most once per interval", async () => {
-    const keys = createKeyStore(database, { clock });
+    const keys = createKeyStore(temp.database, { clock });
     const { key } = await keys.create({ name: "t", scopes: ["generate"] });
     await keys.touch(key.id, now);
     expect((await keys.get(key.id))?.lastUsedAt).toBe(now);
@@ -224,8 +208,8 @@ describe("createKeyStore", () => {
   });
 
   it("trusts a verified key from memory for KEY_CACHE_MS; its own changes apply at once, another instance's within it", async () => {
-    const keys = createKeyStore(database, { clock });
-    const elsewhere = createKeyStore(database, { clock });
+    const keys = createKeyStore(temp.database, { clock });
+    const elsewhere = createKeyStore(temp.database, { clock });
     const { key, rawKey } = await keys.create({ name: "cached", scopes: ["generate"] });
     expect((await keys.verify(rawKey)).id).toBe(key.id);
 
@@ -251,11 +235,11 @@ describe("createKeyStore", () => {
   });
 
   it("does not write on every touch within the interval", async () => {
-    const keys = createKeyStore(database, { clock });
+    const keys = createKeyStore(temp.database, { clock });
     const { key } = await keys.create({ name: "busy", scopes: ["generate"] });
     await keys.touch(key.id, now);
     // Another writer moves last use back; this store, having just touched, does not write again.
-    await database.client.execute({
+    await temp.database.client.execute({
       sql: "UPDATE api_keys SET last_used_at = 1 WHERE id = ?",
       args: [key.id],
     });

@@ -1,46 +1,39 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { adminSessions, createDb, createSessionStore, type Database, sha256Hex } from "@codex-img/db";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTempFolder } from "./support/temp-database.js";
+import { adminSessions, createSessionStore, sha256Hex } from "@codex-img/db";
+import { beforeEach, describe, expect, it } from "vitest";
+import { useTempDatabase } from "./support/temp-database.js";
 
 const HOUR = 3_600_000;
 
 describe("createSessionStore", () => {
-  let folder: Awaited<ReturnType<typeof createTempFolder>>;
-  let database: Database;
   let now: number;
   const clock = { now: () => now };
 
-  beforeEach(async () => {
-    folder = await createTempFolder("codex-img-sessions-");
-    database = await createDb({ url: folder.url });
+  const temp = useTempDatabase("codex-img-sessions-");
+  beforeEach(() => {
     now = Date.UTC(2026, 10, 22, 12);
-  });
-  afterEach(async () => {
-    database.close();
-    await folder.remove();
   });
 
   it("stores only hashes of the session and CSRF tokens", async () => {
-    const sessions = createSessionStore(database, { clock });
+    const sessions = createSessionStore(temp.database, { clock });
     const { session, token, csrfToken } = await sessions.create({ ip: "127.0.0.1", userAgent: "test" });
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(csrfToken).not.toBe(token);
     expect(session.id).toBe(await sha256Hex(token));
     expect(session.csrfHash).toBe(await sha256Hex(csrfToken));
-    const rows = await database.db.select().from(adminSessions);
+    const rows = await temp.database.db.select().from(adminSessions);
     expect(JSON.stringify(rows)).not.toContain(token);
-    database.close();
-    const files = (await readdir(folder.dir)).filter((f) => f.startsWith("codex-img.db"));
-    const bytes = Buffer.concat(await Promise.all(files.map((f) => readFile(join(folder.dir, f)))));
+    temp.database.close();
+    const files = (await readdir(temp.folder.dir)).filter((f) => f.startsWith("codex-img.db"));
+    const bytes = Buffer.concat(await Promise.all(files.map((f) => readFile(join(temp.folder.dir, f)))));
     expect(bytes.includes(Buffer.from(token))).toBe(false);
     expect(bytes.includes(Buffer.from(csrfToken))).toBe(false);
-    database = await createDb({ url: folder.url });
+    await temp.reopen();
   });
 
   it("verifies a live session, slides its idle expiry, and checks the CSRF token", async () => {
-    const sessions = createSessionStore(database, {
+    const sessions = createSessionStore(temp.database, {
       clock,
       idleTimeoutMs: 2 * HOUR,
       absoluteTimeoutMs: 5 * HOUR,
@@ -68,14 +61,14 @@ describe("createSessionStore", () => {
   });
 
   it("ends a session left idle past the idle timeout", async () => {
-    const sessions = createSessionStore(database, { clock, idleTimeoutMs: HOUR });
+    const sessions = createSessionStore(temp.database, { clock, idleTimeoutMs: HOUR });
     const { token } = await sessions.create();
     now += HOUR;
     expect(await sessions.verify(token)).toBeUndefined();
   });
 
   it("revokes one or all sessions, and sweeps expired and revoked ones", async () => {
-    const sessions = createSessionStore(database, { clock, idleTimeoutMs: HOUR });
+    const sessions = createSessionStore(temp.database, { clock, idleTimeoutMs: HOUR });
     const a = await sessions.create();
     const b = await sessions.create();
     const c = await sessions.create();
@@ -91,7 +84,7 @@ describe("createSessionStore", () => {
     const e = await sessions.create();
     now += 31 * 60_000;
     expect(await sessions.sweep()).toBe(4);
-    expect((await database.db.select().from(adminSessions)).map((r) => r.id)).toEqual([
+    expect((await temp.database.db.select().from(adminSessions)).map((r) => r.id)).toEqual([
       await sha256Hex(e.token),
     ]);
     expect(await sessions.verify(d.token)).toBeUndefined();

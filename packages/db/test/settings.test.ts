@@ -1,22 +1,12 @@
-import { createDb, createSettingsStore, type Database, DEFAULT_SETTINGS, settings } from "@codex-img/db";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTempFolder } from "./support/temp-database.js";
+import { createDb, createSettingsStore, DEFAULT_SETTINGS, settings } from "@codex-img/db";
+import { describe, expect, it } from "vitest";
+import { useTempDatabase } from "./support/temp-database.js";
 
 describe("createSettingsStore", () => {
-  let folder: Awaited<ReturnType<typeof createTempFolder>>;
-  let database: Database;
-
-  beforeEach(async () => {
-    folder = await createTempFolder("codex-img-settings-");
-    database = await createDb({ url: folder.url });
-  });
-  afterEach(async () => {
-    database.close();
-    await folder.remove();
-  });
+  const temp = useTempDatabase("codex-img-settings-");
 
   it("returns documented defaults when nothing is stored", async () => {
-    const store = createSettingsStore(database);
+    const store = createSettingsStore(temp.database);
     expect(await store.getAll()).toEqual({
       dispatchMode: "quota-aware",
       retentionDays: 7,
@@ -29,12 +19,12 @@ describe("createSettingsStore", () => {
   });
 
   it("sets, reads back across connections, overwrites and resets", async () => {
-    const store = createSettingsStore(database, { clock: { now: () => 5 } });
+    const store = createSettingsStore(temp.database, { clock: { now: () => 5 } });
     await store.set("dispatchMode", "round-robin");
     await store.set("retentionDays", 30);
     await store.set("usageWall", { limit: 500, windowHours: 24, warnPercent: 60, dangerPercent: 95 });
     await store.set("retentionDays", 14);
-    const other = await createDb({ url: folder.url, migrate: false });
+    const other = await createDb({ url: temp.folder.url, migrate: false });
     try {
       expect(await createSettingsStore(other).getAll()).toEqual({
         dispatchMode: "round-robin",
@@ -50,7 +40,7 @@ describe("createSettingsStore", () => {
   });
 
   it("refuses unknown names and out-of-range values", async () => {
-    const store = createSettingsStore(database);
+    const store = createSettingsStore(temp.database);
     const bad: [string, unknown][] = [
       ["dispatchMode", "fastest"],
       ["retentionDays", 0],
@@ -70,9 +60,9 @@ describe("createSettingsStore", () => {
   });
 
   it("falls back to the default when a stored value no longer parses", async () => {
-    await database.db.insert(settings).values({ name: "retentionDays", value: "forever", updatedAt: 1 });
-    await database.db.insert(settings).values({ name: "legacyThing", value: 1, updatedAt: 1 });
-    const store = createSettingsStore(database);
+    await temp.database.db.insert(settings).values({ name: "retentionDays", value: "forever", updatedAt: 1 });
+    await temp.database.db.insert(settings).values({ name: "legacyThing", value: 1, updatedAt: 1 });
+    const store = createSettingsStore(temp.database);
     expect(await store.get("retentionDays")).toBe(7);
     expect(await store.getAll()).toEqual(DEFAULT_SETTINGS);
   });

@@ -4,32 +4,21 @@ import { promisify } from "node:util";
 import {
   createDb,
   createUsageCounters,
-  type Database,
   dayWindow,
   keyCounterScope,
   minuteWindow,
   monthWindow,
   utcDay,
 } from "@codex-img/db";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTempFolder } from "./support/temp-database.js";
+import { describe, expect, it } from "vitest";
+import { useTempDatabase } from "./support/temp-database.js";
 
 const run = promisify(execFile);
 const BUN = fileURLToPath(new URL("../../../node_modules/.bin/bun", import.meta.url));
 const CHILD = fileURLToPath(new URL("./support/consume-child.ts", import.meta.url));
 
 describe("createUsageCounters", () => {
-  let folder: Awaited<ReturnType<typeof createTempFolder>>;
-  let database: Database;
-
-  beforeEach(async () => {
-    folder = await createTempFolder("codex-img-counters-");
-    database = await createDb({ url: folder.url });
-  });
-  afterEach(async () => {
-    database.close();
-    await folder.remove();
-  });
+  const temp = useTempDatabase("codex-img-counters-");
 
   const input = (amount = 1, limit = 10) => ({
     scope: "key:k:images",
@@ -40,7 +29,7 @@ describe("createUsageCounters", () => {
   });
 
   it("counts up to the limit and refuses what would pass it, without counting the refusal", async () => {
-    const counters = createUsageCounters(database);
+    const counters = createUsageCounters(temp.database);
     expect(await counters.tryConsume(input(4))).toEqual({ ok: true, count: 4 });
     expect(await counters.tryConsume(input(6))).toEqual({ ok: true, count: 10 });
     expect(await counters.tryConsume(input(1))).toMatchObject({ ok: false, count: 10, limit: 10 });
@@ -55,7 +44,7 @@ describe("createUsageCounters", () => {
   });
 
   it("gives back on release, never below zero", async () => {
-    const counters = createUsageCounters(database);
+    const counters = createUsageCounters(temp.database);
     await counters.tryConsume(input(10));
     await counters.release({ ...input(), amount: 3 });
     expect(await counters.get(input())).toBe(7);
@@ -66,7 +55,7 @@ describe("createUsageCounters", () => {
   });
 
   it("tryConsumeAll takes all or nothing", async () => {
-    const counters = createUsageCounters(database);
+    const counters = createUsageCounters(temp.database);
     const rpm = { scope: "key:k:requests", window: "minute:1", amount: 1, limit: 5, expiresAt: 1 };
     const day = { scope: "key:k:images", window: "day:1", amount: 2, limit: 3, expiresAt: 1 };
     expect(await counters.tryConsumeAll([rpm, day])).toMatchObject({ ok: true, count: 2 });
@@ -77,13 +66,13 @@ describe("createUsageCounters", () => {
   });
 
   it("grants exactly 10 of 100 concurrent requests, on one client and on two clients of the same file", async () => {
-    const counters = createUsageCounters(database);
+    const counters = createUsageCounters(temp.database);
     const one = await Promise.all(Array.from({ length: 100 }, () => counters.tryConsume(input(1, 10))));
     expect(one.filter((r) => r.ok)).toHaveLength(10);
 
-    const second = await createDb({ url: folder.url, migrate: false });
+    const second = await createDb({ url: temp.folder.url, migrate: false });
     try {
-      const a = createUsageCounters(database);
+      const a = createUsageCounters(temp.database);
       const b = createUsageCounters(second);
       const scope = { ...input(1, 10), window: "day:two-clients" };
       const both = await Promise.all(
@@ -100,16 +89,24 @@ describe("createUsageCounters", () => {
     const startAt = Date.now() + 1500;
     const outputs = await Promise.all(
       [34, 33, 33].map((count) =>
-        run(BUN, ["--conditions=source", CHILD, folder.url, "race", String(count), "10", String(startAt)]),
+        run(BUN, [
+          "--conditions=source",
+          CHILD,
+          temp.folder.url,
+          "race",
+          String(count),
+          "10",
+          String(startAt),
+        ]),
       ),
     );
     const granted = outputs.map((o) => Number(o.stdout.trim()));
     expect(granted.reduce((a, b) => a + b, 0)).toBe(10);
-    expect(await createUsageCounters(database).get({ scope: "race", window: "w" })).toBe(10);
+    expect(await createUsageCounters(temp.database).get({ scope: "race", window: "w" })).toBe(10);
   });
 
   it("sweeps rows whose window has expired", async () => {
-    const counters = createUsageCounters(database);
+    const counters = createUsageCounters(temp.database);
     await counters.tryConsume({ ...input(), window: "old", expiresAt: 100 });
     await counters.tryConsume({ ...input(), window: "new", expiresAt: 200 });
     expect(await counters.sweepExpired(150)).toBe(1);

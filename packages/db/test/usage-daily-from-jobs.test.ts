@@ -8,34 +8,22 @@ import {
 import { ManualClock } from "@codex-img/core/testing";
 import {
   createAccountUsage,
-  createDb,
   createLibsqlJobStore,
   createSettingsStore,
-  type Database,
   expireJobs,
   utcDay,
 } from "@codex-img/db";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTempFolder } from "./support/temp-database.js";
+import { describe, expect, it } from "vitest";
+import { useTempDatabase } from "./support/temp-database.js";
 
 describe("usage_daily fed by the job store", () => {
-  let folder: Awaited<ReturnType<typeof createTempFolder>>;
-  let database: Database;
-
-  beforeEach(async () => {
-    folder = await createTempFolder("codex-img-usage-daily-");
-    database = await createDb({ url: folder.url });
-  });
-  afterEach(async () => {
-    database.close();
-    await folder.remove();
-  });
+  const temp = useTempDatabase("codex-img-usage-daily-");
 
   it("counts each job once as it ends (success with its images, cancel as a bare request), not again on expiry", async () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 22, 12));
-    const images = createFileImageStore({ dir: `${folder.dir}/images` });
+    const images = createFileImageStore({ dir: `${temp.folder.dir}/images` });
     const queue = createJobQueue({
-      store: createLibsqlJobStore(database),
+      store: createLibsqlJobStore(temp.database),
       clock,
       heartbeatIntervalMs: 0,
       pollIntervalMs: 0,
@@ -46,14 +34,16 @@ describe("usage_daily fed by the job store", () => {
     const canceled = await enqueueImageJob({ queue, images }, { prompt: "never" }, { keyId: "key-a" });
     await queue.cancel(canceled.job.id);
 
-    const usage = createAccountUsage(database);
+    const usage = createAccountUsage(temp.database);
     const today = utcDay(clock.now());
     expect(await usage.usageByKey({ fromDay: today, toDay: today })).toEqual({
       "key-a": { requests: 2, succeeded: 1, failed: 0, images: 2 },
     });
 
     await clock.advance(8 * 86_400_000);
-    expect((await expireJobs(database, images, { before: clock.now(), now: clock.now() })).expired).toBe(2);
+    expect((await expireJobs(temp.database, images, { before: clock.now(), now: clock.now() })).expired).toBe(
+      2,
+    );
     expect(await usage.usageByKey({ fromDay: today, toDay: today })).toEqual({
       "key-a": { requests: 2, succeeded: 1, failed: 0, images: 2 },
     });
@@ -61,20 +51,10 @@ describe("usage_daily fed by the job store", () => {
 });
 
 describe("settings defaults", () => {
-  let folder: Awaited<ReturnType<typeof createTempFolder>>;
-  let database: Database;
-
-  beforeEach(async () => {
-    folder = await createTempFolder("codex-img-settings-defaults-");
-    database = await createDb({ url: folder.url });
-  });
-  afterEach(async () => {
-    database.close();
-    await folder.remove();
-  });
+  const temp = useTempDatabase("codex-img-settings-defaults-");
 
   it("reads the configured default until a value is saved, and again after reset", async () => {
-    const settings = createSettingsStore(database, { defaults: { retentionDays: 30 } });
+    const settings = createSettingsStore(temp.database, { defaults: { retentionDays: 30 } });
     expect(await settings.get("retentionDays")).toBe(30);
     expect((await settings.getAll()).retentionDays).toBe(30);
     expect((await settings.getAll()).cleanupIntervalHours).toBe(6);

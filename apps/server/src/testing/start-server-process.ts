@@ -4,6 +4,11 @@ import { join, resolve } from "node:path";
 /** The repository root (this file lives in apps/server/src/testing or apps/server/dist/testing). */
 export const REPO_ROOT: string = resolve(import.meta.dirname, "../../../..");
 
+/** The flags that point a server at a fake Codex backend (`startFakeCodexBackend()`) and its token endpoint. */
+export function fakeUpstreamArgs(upstream: { baseUrl: string; tokenUrl: string }): string[] {
+  return ["--codex-base-url", upstream.baseUrl, "--refresh-token-url", upstream.tokenUrl];
+}
+
 export interface ServerProcess {
   child: ChildProcess;
   /** `http://127.0.0.1:PORT` as the server printed it. */

@@ -1,4 +1,4 @@
-import type { AccountStateView, CodexHomeStatus, QuotaSnapshot } from "@codex-img/core";
+import type { CodexHomeStatus, QuotaSnapshot } from "@codex-img/core";
 import { type AccountActivity, type UsageWallSetting, utcDay } from "@codex-img/db";
 import type { ApiServices } from "../services.js";
 import type {
@@ -22,6 +22,7 @@ export async function buildSystemOverview(services: ApiServices): Promise<System
   const settings = await services.settings.getAll();
   const wallSince = now - settings.usageWall.windowHours * HOUR_MS;
   const activityIn = (since: number) => services.accountUsage.accountActivity({ since, until: now + 1 });
+  const views = services.pool?.snapshot() ?? [];
   const [queue, quotas, logins, h5, h24, h48, wallWindow, last30d, daily] = await Promise.all([
     activeJobCounts(services),
     services.accountUsage.loadQuotaSnapshots(),
@@ -31,9 +32,13 @@ export async function buildSystemOverview(services: ApiServices): Promise<System
     activityIn(now - 2 * DAY_MS),
     activityIn(wallSince),
     services.accountUsage.usageByAccount({ fromDay: utcDay(now - 29 * DAY_MS), toDay: utcDay(now) }),
-    dailyByAccount(services, now),
+    dailyByAccount(
+      services,
+      now,
+      views.map((view) => view.label),
+    ),
   ]);
-  const accounts = (services.pool?.snapshot() ?? []).map((view): AccountOverview => {
+  const accounts = views.map((view): AccountOverview => {
     const day = h24[view.label] ?? NO_ACTIVITY;
     const finished24h = day.succeeded + day.failed;
     const login = logins?.[view.label];
@@ -146,9 +151,9 @@ async function activeJobCounts(services: ApiServices): Promise<{ queued: number;
 async function dailyByAccount(
   services: ApiServices,
   now: number,
+  labels: readonly string[],
 ): Promise<Record<string, AccountOverview["daily"]>> {
   const range = { fromDay: utcDay(now - 6 * DAY_MS), toDay: utcDay(now) };
-  const labels = (services.pool?.snapshot() ?? []).map((view: AccountStateView) => view.label);
   const entries = await Promise.all(
     labels.map(async (label) => {
       const days = await services.accountUsage.usageByDay({ ...range, account: label });

@@ -1,13 +1,6 @@
 import type { ErrorCode, ErrorDetails } from "../errors.js";
-import type {
-  BackendEvent,
-  BackendKind,
-  BackendRoute,
-  ImageBackground,
-  ImageFormat,
-  ImageQuality,
-  ImageSize,
-} from "../types.js";
+import type { NormalizedImageRequest } from "../request.js";
+import type { BackendEvent, BackendKind, BackendRoute, ImageFormat } from "../types.js";
 
 /**
  * Lifecycle of a job: `queued -> running -> succeeded | failed | canceled`, and `running -> queued` again
@@ -38,16 +31,9 @@ export interface StoredReferenceImage {
  * The request as stored with the job: validated, defaults applied, JSON-serialisable, no image bytes and
  * no secrets, so the history row can be shown to the caller and the owner as it is.
  */
-export interface StoredImageRequest {
-  prompt: string;
-  size: ImageSize;
-  quality: ImageQuality;
-  background: ImageBackground;
-  outputFormat: ImageFormat;
-  n: number;
-  model: string;
+export type StoredImageRequest = Omit<NormalizedImageRequest, "referenceImages"> & {
   referenceImages: StoredReferenceImage[];
-}
+};
 
 /** An image the job produced, stored in an ImageStore under `key`. */
 export interface StoredImageRef {

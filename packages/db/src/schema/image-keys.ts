@@ -3,7 +3,7 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 /**
  * Which job each generated image key belongs to, so `GET /generated/{key}` can check the job's expiry
  * with one primary-key read instead of searching every job's `images` JSON. Filled by triggers on
- * `jobs` and `job_events` (migration `image_keys`, from scripts/image-keys.sql), so every writer of
+ * `jobs` and `job_events` (hand-written migration `0002_image_keys`), so every writer of
  * jobs (queue, legacy import) keeps it in step without knowing about it. Rows outlive expiry (the job's
  * state says the image is gone) and go with the job when it is deleted.
  */
