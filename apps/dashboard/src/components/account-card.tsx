@@ -1,7 +1,10 @@
+"use client";
+
 import type { ReactNode } from "react";
 import type { AccountOverview } from "@/lib/api-types";
 import { formatCount, formatRatio } from "@/lib/format-number";
 import { formatRelative } from "@/lib/format-time";
+import { useNow } from "@/lib/use-now";
 import { AccountStateLabel } from "./account-state-label";
 import { QuotaWindowBar } from "./quota-window-bar";
 import { TokenFreshness } from "./token-freshness";
@@ -16,8 +19,12 @@ function Fact({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-/** One Codex account: who it is, how fresh its login is, quota left, what it is doing and has done. */
-export function AccountCard({ account, now }: { account: AccountOverview; now: number }) {
+/**
+ * One Codex account: who it is, how fresh its login is, quota left, what it is doing and has done. It
+ * ticks every second for its countdowns, so only the cards re-render, not the whole overview.
+ */
+export function AccountCard({ account }: { account: AccountOverview }) {
+  const now = useNow();
   const { login, quota } = account;
   const plan = login?.plan ?? quota?.planType ?? null;
   return (

@@ -1,5 +1,6 @@
 import type { AccountOverview } from "@/lib/api-types";
 import { formatTime } from "@/lib/format-time";
+import { badgeClass } from "./ui-classes";
 
 const STATE_CLASS: Record<AccountOverview["state"], string> = {
   available: "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
@@ -8,7 +9,7 @@ const STATE_CLASS: Record<AccountOverview["state"], string> = {
   dead: "bg-red-100 text-red-900 dark:bg-red-900 dark:text-red-100",
 };
 
-export function accountStateText(account: AccountOverview): string {
+function accountStateText(account: AccountOverview): string {
   switch (account.state) {
     case "available":
       return account.active > 0
@@ -26,9 +27,5 @@ export function accountStateText(account: AccountOverview): string {
 }
 
 export function AccountStateLabel({ account }: { account: AccountOverview }) {
-  return (
-    <span className={`inline-block rounded px-2 py-0.5 text-xs font-medium ${STATE_CLASS[account.state]}`}>
-      {accountStateText(account)}
-    </span>
-  );
+  return <span className={`${badgeClass} ${STATE_CLASS[account.state]}`}>{accountStateText(account)}</span>;
 }

@@ -1,5 +1,6 @@
 import type { AttemptView } from "@/lib/api-types";
 import { formatDuration, formatTime } from "@/lib/format-time";
+import { DetailList, DetailRow } from "./detail-list";
 import { JsonBlock } from "./json-block";
 import { panelClass } from "./ui-classes";
 
@@ -14,19 +15,15 @@ export function AttemptCard({ attempt }: { attempt: AttemptView }) {
       className={`${panelClass} space-y-2`}
     >
       <h3 className="font-semibold">Attempt {attempt.number}</h3>
-      <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
-        <dt className="text-zinc-500">Account</dt>
-        <dd>{attempt.account ?? "—"}</dd>
-        <dt className="text-zinc-500">Backend</dt>
-        <dd>{attempt.backend ?? "—"}</dd>
-        <dt className="text-zinc-500">Route</dt>
-        <dd>{attempt.route ?? "—"}</dd>
-        <dt className="text-zinc-500">Started</dt>
-        <dd>{formatTime(attempt.startedAt)}</dd>
-        <dt className="text-zinc-500">Duration</dt>
-        <dd>{attempt.durationMs === null ? "still running" : formatDuration(attempt.durationMs)}</dd>
-        <dt className="text-zinc-500">Upstream ids</dt>
-        <dd className="break-all font-mono text-xs">
+      <DetailList>
+        <DetailRow label="Account">{attempt.account ?? "—"}</DetailRow>
+        <DetailRow label="Backend">{attempt.backend ?? "—"}</DetailRow>
+        <DetailRow label="Route">{attempt.route ?? "—"}</DetailRow>
+        <DetailRow label="Started">{formatTime(attempt.startedAt)}</DetailRow>
+        <DetailRow label="Duration">
+          {attempt.durationMs === null ? "still running" : formatDuration(attempt.durationMs)}
+        </DetailRow>
+        <DetailRow label="Upstream ids" className="break-all font-mono text-xs">
           {upstream.length === 0
             ? "—"
             : upstream.map(([name, value]) => (
@@ -34,8 +31,8 @@ export function AttemptCard({ attempt }: { attempt: AttemptView }) {
                   {name}: {value}
                 </span>
               ))}
-        </dd>
-      </dl>
+        </DetailRow>
+      </DetailList>
       {attempt.error ? (
         <div className="space-y-1">
           <p className="text-sm text-red-700 dark:text-red-400">

@@ -2,7 +2,7 @@
 
 import { useMutation } from "@tanstack/react-query";
 import type { CleanupReport } from "@/lib/api-types";
-import { formatCount } from "@/lib/format-number";
+import { formatBytes, formatCount } from "@/lib/format-number";
 import { queryKeys } from "@/lib/query-keys";
 import { trpc } from "@/lib/trpc-client";
 import { useInvalidate } from "@/lib/use-invalidate";
@@ -10,10 +10,10 @@ import { ErrorBanner } from "./error-banner";
 import { MutationButton } from "./mutation-button";
 import { panelClass } from "./ui-classes";
 
-export function describeCleanup(report: CleanupReport): string {
+function describeCleanup(report: CleanupReport): string {
   return (
     `Expired ${formatCount(report.expiredJobs)} jobs, deleted ${formatCount(report.deletedFiles)} files, ` +
-    `freed ${(report.freedBytes / 1_048_576).toFixed(2)} MB, swept ${formatCount(report.sweptCounters)} counters and ` +
+    `freed ${formatBytes(report.freedBytes)}, swept ${formatCount(report.sweptCounters)} counters and ` +
     `${formatCount(report.sweptSessions)} sessions, removed ${formatCount(report.temporaryFiles)} temporary ` +
     `files (retention ${report.retentionDays} days).`
   );

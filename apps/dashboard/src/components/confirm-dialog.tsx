@@ -11,7 +11,6 @@ export function ConfirmDialog({
   open,
   title,
   children,
-  confirmLabel = "Confirm",
   busy = false,
   onConfirm,
   onCancel,
@@ -19,13 +18,13 @@ export function ConfirmDialog({
   open: boolean;
   title: string;
   children?: ReactNode;
-  confirmLabel?: string;
   busy?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
+  const bodyId = useId();
 
   useEffect(() => {
     const dialog = ref.current;
@@ -38,6 +37,7 @@ export function ConfirmDialog({
     <dialog
       ref={ref}
       aria-labelledby={titleId}
+      aria-describedby={bodyId}
       onCancel={(event) => {
         // Escape: let React state close it, so `open` stays the single source of truth.
         event.preventDefault();
@@ -48,13 +48,15 @@ export function ConfirmDialog({
       <h2 id={titleId} className="text-lg font-semibold">
         {title}
       </h2>
-      <div className="mt-2 text-sm">{children}</div>
+      <div id={bodyId} className="mt-2 text-sm">
+        {children}
+      </div>
       <div className="mt-4 flex justify-end gap-2">
         <button type="button" className={buttonClass} onClick={onCancel}>
           Cancel
         </button>
         <button type="button" className={dangerButtonClass} onClick={onConfirm} disabled={busy}>
-          {confirmLabel}
+          Confirm
         </button>
       </div>
     </dialog>

@@ -24,14 +24,16 @@ export function HistoryTable({ items }: { items: JobSummary[] }) {
           <td className={`${tdClass} whitespace-nowrap text-xs`}>{formatTime(job.createdAt)}</td>
           <td className={tdClass}>
             <StateBadge state={job.state} />
-            {job.errorCode ? <p className="mt-1 font-mono text-xs text-red-700">{job.errorCode}</p> : null}
+            {job.errorCode ? (
+              <p className="mt-1 font-mono text-xs text-red-700 dark:text-red-400">{job.errorCode}</p>
+            ) : null}
           </td>
           <td className={`${tdClass} max-w-xs`}>
             <p className="line-clamp-2 break-words" title={job.prompt}>
               {job.prompt}
             </p>
           </td>
-          <td className={`${tdClass} text-xs`}>{job.keyName ?? (job.keyId ? job.keyId : "admin")}</td>
+          <td className={`${tdClass} text-xs`}>{job.keyName ?? job.keyId ?? "admin"}</td>
           <td className={`${tdClass} text-xs`}>{job.account ?? "—"}</td>
           <td className={`${tdClass} tabular-nums`}>{job.imageCount}</td>
           <td className={`${tdClass} tabular-nums`}>{job.attemptCount}</td>

@@ -25,7 +25,11 @@ export function JobLiveView({ job }: { job: { id: string; state: JobState } }) {
     () => stream.events.reduce(applyJobEvent, initialLiveJob(job.state)),
     [stream.events, job.state],
   );
-  const cancel = useMutation({ mutationFn: () => trpc().jobs.cancel.mutate({ id: job.id }) });
+  const cancel = useMutation({
+    mutationFn: () => trpc().jobs.cancel.mutate({ id: job.id }),
+    // The rest refreshes once the stream reports the job canceled (below); the audit entry is new now.
+    onSettled: () => invalidate(queryKeys.auditAll),
+  });
   const finished = isFinished(live.state);
 
   useEffect(() => {

@@ -4,7 +4,7 @@ import type { KeyWithUsage } from "@/lib/api-types";
 import { formatCount } from "@/lib/format-number";
 import { formatRelative, formatTime } from "@/lib/format-time";
 import { KeyUsage } from "./key-usage";
-import { buttonClass, dangerButtonClass, tdClass } from "./ui-classes";
+import { badgeClass, buttonClass, dangerButtonClass, tdClass } from "./ui-classes";
 
 export function keyStatus(key: KeyWithUsage, now: number): "enabled" | "disabled" | "expired" {
   if (!key.enabled) return "disabled";
@@ -40,7 +40,7 @@ export function KeyRow({
       <td className={`${tdClass} font-mono text-xs`}>{apiKey.prefix}…</td>
       <td className={`${tdClass} text-xs`}>{apiKey.scopes.join(", ")}</td>
       <td className={tdClass}>
-        <span className={`rounded px-2 py-0.5 text-xs font-medium ${STATUS_CLASS[status]}`}>{status}</span>
+        <span className={`${badgeClass} ${STATUS_CLASS[status]}`}>{status}</span>
         {apiKey.expiresAt !== null && status !== "expired" ? (
           <p className="mt-1 text-xs text-zinc-500">expires {formatTime(apiKey.expiresAt)}</p>
         ) : null}

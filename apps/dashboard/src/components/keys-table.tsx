@@ -77,9 +77,7 @@ export function KeysTable({
       </DataTable>
       <ConfirmDialog
         open={pending !== null}
-        title={
-          pending?.action === "rotate" ? `Rotate “${pending.key.name}”?` : `Delete “${pending?.key.name}”?`
-        }
+        title={pending ? `${pending.action === "rotate" ? "Rotate" : "Delete"} “${pending.key.name}”?` : ""}
         busy={rotate.isPending || remove.isPending}
         onConfirm={confirm}
         onCancel={() => setPending(null)}

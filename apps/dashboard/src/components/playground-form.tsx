@@ -5,6 +5,7 @@ import { type FormEvent, useId, useState } from "react";
 import type { GenerateInput, GenerateResult } from "@/lib/api-types";
 import { queryKeys } from "@/lib/query-keys";
 import { trpc } from "@/lib/trpc-client";
+import { useInvalidate } from "@/lib/use-invalidate";
 import { ErrorBanner } from "./error-banner";
 import { InputField } from "./input-field";
 import { keyStatus } from "./key-row";
@@ -16,13 +17,15 @@ import { fieldClass, panelClass, primaryButtonClass } from "./ui-classes";
 const SIZES = ["auto", "1024x1024", "1536x1024", "1024x1536", "2048x2048"] as const;
 const QUALITIES = ["auto", "low", "medium", "high"] as const;
 
+type Size = (typeof SIZES)[number];
 type Quality = (typeof QUALITIES)[number];
 
 /** The request form; "Send as" a key runs the job through that key's scopes and limits. */
 export function PlaygroundForm({ onStarted }: { onStarted: (result: GenerateResult) => void }) {
   const id = useId();
+  const invalidate = useInvalidate();
   const [prompt, setPrompt] = useState("");
-  const [size, setSize] = useState<string>("auto");
+  const [size, setSize] = useState<Size>("auto");
   const [quality, setQuality] = useState<Quality>("auto");
   const [count, setCount] = useState("1");
   const [references, setReferences] = useState<Reference[]>([]);
@@ -31,7 +34,12 @@ export function PlaygroundForm({ onStarted }: { onStarted: (result: GenerateResu
   const usableKeys = (keys.data ?? []).filter((key) => keyStatus(key, Date.now()) === "enabled");
   const generate = useMutation({
     mutationFn: (input: GenerateInput) => trpc().images.generate.mutate(input),
-    onSuccess: onStarted,
+    onSuccess: (result) => {
+      onStarted(result);
+      // A new job in the history and the queue, and an `image.generate` audit entry. Not awaited: none of
+      // these is on this page, so the button need not wait for their refetches.
+      void invalidate(queryKeys.jobs.all, queryKeys.overview, queryKeys.auditAll);
+    },
   });
 
   function submit(event: FormEvent<HTMLFormElement>): void {

@@ -1,7 +1,7 @@
 "use client";
 
 import Image from "next/image";
-import { type DragEvent, useId, useState } from "react";
+import { type Dispatch, type DragEvent, type SetStateAction, useId, useState } from "react";
 import { MAX_REFERENCES, REFERENCE_TYPES, readDataUrl } from "@/lib/read-data-url";
 import { buttonClass, labelClass } from "./ui-classes";
 
@@ -20,7 +20,8 @@ export function ReferencePicker({
   onChange,
 }: {
   references: Reference[];
-  onChange: (next: Reference[]) => void;
+  /** Takes an updater: files are read asynchronously, so the list may have changed by the time they land. */
+  onChange: Dispatch<SetStateAction<Reference[]>>;
 }) {
   const inputId = useId();
   const [dragging, setDragging] = useState(false);
@@ -32,18 +33,25 @@ export function ReferencePicker({
     const images = list.filter((file) => ACCEPTED.has(file.type));
     const skipped = list.length - images.length;
     const room = Math.max(0, MAX_REFERENCES - references.length);
-    const read = await Promise.all(
-      images.slice(0, room).map(async (file) => ({
-        id: `${file.name}-${file.size}-${file.lastModified}-${Math.random().toString(36).slice(2)}`,
-        name: file.name,
-        dataUrl: await readDataUrl(file),
-      })),
-    );
+    let read: Reference[];
+    try {
+      read = await Promise.all(
+        images.slice(0, room).map(async (file) => ({
+          id: `${file.name}-${file.size}-${file.lastModified}-${Math.random().toString(36).slice(2)}`,
+          name: file.name,
+          dataUrl: await readDataUrl(file),
+        })),
+      );
+    } catch (error) {
+      setProblem(`Could not read the file(s): ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
     const notes: string[] = [];
     if (skipped > 0) notes.push(`${skipped} file(s) skipped: only PNG, JPEG and WebP are accepted.`);
     if (images.length > room) notes.push(`At most ${MAX_REFERENCES} reference images.`);
     setProblem(notes.length > 0 ? notes.join(" ") : null);
-    onChange([...references, ...read]);
+    // Appended to the list as it is now, not as it was when the read began (another drop may have landed).
+    onChange((current) => [...current, ...read].slice(0, MAX_REFERENCES));
   }
 
   function drop(event: DragEvent<HTMLLabelElement>): void {
@@ -103,7 +111,7 @@ export function ReferencePicker({
                 type="button"
                 className={`${buttonClass} mt-1 w-full px-1 py-0.5 text-xs`}
                 aria-label={`Remove ${reference.name}`}
-                onClick={() => onChange(references.filter((r) => r.id !== reference.id))}
+                onClick={() => onChange((current) => current.filter((r) => r.id !== reference.id))}
               >
                 Remove
               </button>

@@ -144,7 +144,7 @@ export function SettingsForm({ settings }: { settings: Settings }) {
           Save
         </button>
         <p role="status" className="text-sm text-emerald-700 dark:text-emerald-400">
-          {save.isSuccess && !save.isPending ? "Saved." : ""}
+          {save.isSuccess ? "Saved." : ""}
         </p>
       </div>
     </form>

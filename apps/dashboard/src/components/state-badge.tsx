@@ -1,4 +1,5 @@
 import type { JobState } from "@/lib/api-types";
+import { badgeClass } from "./ui-classes";
 
 const STATE_CLASS: Record<JobState, string> = {
   queued: "bg-zinc-200 text-zinc-800 dark:bg-zinc-700 dark:text-zinc-100",
@@ -23,9 +24,5 @@ export function isFinished(state: JobState): boolean {
 }
 
 export function StateBadge({ state }: { state: JobState }) {
-  return (
-    <span className={`inline-block rounded px-2 py-0.5 text-xs font-medium ${STATE_CLASS[state]}`}>
-      {state}
-    </span>
-  );
+  return <span className={`${badgeClass} ${STATE_CLASS[state]}`}>{state}</span>;
 }

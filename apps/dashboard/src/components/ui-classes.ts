@@ -38,4 +38,5 @@ export const thClass =
 
 export const tdClass = "px-3 py-2 align-top";
 
-export const mutedClass = "text-zinc-500 dark:text-zinc-400";
+/** A small coloured status pill (job state, account state, key status); the colours come with it. */
+export const badgeClass = "inline-block rounded px-2 py-0.5 text-xs font-medium";

@@ -1,10 +1,10 @@
-import type { SystemOverview } from "@/lib/api-types";
+import type { AccountOverview, SystemOverview } from "@/lib/api-types";
 import { formatTime } from "@/lib/format-time";
 import { DailyChart } from "./daily-chart";
 import { panelClass } from "./ui-classes";
 import { WallBar } from "./wall-bar";
 
-function forecastText(wall: SystemOverview["accounts"][number]["wall"]): string {
+function forecastText(wall: AccountOverview["wall"]): string {
   // Per day when the pace is slow: "0.0/h" would read as no use at all.
   const rate =
     wall.ratePerHour >= 1 ? `${wall.ratePerHour.toFixed(1)}/h` : `${(wall.ratePerHour * 24).toFixed(0)}/day`;

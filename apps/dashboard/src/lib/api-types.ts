@@ -38,7 +38,6 @@ export type JobState = JobSummary["state"];
 export type JobDetail = OutputOf<ApiClient["jobs"]["detail"]>;
 export type AdminJobView = JobDetail["job"];
 export type AttemptView = AdminJobView["attempts"][number];
-export type ErrorView = NonNullable<AdminJobView["error"]>;
 export type ImageView = AdminJobView["images"][number];
 
 export type AuditEntry = OutputOf<ApiClient["audit"]["list"]>["items"][number];

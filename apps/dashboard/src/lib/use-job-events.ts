@@ -15,12 +15,12 @@ export interface JobEventsState {
  * Follows `jobs.events` over SSE. The link reconnects by itself and sends the last event id back, so a
  * dropped connection repeats nothing and misses nothing; events are still deduplicated by `seq`.
  */
-export function useJobEvents(jobId: string | null): JobEventsState {
+export function useJobEvents(jobId: string): JobEventsState {
   const [state, setState] = useState<JobEventsState>({ events: [], status: "connecting", error: null });
 
   useEffect(() => {
+    // Start from nothing: a changed id must not keep the previous job's events.
     setState({ events: [], status: "connecting", error: null });
-    if (!jobId) return;
     const subscription = trpc().jobs.events.subscribe(
       { id: jobId },
       {

@@ -12,13 +12,11 @@ import { UsagePanel } from "@/components/usage-panel";
 import { formatClock } from "@/lib/format-time";
 import { queryKeys } from "@/lib/query-keys";
 import { trpc } from "@/lib/trpc-client";
-import { useNow } from "@/lib/use-now";
 
 /** Polled every 2 s: the queue and account states are the live part of the dashboard. */
 const OVERVIEW_POLL_MS = 2_000;
 
 export default function OverviewPage() {
-  const now = useNow();
   const overview = useQuery({
     queryKey: queryKeys.overview,
     queryFn: () => trpc().system.overview.query(),
@@ -56,7 +54,7 @@ export default function OverviewPage() {
             ) : (
               <div className="grid gap-3 md:grid-cols-2 xl:grid-cols-3">
                 {data.accounts.map((account) => (
-                  <AccountCard key={account.label} account={account} now={now} />
+                  <AccountCard key={account.label} account={account} />
                 ))}
               </div>
             )}

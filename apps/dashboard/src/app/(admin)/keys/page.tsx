@@ -36,8 +36,14 @@ export default function KeysPage() {
           New key
         </button>
       </PageHeading>
+      {/* Keyed by the key: a newly issued one must not inherit the last one's "Copied" note. */}
       {issued ? (
-        <RawKeyBox name={issued.name} rawKey={issued.rawKey} onDismiss={() => setIssued(null)} />
+        <RawKeyBox
+          key={issued.rawKey}
+          name={issued.name}
+          rawKey={issued.rawKey}
+          onDismiss={() => setIssued(null)}
+        />
       ) : null}
       {creating ? (
         <KeyCreateForm
