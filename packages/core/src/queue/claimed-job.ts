@@ -31,8 +31,8 @@ export interface ClaimedJob {
   recordAttempt(info: JobAttemptInfo): Promise<boolean>;
   /** Appends a `progress` or `partial_image` event. False when the lease is lost. */
   progress(update: JobProgressUpdate): Promise<boolean>;
-  /** Ends the job `succeeded` with its stored images. */
-  succeed(images: StoredImageRef[], info?: JobAttemptInfo): Promise<Job | undefined>;
+  /** Ends the job `succeeded` with its stored images (and, for a vision job, its answer). */
+  succeed(images: StoredImageRef[], info?: JobAttemptInfo, text?: string): Promise<Job | undefined>;
   /**
    * Ends the attempt with `error`. A cancel in flight ends the job `canceled`; a retryable error with
    * attempts left and time before the total deadline requeues it with backoff; anything else ends it
@@ -166,13 +166,14 @@ export function createClaimedJob(job: Job, workerId: string, context: ClaimConte
       return (await write(store.update(guard, patch))) !== undefined;
     },
 
-    async succeed(images, info) {
+    async succeed(images, info, text) {
       if (done) return undefined;
       const finished = await write(
         store.finish(guard, {
           state: "succeeded",
           now: clock.now(),
           images,
+          ...(text === undefined ? {} : { text }),
           ...(info ? { attempt: info } : {}),
         }),
       );

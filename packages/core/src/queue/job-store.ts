@@ -66,7 +66,14 @@ export interface JobPatch {
 }
 
 export type JobOutcome =
-  | { state: "succeeded"; now: number; images: StoredImageRef[]; attempt?: JobAttemptInfo }
+  | {
+      state: "succeeded";
+      now: number;
+      images: StoredImageRef[];
+      /** A vision job's answer. */
+      text?: string;
+      attempt?: JobAttemptInfo;
+    }
   | { state: "failed"; now: number; error: JobError; attempt?: JobAttemptInfo }
   | { state: "canceled"; now: number; error?: JobError; attempt?: JobAttemptInfo };
 

@@ -6,7 +6,14 @@ import type { ClaimedJob } from "../queue/claimed-job.js";
 import type { Job, JobAttemptInfo, StoredImageRef } from "../queue/job.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { ImageStore } from "../storage/image-store.js";
-import type { BackendEvent, BackendResult, GeneratedImage, ImageBackend, ImageRequest } from "../types.js";
+import type {
+  BackendEvent,
+  BackendResult,
+  GeneratedImage,
+  ImageBackend,
+  ImageRequest,
+  VisionResult,
+} from "../types.js";
 import { loadStoredRequest } from "./load-stored-request.js";
 import { RecentOutputs } from "./recent-outputs.js";
 import { sha256Hex } from "./sha256-hex.js";
@@ -161,6 +168,12 @@ export function createRunner(options: RunnerOptions): Runner {
     try {
       const request = await loadStoredRequest(images, job.request);
       const exclude = accountsToAvoid(job);
+      if (job.kind === "vision") {
+        const text = await runVision(request, exclude, signal);
+        await progressChain.last;
+        info.account = accountsUsed.join(",") || undefined;
+        return await claimed.succeed([], info, text);
+      }
       // With a pool, every image is its own call on its own account; without one, one call makes all.
       const perCall = pool ? 1 : job.request.n;
       const siblings = new AbortController();
@@ -239,6 +252,55 @@ export function createRunner(options: RunnerOptions): Runner {
           ...(image.partial ? { partial: true } : {}),
         });
       }
+    }
+
+    /** A vision job: one call on one account lease, answered with text (the references are the images). */
+    async function runVision(
+      request: ImageRequest,
+      exclude: string[],
+      callSignal: AbortSignal,
+    ): Promise<string> {
+      const describe = backend.describe?.bind(backend);
+      if (!describe) {
+        throw new CodexImgError(
+          "backend_unavailable",
+          `The ${backend.kind} backend cannot answer questions about images.`,
+          { retryable: false },
+        );
+      }
+      const lease = pool ? await acquire(pool, exclude, callSignal, clock, accountWaitMs) : undefined;
+      const label = lease?.account.label;
+      if (label) {
+        accountsUsed.push(label);
+        await claimed.recordAttempt({ account: label, backend: backend.kind });
+      }
+      let result: VisionResult;
+      try {
+        result = await describe(
+          {
+            prompt: request.prompt,
+            images: request.referenceImages ?? [],
+            ...(request.model ? { model: request.model } : {}),
+          },
+          {
+            ...(lease ? { account: lease.account } : {}),
+            signal: callSignal,
+            onEvent: (event) => onBackendEvent(event, 0, label),
+          },
+        );
+      } catch (error) {
+        const failure =
+          callSignal.aborted && isCodexImgError(callSignal.reason)
+            ? callSignal.reason
+            : toCodexImgError(error);
+        lease?.release({ ok: false, error: toCodexImgError(error) });
+        throw failure;
+      }
+      lease?.release({ ok: true, ...(result.quota ? { quota: result.quota } : {}) });
+      info.route = result.route;
+      Object.assign(info.upstreamIds, result.upstreamIds);
+      Object.assign(info.diagnostics, result.diagnostics ?? {});
+      return result.text;
     }
 
     function callCount(): number {

@@ -2,7 +2,7 @@ import { type Clock, systemClock } from "../../clock.js";
 import { CodexImgError, isCodexImgError } from "../../errors.js";
 import { fromDataUrlOrBase64, sniffImage } from "../../image/index.js";
 import { type Logger, silentLogger } from "../../logger.js";
-import { type NormalizedImageRequest, normalizeImageRequest } from "../../request.js";
+import { type NormalizedImageRequest, normalizeImageRequest, normalizeVisionRequest } from "../../request.js";
 import type {
   BackendEvent,
   BackendResult,
@@ -13,6 +13,8 @@ import type {
   ImageBackend,
   ImageRequest,
   QuotaSnapshot,
+  VisionRequest,
+  VisionResult,
 } from "../../types.js";
 import { type CallTimer, startCallTimer } from "./call-timer.js";
 import { classifyUpstreamError } from "./classify-upstream-error.js";
@@ -28,6 +30,7 @@ import {
   CODEX_DEFAULT_IDLE_TIMEOUT_MS,
   CODEX_DEFAULT_INSTRUCTIONS,
   CODEX_DEFAULT_TOTAL_TIMEOUT_MS,
+  CODEX_DEFAULT_VISION_INSTRUCTIONS,
   CODEX_HEADERS,
   CODEX_PATHS,
   CODEX_VERSION_FLOOR,
@@ -36,9 +39,10 @@ import { buildNativeImageBody, parseImagesResponse } from "./native-route.js";
 import { parseQuotaHeaders } from "./quota-snapshot.js";
 import { resolveCodexVersion } from "./resolve-codex-version.js";
 import { buildResponsesBody } from "./responses-route.js";
-import { collectResponsesStream, type StreamImageItem } from "./responses-stream.js";
+import { answerText, collectResponsesStream, type StreamImageItem } from "./responses-stream.js";
 import { readSseEvents } from "./sse-parser.js";
 import { readTimedText, timedChunks } from "./timed-body.js";
+import { buildVisionBody } from "./vision-route.js";
 
 /** The two upstream paths: `/images/*` (native) and `/responses` with the hosted image tool. */
 export type CodexHttpRoute = "native" | "responses";
@@ -76,19 +80,24 @@ export interface CodexHttpBackendOptions {
 
 export interface CodexHttpBackend extends ImageBackend {
   readonly kind: "codex-http";
+  describe(request: VisionRequest, options?: GenerateOptions): Promise<VisionResult>;
   /** The route remembered for an account label; undefined until the account made a call. */
   rememberedRoute(accountLabel: string): CodexHttpRoute | undefined;
 }
 
-interface CallContext {
-  request: ImageRequest;
-  normalized: NormalizedImageRequest;
+/** One call's account, version and event sink: what every upstream call needs. */
+interface AccountContext {
   label: string;
   credentials: CredentialProvider;
   signal: AbortSignal | undefined;
   version: string;
   userAgent: string;
   emit: (event: BackendEvent) => void;
+}
+
+interface CallContext extends AccountContext {
+  request: ImageRequest;
+  normalized: NormalizedImageRequest;
 }
 
 interface CallSpec {
@@ -113,6 +122,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   const totalTimeoutMs = options.totalTimeoutMs ?? CODEX_DEFAULT_TOTAL_TIMEOUT_MS;
   const carrierModel = options.carrierModel ?? CODEX_DEFAULT_CARRIER_MODEL;
   const instructions = options.instructions?.trim() ? options.instructions : CODEX_DEFAULT_INSTRUCTIONS;
+  const visionInstructions = CODEX_DEFAULT_VISION_INSTRUCTIONS;
   const doFetch: typeof fetch = (input, init) => (options.fetch ?? globalThis.fetch)(input, init);
   const routes = new Map<string, CodexHttpRoute>();
   let versionPromise: Promise<string> | undefined;
@@ -135,10 +145,8 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     return versionPromise;
   };
 
-  async function generate(
-    request: ImageRequest,
-    generateOptions: GenerateOptions = {},
-  ): Promise<BackendResult> {
+  /** The account's login, version and event sink for one call; refuses an account without a login. */
+  async function accountContext(generateOptions: GenerateOptions): Promise<AccountContext> {
     const label = generateOptions.account?.label ?? "default";
     const emit = (event: BackendEvent): void => {
       try {
@@ -147,7 +155,6 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
         logger.warn("codex-http: onEvent handler threw", { error, account: label });
       }
     };
-    const normalized = normalizeImageRequest(request);
     const credentials = generateOptions.account?.credentials;
     if (!credentials) {
       throw new CodexImgError(
@@ -158,9 +165,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     }
     if (generateOptions.signal?.aborted) throw canceledError(label);
     const version = await getVersion();
-    const ctx: CallContext = {
-      request,
-      normalized,
+    return {
       label,
       credentials,
       signal: generateOptions.signal,
@@ -168,6 +173,15 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
       userAgent: formatCodexUserAgent(version, options.osInfo ?? DEFAULT_CODEX_OS_INFO),
       emit,
     };
+  }
+
+  async function generate(
+    request: ImageRequest,
+    generateOptions: GenerateOptions = {},
+  ): Promise<BackendResult> {
+    const normalized = normalizeImageRequest(request);
+    const ctx: CallContext = { ...(await accountContext(generateOptions)), request, normalized };
+    const { label, emit } = ctx;
 
     if ((routes.get(label) ?? options.initialRoute ?? "native") === "native") {
       try {
@@ -187,9 +201,85 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     return result;
   }
 
+  /**
+   * A question about images (upstream.md Appendix B): `/responses` with `input_image` parts and a text
+   * model, no tool. The answer is the model's text; none at all is `upstream_failed` (never an empty 200).
+   */
+  async function describe(
+    request: VisionRequest,
+    generateOptions: GenerateOptions = {},
+  ): Promise<VisionResult> {
+    const normalized = normalizeVisionRequest(request);
+    const ctx = await accountContext(generateOptions);
+    return withUnauthorizedRecovery(ctx, (creds) => {
+      const callId = crypto.randomUUID();
+      const spec: CallSpec = {
+        route: "responses",
+        path: CODEX_PATHS.responses,
+        callId,
+        headers: buildCodexHeaders({
+          credentials: creds,
+          version: ctx.version,
+          userAgent: ctx.userAgent,
+          route: "responses",
+          callId,
+        }),
+        body: JSON.stringify(
+          buildVisionBody(normalized, {
+            model: normalized.model ?? carrierModel,
+            instructions: visionInstructions,
+          }),
+        ),
+      };
+      return runCall(ctx, spec, async (response, timer, headerQuota) => {
+        const outcome = await collectResponsesStream(readSseEvents(timedChunks(response.body, timer)), {
+          now: () => clock.now(),
+          onProgress: (stage) => ctx.emit({ type: "progress", stage }),
+          onQuota: (snapshot) => ctx.emit({ type: "quota", snapshot }),
+          classify: (payload) =>
+            classifyUpstreamError({ streamError: payload, account: ctx.label, now: clock.now() }),
+        });
+        if (outcome.interruption !== undefined) {
+          if (timer.stopReason !== undefined) throw outcome.interruption;
+          throw new CodexImgError(
+            "upstream_failed",
+            `The stream was cut before the answer was complete (${errorMessage(outcome.interruption)}).`,
+            {
+              cause: outcome.interruption,
+              details: { account: ctx.label, accountFault: true, upstreamStatus: response.status },
+            },
+          );
+        }
+        const text = answerText(outcome);
+        if (!text) {
+          throw new CodexImgError("upstream_failed", "Upstream gave no answer about the images.", {
+            retryable: false,
+            details: {
+              account: ctx.label,
+              accountFault: false,
+              upstreamStatus: response.status,
+              empty: true,
+            },
+          });
+        }
+        const quota = outcome.quota ?? headerQuota;
+        return {
+          text,
+          backend: "codex-http",
+          route: "responses",
+          upstreamIds: {
+            session_id: callId,
+            ...(outcome.responseId ? { response_id: outcome.responseId } : {}),
+          },
+          ...(quota ? { quota } : {}),
+        };
+      });
+    });
+  }
+
   /** 401 → ask the credentials once for a recovered token and retry once (upstream.md §1). */
   async function withUnauthorizedRecovery<T>(
-    ctx: CallContext,
+    ctx: AccountContext,
     call: (creds: CodexCredentials) => Promise<T>,
   ): Promise<T> {
     const creds = await getCredentials(ctx, (signal) => ctx.credentials.get(signal));
@@ -206,7 +296,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   }
 
   async function getCredentials(
-    ctx: CallContext,
+    ctx: AccountContext,
     read: (signal?: AbortSignal) => Promise<CodexCredentials>,
   ): Promise<CodexCredentials> {
     try {
@@ -383,11 +473,11 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   }
 
   /** One HTTP call under the timeouts: quota headers on every reply, errors classified in one place. */
-  async function runCall(
-    ctx: CallContext,
+  async function runCall<T>(
+    ctx: AccountContext,
     spec: CallSpec,
-    onOk: (response: Response, timer: CallTimer, quota: QuotaSnapshot | undefined) => Promise<BackendResult>,
-  ): Promise<BackendResult> {
+    onOk: (response: Response, timer: CallTimer, quota: QuotaSnapshot | undefined) => Promise<T>,
+  ): Promise<T> {
     const timer = startCallTimer({
       clock,
       idleTimeoutMs,
@@ -495,6 +585,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   return {
     kind: "codex-http",
     generate,
+    describe,
     rememberedRoute: (accountLabel) => routes.get(accountLabel),
   };
 }

@@ -8,6 +8,7 @@ import { CodexImgError, toCodexImgError } from "../../errors.js";
 import { bytesToBase64, sniffImage } from "../../image/index.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { redactSecrets } from "../../redact.js";
+import { normalizeVisionRequest } from "../../request.js";
 import type {
   BackendResult,
   GeneratedImage,
@@ -15,6 +16,8 @@ import type {
   ImageBackend,
   ImageFormat,
   ImageRequest,
+  VisionRequest,
+  VisionResult,
 } from "../../types.js";
 import { authLockPath, readCodexLogin } from "../codex-home.js";
 import { readInstalledCodexVersion } from "../codex-version.js";
@@ -27,6 +30,7 @@ import { findCliImages } from "./find-cli-images.js";
 import { withHomeTurn } from "./home-run-queue.js";
 import { findSessionIdInStderr, parseCliEvents } from "./parse-cli-events.js";
 import { type CliProcessResult, runCliProcess } from "./run-cli-process.js";
+import { runCliVision } from "./run-cli-vision.js";
 
 /**
  * `read-only`: `-s read-only`, the default. `bypass`: `--dangerously-bypass-approvals-and-sandbox`, only
@@ -266,44 +270,73 @@ export function createCodexCliBackend(options: CodexCliBackendOptions = {}): Ima
     }
   };
 
+  /**
+   * Runs `work` holding the home: one run per Codex home at a time, in this process and across processes
+   * (the lock file next to auth.json), after refreshing the login through our own locked path.
+   */
+  const withHome = async <T>(
+    generateOptions: GenerateOptions,
+    work: (home: string) => Promise<T>,
+  ): Promise<T> => {
+    const home = generateOptions.account?.codexHome ?? options.defaultCodexHome;
+    if (!home) {
+      throw new CodexImgError(
+        "backend_unavailable",
+        "The codex-cli backend needs a Codex home: pass account.codexHome or set defaultCodexHome.",
+      );
+    }
+    const { signal } = generateOptions;
+    if (signal?.aborted) throw new CodexImgError("canceled", "The request was canceled.");
+    try {
+      return await withHomeTurn(
+        home,
+        async () => {
+          // Refresh through our own locked path first, so the CLI finds a fresh token and does not rotate it itself.
+          await generateOptions.account?.credentials?.get(signal);
+          await readCodexLogin(home);
+          const lock = await acquireFileLock(authLockPath(home), {
+            waitTimeoutMs: lockWaitTimeoutMs,
+            ...(signal ? { signal } : {}),
+          });
+          try {
+            return await work(resolve(home));
+          } finally {
+            await lock.release();
+          }
+        },
+        signal,
+      );
+    } catch (error) {
+      if (signal?.aborted && !(error instanceof CodexImgError && error.code === "canceled")) {
+        throw new CodexImgError("canceled", "The request was canceled.", { cause: error });
+      }
+      throw toCodexImgError(error);
+    }
+  };
+
   return {
     kind: "codex-cli",
-    async generate(request: ImageRequest, generateOptions: GenerateOptions = {}): Promise<BackendResult> {
+    generate(request: ImageRequest, generateOptions: GenerateOptions = {}): Promise<BackendResult> {
       validateRequest(request);
-      const home = generateOptions.account?.codexHome ?? options.defaultCodexHome;
-      if (!home) {
-        throw new CodexImgError(
-          "backend_unavailable",
-          "The codex-cli backend needs a Codex home: pass account.codexHome or set defaultCodexHome.",
-        );
-      }
-      const { signal } = generateOptions;
-      if (signal?.aborted) throw new CodexImgError("canceled", "The request was canceled.");
-      try {
-        return await withHomeTurn(
+      return withHome(generateOptions, (home) => runOnce(request, home, generateOptions));
+    },
+    async describe(request: VisionRequest, generateOptions: GenerateOptions = {}): Promise<VisionResult> {
+      const normalized = normalizeVisionRequest(request);
+      const ephemeral = await useEphemeral();
+      return withHome(generateOptions, (home) =>
+        runCliVision({
+          options,
+          ephemeral,
           home,
-          async () => {
-            // Refresh through our own locked path first, so the CLI finds a fresh token and does not rotate it itself.
-            await generateOptions.account?.credentials?.get(signal);
-            await readCodexLogin(home);
-            const lock = await acquireFileLock(authLockPath(home), {
-              waitTimeoutMs: lockWaitTimeoutMs,
-              ...(signal ? { signal } : {}),
-            });
-            try {
-              return await runOnce(request, resolve(home), generateOptions);
-            } finally {
-              await lock.release();
-            }
-          },
-          signal,
-        );
-      } catch (error) {
-        if (signal?.aborted && !(error instanceof CodexImgError && error.code === "canceled")) {
-          throw new CodexImgError("canceled", "The request was canceled.", { cause: error });
-        }
-        throw toCodexImgError(error);
-      }
+          request: normalized,
+          generateOptions,
+          workRoot,
+          timeoutMs,
+          killGraceMs,
+          clock,
+          logger,
+        }),
+      );
     },
   };
 }
