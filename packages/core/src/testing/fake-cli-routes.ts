@@ -75,12 +75,18 @@ export function fakeCliRoutes(backend: FakeCliRoutesOptions = {}): FakeHandler[]
   const responses: FakeHandler = async (request, res) => {
     if (request.method !== "POST" || pathOf(request) !== "/backend-api/codex/responses") return false;
     const body = request.json as CliTurnBody | undefined;
-    if (!isCliTurn(body)) {
-      const input = (request.json as CliTurnBody | undefined)?.input;
-      // A CLI turn without the image skill is a question about `-i` images (upstream.md Appendix B).
-      if (headerValue(request.headers.originator) !== "codex_exec" || !Array.isArray(input)) return false;
+    const turnInput = body?.input;
+    // A CLI turn whose user did not start with `$imagegen` is a question about `-i` images (upstream.md
+    // Appendix B), whatever tools the CLI offers: the fake model answers in words.
+    const question =
+      headerValue(request.headers.originator) === "codex_exec" &&
+      Array.isArray(turnInput) &&
+      lastUserText(turnInput) === "" &&
+      !turnInput.some((item) => item.type === "function_call_output");
+    if (question) {
+      const id = `resp_${randomUUID().replaceAll("-", "")}`;
       writeSse(res, [
-        { type: "response.created", response: { id: `resp_${randomUUID().replaceAll("-", "")}` } },
+        { type: "response.created", response: { id } },
         {
           type: "response.output_item.done",
           output_index: 0,
@@ -89,13 +95,14 @@ export function fakeCliRoutes(backend: FakeCliRoutesOptions = {}): FakeHandler[]
             id: `msg_${randomUUID().replaceAll("-", "")}`,
             role: "assistant",
             status: "completed",
-            content: [{ type: "output_text", text: cliVisionAnswer(input), annotations: [] }],
+            content: [{ type: "output_text", text: cliVisionAnswer(turnInput ?? []), annotations: [] }],
           },
         },
-        completedEvent(`resp_${randomUUID().replaceAll("-", "")}`),
+        completedEvent(id),
       ]);
       return true;
     }
+    if (!isCliTurn(body)) return false;
     const responseId = `resp_${randomUUID().replaceAll("-", "")}`;
     const input = body.input ?? [];
     const followUp = input.some((item) => item.type === "function_call_output");
