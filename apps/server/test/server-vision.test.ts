@@ -99,6 +99,6 @@ describe("vision through the server against the Codex backend", () => {
       "Fake vision answer: I see 1 image(s) (png). You asked: Describe the image.",
     );
     const sent = upstream.requests.filter((r) => r.url.endsWith("/responses")).at(-1);
-    expect((sent?.json as { model: string }).model).toBe("gpt-5.5");
+    expect(sent?.json).toMatchObject({ model: "gpt-5.5" });
   });
 });

@@ -89,7 +89,9 @@ const DIAGNOSTIC_CHARS = 16_000;
  * An image backend that runs the official `codex exec` once per image (upstream.md §5). Success is
  * decided by the image file the CLI writes, never by its exit code; failures are read from its output.
  */
-export function createCodexCliBackend(options: CodexCliBackendOptions = {}): ImageBackend {
+export function createCodexCliBackend(
+  options: CodexCliBackendOptions = {},
+): ImageBackend & Required<Pick<ImageBackend, "describe">> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
