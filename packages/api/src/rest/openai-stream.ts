@@ -3,8 +3,8 @@ import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
 import { openAiErrorObject } from "../http/openai-error.js";
-import type { ApiServices } from "../services.js";
 import { jsonWithImages } from "../services/json-with-images.js";
+import type { ApiServices } from "../services.js";
 import { describeImage, jobFailure, zeroUsage } from "./openai-images.js";
 
 export interface ImageStreamOptions {
@@ -91,7 +91,8 @@ async function sendImage(
   await stream.write(`event: ${type}\ndata: `);
   const reader = event.body.getReader();
   try {
-    for (let read = await reader.read(); !read.done; read = await reader.read()) await stream.write(read.value);
+    for (let read = await reader.read(); !read.done; read = await reader.read())
+      await stream.write(read.value);
   } catch (error) {
     // The caller went away mid-image: release the file now, not when the collector finds it.
     await reader.cancel().catch(() => undefined);

@@ -90,9 +90,7 @@ function partsStream(parts: Array<Uint8Array | ReadableStream<Uint8Array>>): Rea
     },
     async cancel(reason) {
       await reader?.cancel(reason);
-      await Promise.all(
-        parts.map((part) => (part instanceof Uint8Array ? undefined : part.cancel(reason))),
-      );
+      await Promise.all(parts.map((part) => (part instanceof Uint8Array ? undefined : part.cancel(reason))));
     },
   });
 }

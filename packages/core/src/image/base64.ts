@@ -52,7 +52,8 @@ export function base64ToBytes(base64: string): Uint8Array {
  * inside (`\/`, `\n`) takes the slow path through `JSON.parse`.
  */
 export function base64AsciiToBytes(ascii: Uint8Array): Uint8Array {
-  if (ascii.includes(0x5c)) return base64ToBytes(JSON.parse(`"${new TextDecoder().decode(ascii)}"`) as string);
+  if (ascii.includes(0x5c))
+    return base64ToBytes(JSON.parse(`"${new TextDecoder().decode(ascii)}"`) as string);
   if (nativeBuffer) {
     const text = nativeBuffer.from(ascii.buffer, ascii.byteOffset, ascii.byteLength).toString("latin1");
     const decoded = nativeBuffer.from(text, "base64");

@@ -512,7 +512,11 @@ function deliveredOf(item: StreamImageItem): BackendResult["delivered"] {
 }
 
 /** Upstream base64 to an image whose format and size come from the bytes; anything else is an upstream failure. */
-function decodeImage(b64: string | Uint8Array, label: string, extra: Partial<GeneratedImage>): GeneratedImage {
+function decodeImage(
+  b64: string | Uint8Array,
+  label: string,
+  extra: Partial<GeneratedImage>,
+): GeneratedImage {
   const image = tryDecodeImage(b64);
   if (!image) {
     throw new CodexImgError(
