@@ -61,7 +61,9 @@ describe("deleteJobWithFiles", () => {
       state: "succeeded",
       now,
       images: [image],
-      events: [{ type: "partial_image", at: now, attempt: 1, index: 0, image: { ...image, key: partialKey } }],
+      events: [
+        { type: "partial_image", at: now, attempt: 1, index: 0, image: { ...image, key: partialKey } },
+      ],
     });
 
     const result = await deleteJobWithFiles({ store, images }, job.id);

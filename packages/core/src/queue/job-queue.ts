@@ -2,12 +2,17 @@ import { type Clock, systemClock } from "../clock.js";
 import { CodexImgError, isCodexImgError } from "../errors.js";
 import { type Logger, silentLogger } from "../logger.js";
 import { type BackoffOptions, backoffDelayMs } from "./backoff.js";
-import { type ClaimedJob, type ClaimedJobControl, createClaimedJob, type LiveAttempt } from "./claimed-job.js";
+import {
+  type ClaimedJob,
+  type ClaimedJobControl,
+  createClaimedJob,
+  type LiveAttempt,
+} from "./claimed-job.js";
 import { createJob, isTerminalJobState, type Job, type StoredImageRequest } from "./job.js";
 import { createJobChangeFeed } from "./job-change-feed.js";
-import { mergeAttemptInfo } from "./job-transitions.js";
 import { isTerminalJobEvent, type JobEvent } from "./job-events.js";
 import type { JobPage, JobStore, ListJobsQuery, RecoveredJob } from "./job-store.js";
+import { mergeAttemptInfo } from "./job-transitions.js";
 import { hashJobRequest } from "./request-hash.js";
 
 export interface JobQueueOptions {

@@ -1,6 +1,13 @@
 import type { Job, JobAttemptInfo, JobError } from "./job.js";
 import type { NewJobEvent } from "./job-events.js";
-import type { AttemptReport, ClaimJobOptions, JobOutcome, JobRetry, LeaseGuard, RecoveredJob } from "./job-store.js";
+import type {
+  AttemptReport,
+  ClaimJobOptions,
+  JobOutcome,
+  JobRetry,
+  LeaseGuard,
+  RecoveredJob,
+} from "./job-store.js";
 
 /**
  * The state changes of a job as pure functions (input never mutated). Every JobStore applies these inside

@@ -52,7 +52,11 @@ export function createMemoryJobStore(): JobStore {
   };
 
   const appendTo = (record: MemoryRecord, event: NewJobEvent): void => {
-    record.events.push({ ...structuredClone(event), jobId: record.job.id, seq: record.events.length + 1 } as JobEvent);
+    record.events.push({
+      ...structuredClone(event),
+      jobId: record.job.id,
+      seq: record.events.length + 1,
+    } as JobEvent);
   };
 
   const leased = (guard: LeaseGuard): MemoryRecord | undefined => {

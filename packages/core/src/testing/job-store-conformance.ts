@@ -291,7 +291,13 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         const claimed = await claimOne("w1");
         const image = { key: "p/0.png", format: "png" as const, width: 64, height: 64, bytes: 10 };
         const events = [
-          { type: "progress" as const, at: T0 + 1, attempt: 1, stage: "generating" as const, message: "drawing" },
+          {
+            type: "progress" as const,
+            at: T0 + 1,
+            attempt: 1,
+            stage: "generating" as const,
+            message: "drawing",
+          },
           { type: "partial_image" as const, at: T0 + 2, attempt: 1, index: 0, image },
         ];
         const attempt = { account: "alice", backend: "codex-http" as const, route: "native" as const };
@@ -521,7 +527,12 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
           attempt: 1,
           stage: "generating" as const,
         }));
-        await store.finish(guardOf(claimed), { state: "succeeded", now: T0 + 5, images: [], events: progress });
+        await store.finish(guardOf(claimed), {
+          state: "succeeded",
+          now: T0 + 5,
+          images: [],
+          events: progress,
+        });
         const other = claimed.id === a.id ? b : a;
         expect((await store.readEvents(claimed.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
         expect((await store.readEvents(other.id)).map((e) => e.seq)).toEqual([1]);

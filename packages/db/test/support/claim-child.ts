@@ -30,7 +30,12 @@ while (empty < 3) {
     // The "work": a moment without the lock, as a real job has, so the other process gets its turns.
     await new Promise((resolve) => setTimeout(resolve, 1));
     const now = Date.now();
-    const progress = { type: "progress" as const, at: now, attempt: guard.attempt, stage: "generating" as const };
+    const progress = {
+      type: "progress" as const,
+      at: now,
+      attempt: guard.attempt,
+      stage: "generating" as const,
+    };
     const done = await store.finish(guard, { state: "succeeded", now, images: [], events: [progress] });
     if (!done) errors.push(`lost the lease of ${job.id}`);
   } catch (error) {
