@@ -5,11 +5,12 @@ import type { AppEnv } from "../app-env.js";
 import { openAiErrorResponse } from "../http/openai-error.js";
 import { assertScope, requireCaller, requireKey } from "../http/require-key.js";
 import { jobPollUrl } from "../services/image-urls.js";
+import { jsonWithImages } from "../services/json-with-images.js";
 import { checkReference, invalidImage, referenceFromString } from "../services/reference-input.js";
 import { type SubmitOptions, submitImageJob, submitVisionJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { chatCompletion, chatImagePrompt, chatTextCompletion } from "./openai-chat.js";
-import { imagesResponse, jobFailure } from "./openai-images.js";
+import { imagesReply, jobFailure, streamedJson } from "./openai-images.js";
 import {
   formFieldValue,
   type OpenAiImageOptions,
@@ -122,7 +123,10 @@ export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
     const job = await submitAndWait(c, services, (options) =>
       submitImageJob(services, c.get("caller"), request, options),
     );
-    return c.json(await chatCompletion(services, job, body.model));
+    const reply = await jsonWithImages(services.images, (base64Of) =>
+      chatCompletion(services, job, body.model, base64Of),
+    );
+    return streamedJson(c, reply);
   });
 
   app.onError((error, c) => {
@@ -160,7 +164,7 @@ async function runImageJob(
   const job = await submitAndWait(c, services, (submitOptions) =>
     submitImageJob(services, c.get("caller"), request, submitOptions),
   );
-  return c.json(await imagesResponse(services, job, options.response_format ?? "b64_json"));
+  return imagesReply(c, services, job, options.response_format ?? "b64_json");
 }
 
 /**
