@@ -214,25 +214,15 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     const normalized = normalizeVisionRequest(request);
     const ctx = await accountContext(generateOptions);
     return withUnauthorizedRecovery(ctx, (creds) => {
-      const callId = crypto.randomUUID();
-      const spec: CallSpec = {
-        route: "responses",
-        path: CODEX_PATHS.responses,
-        callId,
-        headers: buildCodexHeaders({
-          credentials: creds,
-          version: ctx.version,
-          userAgent: ctx.userAgent,
-          route: "responses",
-          callId,
+      const spec = responsesSpec(
+        ctx,
+        creds,
+        buildVisionBody(normalized, {
+          model: normalized.model ?? carrierModel,
+          instructions: visionInstructions,
         }),
-        body: JSON.stringify(
-          buildVisionBody(normalized, {
-            model: normalized.model ?? carrierModel,
-            instructions: visionInstructions,
-          }),
-        ),
-      };
+      );
+      const callId = spec.callId;
       return runCall(ctx, spec, async (response, timer, headerQuota) => {
         const outcome = await collectResponsesStream(readSseEvents(timedChunks(response.body, timer)), {
           now: () => clock.now(),
@@ -367,9 +357,14 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     });
   }
 
-  async function callResponses(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
+  /** A `POST {base}/responses` call with its own call id for `body`. */
+  function responsesSpec(
+    ctx: AccountContext,
+    creds: CodexCredentials,
+    body: Record<string, unknown>,
+  ): CallSpec {
     const callId = crypto.randomUUID();
-    const spec: CallSpec = {
+    return {
       route: "responses",
       path: CODEX_PATHS.responses,
       callId,
@@ -380,14 +375,21 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
         route: "responses",
         callId,
       }),
-      body: JSON.stringify(
-        buildResponsesBody(ctx.request, ctx.normalized, {
-          carrierModel,
-          instructions,
-          ...(options.partialImages === undefined ? {} : { partialImages: options.partialImages }),
-        }),
-      ),
+      body: JSON.stringify(body),
     };
+  }
+
+  async function callResponses(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
+    const spec = responsesSpec(
+      ctx,
+      creds,
+      buildResponsesBody(ctx.request, ctx.normalized, {
+        carrierModel,
+        instructions,
+        ...(options.partialImages === undefined ? {} : { partialImages: options.partialImages }),
+      }),
+    );
+    const callId = spec.callId;
     return runCall(ctx, spec, async (response, timer, headerQuota) => {
       const outcome = await collectResponsesStream(readSseEvents(timedChunks(response.body, timer)), {
         now: () => clock.now(),

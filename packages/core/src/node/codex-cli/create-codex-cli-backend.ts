@@ -25,7 +25,7 @@ import { acquireFileLock } from "../file-lock.js";
 import { buildChildEnv } from "./build-child-env.js";
 import { buildCliPrompt } from "./build-cli-prompt.js";
 import { cleanupCliRun } from "./cleanup-cli-run.js";
-import { detectCliFailure, stderrTail } from "./detect-cli-failure.js";
+import { detectCliFailure, withRunDetails } from "./detect-cli-failure.js";
 import { findCliImages } from "./find-cli-images.js";
 import { withHomeTurn } from "./home-run-queue.js";
 import { findSessionIdInStderr, parseCliEvents } from "./parse-cli-events.js";
@@ -253,13 +253,7 @@ export function createCodexCliBackend(
                   `codex exec did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped${run.killed ? " (SIGKILL after SIGTERM)" : ""}.`,
                 )
               : detectCliFailure({ ...run, events, now: clock.now(), ...(account ? { account } : {}) });
-      Object.assign(failure.details, {
-        ...(account ? { account } : {}),
-        ...(threadId ? { threadId } : {}),
-        exitCode: run.exitCode,
-        stderrTail: stderrTail(run.stderr),
-      });
-      throw failure;
+      throw withRunDetails(failure, { account, threadId, exitCode: run.exitCode, stderr: run.stderr });
     } finally {
       await cleanupCliRun({
         codexHome: home,

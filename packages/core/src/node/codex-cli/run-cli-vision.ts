@@ -10,7 +10,7 @@ import { buildChildEnv } from "./build-child-env.js";
 import { fenceUserText } from "./build-cli-prompt.js";
 import { cleanupCliRun } from "./cleanup-cli-run.js";
 import type { CodexCliBackendOptions } from "./create-codex-cli-backend.js";
-import { detectCliFailure, stderrTail } from "./detect-cli-failure.js";
+import { detectCliFailure, withRunDetails } from "./detect-cli-failure.js";
 import { findSessionIdInStderr, parseCliEvents } from "./parse-cli-events.js";
 import { runCliProcess } from "./run-cli-process.js";
 
@@ -116,13 +116,7 @@ export async function runCliVision(run: CliVisionRun): Promise<VisionResult> {
             details: { empty: true },
           })
         : detectCliFailure({ ...result, events, now: run.clock.now(), ...(account ? { account } : {}) });
-    Object.assign(failure.details, {
-      ...(account ? { account } : {}),
-      ...(threadId ? { threadId } : {}),
-      exitCode: result.exitCode,
-      stderrTail: stderrTail(result.stderr),
-    });
-    throw failure;
+    throw withRunDetails(failure, { account, threadId, exitCode: result.exitCode, stderr: result.stderr });
   } finally {
     await cleanupCliRun({
       codexHome: home,
