@@ -38,10 +38,12 @@ export async function serveHttp(
       },
     };
   }
-  const server = await new Promise<ReturnType<typeof serveNode>>((resolve) => {
+  const server = await new Promise<ReturnType<typeof serveNode>>((resolve, reject) => {
     const created = serveNode({ fetch: handler, hostname: options.host, port: options.port }, () =>
       resolve(created),
     );
+    // A busy port is an `error` event, not a throw; the caller turns it into a message.
+    created.once("error", reject);
   });
   // Node's default request timeout (5 min) would cut long synchronous generations.
   (server as unknown as { requestTimeout: number }).requestTimeout = 0;
