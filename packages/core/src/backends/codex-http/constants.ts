@@ -50,6 +50,12 @@ export const CODEX_DEFAULT_INSTRUCTIONS = "Use the image_generation tool to crea
 export const CODEX_DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 export const CODEX_DEFAULT_TOTAL_TIMEOUT_MS = 300_000;
 
+/**
+ * Largest native-route reply read: n (at most 10) images of a few MB each as base64. Beyond it the reply
+ * is refused instead of filling the server's memory.
+ */
+export const CODEX_MAX_REPLY_BYTES = 256 * 1024 * 1024;
+
 /** Paths under the base URL. */
 export const CODEX_PATHS = {
   generations: "/images/generations",

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from "../../clock.js";
 import { CodexImgError, isCodexImgError } from "../../errors.js";
-import { fromDataUrlOrBase64, sniffImage } from "../../image/index.js";
+import { base64AsciiToBytes, fromDataUrlOrBase64, sniffImage } from "../../image/index.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { type NormalizedImageRequest, normalizeImageRequest } from "../../request.js";
 import type {
@@ -33,14 +33,16 @@ import {
   CODEX_DEFAULT_INSTRUCTIONS,
   CODEX_DEFAULT_TOTAL_TIMEOUT_MS,
   CODEX_HEADERS,
+  CODEX_MAX_REPLY_BYTES,
   CODEX_PATHS,
 } from "./constants.js";
 import { buildNativeImageBody, parseImagesResponse } from "./native-route.js";
+import { parseJsonBytes } from "./parse-json-bytes.js";
 import { parseQuotaHeaders } from "./quota-snapshot.js";
 import { buildResponsesBody } from "./responses-route.js";
 import { collectResponsesStream, type StreamImageItem } from "./responses-stream.js";
 import { readSseEvents } from "./sse-parser.js";
-import { readTimedText, timedChunks } from "./timed-body.js";
+import { readTimedBytes, readTimedText, timedChunks } from "./timed-body.js";
 import { zstdRawFrame } from "./zstd-raw-frame.js";
 
 /** The two upstream paths: `/images/*` (native) and `/responses` with the hosted image tool. */
@@ -222,8 +224,9 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     };
     return runCall(ctx, spec, async (response, timer, quota) => {
       ctx.emit({ type: "progress", stage: "receiving" });
-      const text = await readTimedText(response.body, timer);
-      const reply = parseImagesResponse(parseJsonSafe(text));
+      // Bytes, never one multi-megabyte string: the base64 is cut out of them and decoded natively.
+      const body = await readTimedBytes(response.body, timer, CODEX_MAX_REPLY_BYTES);
+      const reply = parseImagesResponse(parseJsonBytes(body));
       if (!reply || reply.images.length === 0) {
         throw new CodexImgError("upstream_failed", "The native image route answered without any image.", {
           details: { upstreamStatus: response.status, account: ctx.label, accountFault: true },
@@ -490,7 +493,11 @@ function deliveredOf(item: StreamImageItem): BackendResult["delivered"] {
 }
 
 /** Upstream base64 to an image whose format and size come from the bytes; anything else is an upstream failure. */
-function decodeImage(b64: string, label: string, extra: Partial<GeneratedImage>): GeneratedImage {
+function decodeImage(
+  b64: string | Uint8Array,
+  label: string,
+  extra: Partial<GeneratedImage>,
+): GeneratedImage {
   const image = tryDecodeImage(b64);
   if (!image) {
     throw new CodexImgError(
@@ -504,10 +511,14 @@ function decodeImage(b64: string, label: string, extra: Partial<GeneratedImage>)
   return { ...image, ...extra };
 }
 
-function tryDecodeImage(b64: string): GeneratedImage | undefined {
+function tryDecodeImage(b64: string | Uint8Array): GeneratedImage | undefined {
   let bytes: Uint8Array;
   try {
-    bytes = fromDataUrlOrBase64(b64);
+    // A data URL prefix is rare (bare base64 is the contract) and then takes the string path.
+    bytes =
+      typeof b64 === "string" || b64[0] === DATA_URL_FIRST_BYTE
+        ? fromDataUrlOrBase64(typeof b64 === "string" ? b64 : new TextDecoder().decode(b64))
+        : base64AsciiToBytes(b64);
   } catch {
     return undefined;
   }
@@ -515,19 +526,14 @@ function tryDecodeImage(b64: string): GeneratedImage | undefined {
   return info ? { bytes, format: info.format, width: info.width, height: info.height } : undefined;
 }
 
+/** `d` of `data:`: base64 never starts with it in an image (PNG `iVBO`, JPEG `/9j/`, WebP `UklG`). */
+const DATA_URL_FIRST_BYTE = 0x64;
+
 function canceledError(label: string, cause?: unknown): CodexImgError {
   return new CodexImgError("canceled", "The request was canceled.", {
     ...(cause === undefined ? {} : { cause }),
     details: { account: label, accountFault: false },
   });
-}
-
-function parseJsonSafe(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 function errorMessage(error: unknown): string {

@@ -1,6 +1,7 @@
 import { toDataUrl } from "../../image/index.js";
 import type { NormalizedImageRequest } from "../../request.js";
 import type { ImageRequest } from "../../types.js";
+import type { JsonBytes } from "./parse-json-bytes.js";
 
 /**
  * Body of `POST {base}/images/generations` (or `/images/edits` when there are references) with the
@@ -27,7 +28,8 @@ export function buildNativeImageBody(
 }
 
 export interface NativeImagesReply {
-  images: Array<{ b64: string; revisedPrompt?: string }>;
+  /** Each image's base64: its raw bytes when the reply was read as bytes and it was long, else a string. */
+  images: Array<{ b64: Uint8Array | string; revisedPrompt?: string }>;
   delivered: { size?: string; quality?: string; background?: string; outputFormat?: string };
   created?: number;
 }
@@ -37,16 +39,16 @@ export interface NativeImagesReply {
  * `{created, data: [{b64_json, revised_prompt?}], background, output_format, quality, size, usage}`.
  * Returns undefined when the body is not that shape.
  */
-export function parseImagesResponse(json: unknown): NativeImagesReply | undefined {
-  if (typeof json !== "object" || json === null) return undefined;
-  const reply = json as Record<string, unknown>;
+export function parseImagesResponse(json: JsonBytes | undefined): NativeImagesReply | undefined {
+  if (typeof json?.value !== "object" || json.value === null) return undefined;
+  const reply = json.value as Record<string, unknown>;
   if (!Array.isArray(reply.data)) return undefined;
   const images: NativeImagesReply["images"] = [];
   for (const entry of reply.data as unknown[]) {
     const item = (entry ?? {}) as Record<string, unknown>;
     if (typeof item.b64_json !== "string" || item.b64_json === "") continue;
     images.push({
-      b64: item.b64_json,
+      b64: json.longString(item.b64_json) ?? item.b64_json,
       ...(typeof item.revised_prompt === "string" ? { revisedPrompt: item.revised_prompt } : {}),
     });
   }
