@@ -49,6 +49,24 @@ describe("POST /v1/images/generations through the openai SDK", () => {
     expect(job?.request).toMatchObject({ model: "gpt-image-2", quality: "high", n: 2 });
   });
 
+  it("streams every image's base64 byte-exact from the store, beside a prompt with quotes and NULs", async () => {
+    const prompt = 'two "quoted" birds\u0000\\ {"b64_json":"x"}';
+    const { data: reply, response } = await client.images
+      .generate({ prompt, n: 2, size: "1536x1024" })
+      .withResponse();
+    const job = await served.services.queue.get(response.headers.get("x-codex-img-job-id") ?? "");
+    const stored = await Promise.all(
+      (job?.images ?? []).map(async (image) => served.services.images.get(image.key)),
+    );
+    expect(stored).toHaveLength(2);
+    expect(reply.data?.map((image) => decode(image.b64_json))).toEqual(stored);
+    expect(reply.data?.map((image) => image.revised_prompt)).toEqual([
+      expect.stringContaining(prompt),
+      expect.stringContaining(prompt),
+    ]);
+    expect(Number(response.headers.get("content-length"))).toBeGreaterThan(0);
+  });
+
   it("answers a fetchable url with response_format url", async () => {
     const reply = await client.images.generate({
       prompt: "a url please",

@@ -1,13 +1,7 @@
-import {
-  bytesToBase64,
-  CodexImgError,
-  DEFAULT_IMAGE_MODEL,
-  IMAGE_MIME_TYPES,
-  type Job,
-} from "@codex-img/core";
+import { CodexImgError, DEFAULT_IMAGE_MODEL, IMAGE_MIME_TYPES, type Job } from "@codex-img/core";
+import type { Base64Of } from "../services/json-with-images.js";
 import { referenceFromString } from "../services/reference-input.js";
 import type { ApiServices } from "../services.js";
-import { readStoredImage } from "./openai-images.js";
 import type { OpenAiChatRequest } from "./openai-schemas.js";
 
 /** What a chat request asks for: the last user message's text, and its image parts as references. */
@@ -72,17 +66,18 @@ export interface ChatCompletion {
 /**
  * The seed gateway's reply: the assistant content ends with one markdown image per result,
  * `![<revised prompt>](data:image/png;base64,…)`, which chat clients render and scripts can cut out.
+ * The base64 is a placeholder from `base64Of`, filled while the reply streams (`jsonWithImages`).
  */
-export async function chatCompletion(
+export function chatCompletion(
   services: ApiServices,
   job: Job,
   model: string | null | undefined,
-): Promise<ChatCompletion> {
+  base64Of: Base64Of,
+): ChatCompletion {
   const lines: string[] = [];
   for (const image of job.images) {
-    const bytes = await readStoredImage(services, image);
     const alt = markdownAlt(image.revisedPrompt ?? job.request.prompt);
-    lines.push(`![${alt}](data:${IMAGE_MIME_TYPES[image.format]};base64,${bytesToBase64(bytes)})`);
+    lines.push(`![${alt}](data:${IMAGE_MIME_TYPES[image.format]};base64,${base64Of(image.key)})`);
   }
   return {
     id: `chatcmpl-${job.id}`,

@@ -1,11 +1,8 @@
-import {
-  bytesToBase64,
-  CodexImgError,
-  type ImageFormat,
-  type Job,
-  type StoredImageRef,
-} from "@codex-img/core";
+import { CodexImgError, type ImageFormat, type Job, type StoredImageRef } from "@codex-img/core";
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env.js";
 import { imageUrl } from "../services/image-urls.js";
+import { type JsonWithImages, jsonWithImages } from "../services/json-with-images.js";
 import type { ApiServices } from "../services.js";
 
 /** Usage as OpenAI reports it; the subscription tells us no token counts, so they are zeros. */
@@ -63,35 +60,44 @@ export function describeImage(
   };
 }
 
-/** The bytes of a stored image the job just produced; missing bytes are our fault, never the caller's. */
-export async function readStoredImage(services: ApiServices, image: StoredImageRef): Promise<Uint8Array> {
-  const bytes = await services.images.get(image.key);
-  if (!bytes) throw new CodexImgError("internal", `Stored image ${image.key} is missing.`);
-  return bytes;
-}
-
-/** The synchronous reply for a succeeded job. */
-export async function imagesResponse(
+/**
+ * The synchronous reply for a succeeded job, an `OpenAiImagesResponse` whose `b64_json` fields are
+ * streamed from the stored files (a missing file is our fault, never the caller's: `internal`).
+ */
+export async function imagesReply(
+  c: Context<AppEnv>,
   services: ApiServices,
   job: Job,
   responseFormat: ResponseFormat,
-): Promise<OpenAiImagesResponse> {
-  const data: OpenAiImageData[] = [];
-  for (const image of job.images) {
-    const revised_prompt = image.revisedPrompt ?? job.request.prompt;
-    if (responseFormat === "url") {
-      const { url, expires_at } = await imageUrl(services, image, job);
-      data.push({ url, expires_at, revised_prompt });
-    } else {
-      data.push({ b64_json: bytesToBase64(await readStoredImage(services, image)), revised_prompt });
-    }
-  }
-  return {
-    created: Math.floor((job.finishedAt ?? services.clock.now()) / 1000),
-    data,
-    ...describeImage(job, job.images[0]),
-    usage: zeroUsage(),
-  };
+): Promise<Response> {
+  const urls =
+    responseFormat === "url"
+      ? await Promise.all(job.images.map((image) => imageUrl(services, image, job)))
+      : undefined;
+  const reply = await jsonWithImages(
+    services.images,
+    (base64Of): OpenAiImagesResponse => ({
+      created: Math.floor((job.finishedAt ?? services.clock.now()) / 1000),
+      data: job.images.map((image, index): OpenAiImageData => {
+        const revised_prompt = image.revisedPrompt ?? job.request.prompt;
+        const link = urls?.[index];
+        return link
+          ? { url: link.url, expires_at: link.expires_at, revised_prompt }
+          : { b64_json: base64Of(image.key), revised_prompt };
+      }),
+      ...describeImage(job, job.images[0]),
+      usage: zeroUsage(),
+    }),
+  );
+  return streamedJson(c, reply);
+}
+
+/** A streamed JSON reply; the headers already set on `c` (job id, warnings) are kept. */
+export function streamedJson(c: Context<AppEnv>, reply: JsonWithImages): Response {
+  return c.body(reply.body, 200, {
+    "Content-Type": "application/json",
+    "Content-Length": String(reply.length),
+  });
 }
 
 /** The error a finished-but-unsuccessful job stands for, with its code, retry hint and details. */

@@ -5,11 +5,12 @@ import type { AppEnv } from "../app-env.js";
 import { openAiErrorResponse } from "../http/openai-error.js";
 import { assertScope, requireCaller, requireKey } from "../http/require-key.js";
 import { jobPollUrl } from "../services/image-urls.js";
+import { jsonWithImages } from "../services/json-with-images.js";
 import { checkReference, invalidImage, referenceFromString } from "../services/reference-input.js";
 import { submitImageJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { chatCompletion, chatImagePrompt } from "./openai-chat.js";
-import { imagesResponse, jobFailure } from "./openai-images.js";
+import { imagesReply, jobFailure, streamedJson } from "./openai-images.js";
 import {
   formFieldValue,
   type OpenAiImageOptions,
@@ -107,7 +108,10 @@ export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
       ...(references.length === 0 ? {} : { referenceImages: references.map((bytes) => ({ bytes })) }),
     };
     const job = await submitAndWait(c, services, request);
-    return c.json(await chatCompletion(services, job, body.model));
+    const reply = await jsonWithImages(services.images, (base64Of) =>
+      chatCompletion(services, job, body.model, base64Of),
+    );
+    return streamedJson(c, reply);
   });
 
   app.onError((error, c) => {
@@ -143,7 +147,7 @@ async function runImageJob(
     });
   }
   const job = await submitAndWait(c, services, request);
-  return c.json(await imagesResponse(services, job, options.response_format ?? "b64_json"));
+  return imagesReply(c, services, job, options.response_format ?? "b64_json");
 }
 
 /**

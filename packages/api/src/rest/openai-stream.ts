@@ -1,10 +1,11 @@
-import { bytesToBase64, isCodexImgError, type Job, type StoredImageRef } from "@codex-img/core";
+import { isCodexImgError, type Job, type StoredImageRef } from "@codex-img/core";
 import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
 import { openAiErrorObject } from "../http/openai-error.js";
+import { jsonWithImages } from "../services/json-with-images.js";
 import type { ApiServices } from "../services.js";
-import { describeImage, jobFailure, readStoredImage, zeroUsage } from "./openai-images.js";
+import { describeImage, jobFailure, zeroUsage } from "./openai-images.js";
 
 export interface ImageStreamOptions {
   /** `image_generation.*` for generations, `image_edit.*` for edits. */
@@ -39,21 +40,22 @@ export function streamImageJob(
       for await (const event of services.queue.subscribe(job.id, { signal })) {
         if (event.type === "partial_image") {
           if (sent >= partialImages) continue;
-          // The runner deletes partials when the job ends; one already gone is simply skipped.
-          const bytes = await services.images.get(event.image.key);
-          if (!bytes) continue;
-          await send(stream, `${eventPrefix}.partial_image`, {
-            ...imageFields(services, job, event.image, bytes),
-            partial_image_index: sent,
+          const delivered = await sendImage(
+            stream,
+            services,
+            job,
+            event.image,
+            `${eventPrefix}.partial_image`,
+            { partial_image_index: sent },
+          ).catch((error: unknown) => {
+            // The runner deletes partials when the job ends; one already gone is simply skipped.
+            if (isCodexImgError(error, "internal")) return false;
+            throw error;
           });
-          sent++;
+          if (delivered) sent++;
         } else if (event.type === "succeeded") {
           for (const image of event.images) {
-            const bytes = await readStoredImage(services, image);
-            await send(stream, `${eventPrefix}.completed`, {
-              ...imageFields(services, job, image, bytes),
-              usage: zeroUsage(),
-            });
+            await sendImage(stream, services, job, image, `${eventPrefix}.completed`, { usage: zeroUsage() });
           }
         } else if (event.type === "failed" || event.type === "canceled") {
           const finished = (await services.queue.get(job.id)) ?? job;
@@ -70,21 +72,34 @@ export function streamImageJob(
   });
 }
 
-function imageFields(
+/** One image event; its `b64_json` is streamed from the stored file into the event's single data line. */
+async function sendImage(
+  stream: SSEStreamingApi,
   services: ApiServices,
   job: Job,
   image: StoredImageRef,
-  bytes: Uint8Array,
-): Record<string, unknown> {
-  return {
-    b64_json: bytesToBase64(bytes),
+  type: string,
+  extra: Record<string, unknown>,
+): Promise<true> {
+  const event = await jsonWithImages(services.images, (base64Of) => ({
+    type,
+    b64_json: base64Of(image.key),
     created_at: Math.floor(services.clock.now() / 1000),
     ...describeImage(job, image),
-  };
-}
-
-async function send(stream: SSEStreamingApi, type: string, fields: Record<string, unknown>): Promise<void> {
-  await stream.writeSSE({ event: type, data: JSON.stringify({ type, ...fields }) });
+    ...extra,
+  }));
+  await stream.write(`event: ${type}\ndata: `);
+  const reader = event.body.getReader();
+  try {
+    for (let read = await reader.read(); !read.done; read = await reader.read())
+      await stream.write(read.value);
+  } catch (error) {
+    // The caller went away mid-image: release the file now, not when the collector finds it.
+    await reader.cancel().catch(() => undefined);
+    throw error;
+  }
+  await stream.write("\n\n");
+  return true;
 }
 
 async function sendError(stream: SSEStreamingApi, error: unknown): Promise<void> {

@@ -89,13 +89,13 @@ export function predecessorRoutes(services: ApiServices): Hono<AppEnv> {
       expires: c.req.query("expires"),
       sig: c.req.query("sig"),
     });
-    const bytes = await services.images.get(file);
-    if (!bytes) throw new CodexImgError("not_found", "No such image.");
+    const image = await services.images.stream(file);
+    if (!image) throw new CodexImgError("not_found", "No such image.");
     // Caches must not serve the image past its expiry.
     const maxAge = Math.max(0, Math.min(3600, Math.floor((expiresAt - services.clock.now()) / 1000)));
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+    return c.body(image.body, 200, {
       "Content-Type": IMAGE_MIME_TYPES[format],
-      "Content-Length": String(bytes.length),
+      "Content-Length": String(image.bytes),
       // Keys are unguessable and never reused, so a copy never goes stale before its expiry.
       "Cache-Control": `${signingSecret(services) ? "private" : "public"}, max-age=${maxAge}, immutable`,
       "X-Content-Type-Options": "nosniff",

@@ -5,7 +5,11 @@ import type { ImageFormat } from "../types.js";
  * order of magnitude faster than `btoa` over a binary string, and images are megabytes.
  */
 interface NativeBuffer {
-  from(data: ArrayBufferLike, byteOffset?: number, length?: number): { toString(encoding: "base64"): string };
+  from(
+    data: ArrayBufferLike,
+    byteOffset?: number,
+    length?: number,
+  ): { toString(encoding: "base64" | "latin1"): string };
   from(data: string, encoding: "base64"): Uint8Array;
 }
 const nativeBuffer = (globalThis as { Buffer?: NativeBuffer }).Buffer;
@@ -39,6 +43,23 @@ export function base64ToBytes(base64: string): Uint8Array {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
+}
+
+/**
+ * Decodes base64 that is still bytes (the raw inside of a JSON string from an upstream reply). With
+ * `Buffer` the bytes become a one-byte string and are decoded natively, without a UTF-8 decoder, a
+ * validating regex or a UTF-16 copy; the result is checked by sniffing the image, not here. A JSON escape
+ * inside (`\/`, `\n`) takes the slow path through `JSON.parse`.
+ */
+export function base64AsciiToBytes(ascii: Uint8Array): Uint8Array {
+  if (ascii.includes(0x5c))
+    return base64ToBytes(JSON.parse(`"${new TextDecoder().decode(ascii)}"`) as string);
+  if (nativeBuffer) {
+    const text = nativeBuffer.from(ascii.buffer, ascii.byteOffset, ascii.byteLength).toString("latin1");
+    const decoded = nativeBuffer.from(text, "base64");
+    return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
+  }
+  return base64ToBytes(new TextDecoder("latin1").decode(ascii));
 }
 
 export const IMAGE_MIME_TYPES: Record<ImageFormat, string> = {

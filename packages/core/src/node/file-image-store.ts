@@ -1,7 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
-import { type ImageStore, isImageKey, newImageKey } from "../storage/image-store.js";
+import {
+  IMAGE_STREAM_CHUNK_BYTES,
+  type ImageStore,
+  isImageKey,
+  newImageKey,
+} from "../storage/image-store.js";
 
 /**
  * An `ImageStore` of files in one folder (created on first use). Writes go to a temporary name and are
@@ -37,6 +52,19 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
         throw error;
       }
     },
+    async stream(key) {
+      if (!isImageKey(key)) return undefined;
+      let handle: FileHandle;
+      try {
+        handle = await open(join(dir, key), "r");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw error;
+      }
+      // Opened before the size is read: a file deleted by retention meanwhile still reads whole.
+      const { size } = await handle.stat();
+      return { bytes: size, body: fileChunks(handle) };
+    },
     async delete(key) {
       if (!isImageKey(key)) return false;
       try {
@@ -68,4 +96,34 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
       return temporary.length;
     },
   };
+}
+
+/** A file as a pull stream of `IMAGE_STREAM_CHUNK_BYTES` chunks; the handle closes at the end or on cancel. */
+function fileChunks(handle: FileHandle): ReadableStream<Uint8Array> {
+  const close = (): void => {
+    handle.close().catch(() => undefined);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const buffer = new Uint8Array(IMAGE_STREAM_CHUNK_BYTES);
+        let filled = 0;
+        // A short read is not the end: fill the chunk so every chunk but the last is a multiple of 3.
+        while (filled < buffer.length) {
+          const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        if (filled > 0) controller.enqueue(buffer.subarray(0, filled));
+        if (filled < buffer.length) {
+          close();
+          controller.close();
+        }
+      } catch (error) {
+        close();
+        controller.error(error);
+      }
+    },
+    cancel: close,
+  });
 }

@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from "../clock.js";
-import { type ImageStore, isImageKey, newImageKey, type StoredObject } from "./image-store.js";
+import { type ImageStore, isImageKey, newImageKey, type StoredObject, streamOfBytes } from "./image-store.js";
 
 /** An `ImageStore` in memory, for tests and short-lived library use. */
 export function createMemoryImageStore(options: { clock?: Clock } = {}): ImageStore {
@@ -14,6 +14,11 @@ export function createMemoryImageStore(options: { clock?: Clock } = {}): ImageSt
     async get(key) {
       if (!isImageKey(key)) return undefined;
       return objects.get(key)?.data.slice();
+    },
+    async stream(key) {
+      const object = isImageKey(key) ? objects.get(key) : undefined;
+      // The stored copy is never mutated (a put replaces it), so the stream can read it without copying.
+      return object && { bytes: object.data.length, body: streamOfBytes(object.data) };
     },
     async delete(key) {
       return objects.delete(key);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ImageStore } from "../storage/image-store.js";
-import { isImageKey } from "../storage/image-store.js";
+import { IMAGE_STREAM_CHUNK_BYTES, isImageKey } from "../storage/image-store.js";
 import { testImage } from "./test-images.js";
 
 /** The rules every `ImageStore` must keep; each implementation runs this suite. */
@@ -37,10 +37,33 @@ export function describeImageStoreConformance(
       expect(webp.key).toMatch(/\.webp$/);
     });
 
+    it("streams the bytes in chunks that each encode to base64 alone", async () => {
+      // Larger than two chunks and not a multiple of 3, so the last chunk is short.
+      const bytes = new Uint8Array(2 * IMAGE_STREAM_CHUNK_BYTES + 1001).map((_, i) => (i * 7919) % 251);
+      const { key } = await store.put(bytes, { format: "png" });
+      const opened = await store.stream(key);
+      expect(opened?.bytes).toBe(bytes.length);
+      const chunks: Uint8Array[] = [];
+      const reader = opened?.body.getReader();
+      for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
+        chunks.push(read.value);
+      }
+      expect(chunks.slice(0, -1).every((chunk) => chunk.length % 3 === 0)).toBe(true);
+      expect(Buffer.concat(chunks).equals(Buffer.from(bytes))).toBe(true);
+      // A reader that stops early releases what it holds and can open the image again.
+      const partial = await store.stream(key);
+      await partial?.body.cancel();
+      const again = await store.stream(key);
+      expect(again?.bytes).toBe(bytes.length);
+      await again?.body.cancel();
+    });
+
     it("answers unknown, malformed and traversal keys with nothing", async () => {
       expect(await store.get("img_aaaaaaaaaaaaaaaaaaaaaaaaaa.png")).toBeUndefined();
+      expect(await store.stream("img_aaaaaaaaaaaaaaaaaaaaaaaaaa.png")).toBeUndefined();
       for (const key of ["../etc/passwd", "img_../../x.png", "", "img_AAAAAAAAAAAAAAAAAAAAAAAAAA.png"]) {
         expect(await store.get(key)).toBeUndefined();
+        expect(await store.stream(key)).toBeUndefined();
         expect(await store.delete(key)).toBe(false);
       }
     });

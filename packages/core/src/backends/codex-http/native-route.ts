@@ -1,29 +1,35 @@
 import { toDataUrl } from "../../image/index.js";
 import type { NormalizedImageRequest } from "../../request.js";
 import type { ImageRequest } from "../../types.js";
+import type { JsonBytes } from "./parse-json-bytes.js";
 
 /**
- * Body of `POST {base}/images/generations` (or `/images/edits` when there are references), exactly as
- * upstream.md §2a: fields the caller left unset are omitted, and references are always inline data URLs
- * (multipart is rejected and remote URLs fail upstream).
+ * Body of `POST {base}/images/generations` (or `/images/edits` when there are references) with the
+ * fields and key order of the official CLI's image tool (upstream.md Appendix A): `images` first on an
+ * edit, then `prompt`, `background` (`opaque` unless `transparent` was asked; the CLI never sends
+ * `auto`), `model`, `quality`, `size`. `n` is sent only when more than one image is asked (the CLI never
+ * sends it). References are always inline data URLs (multipart is rejected, remote URLs fail upstream).
  */
 export function buildNativeImageBody(
-  request: ImageRequest,
+  _request: ImageRequest,
   normalized: NormalizedImageRequest,
 ): Record<string, unknown> {
-  const body: Record<string, unknown> = { prompt: normalized.prompt, model: normalized.model };
-  if (request.size !== undefined) body.size = normalized.size;
-  if (request.quality !== undefined) body.quality = normalized.quality;
-  if (request.background !== undefined) body.background = normalized.background;
-  if (request.n !== undefined) body.n = normalized.n;
+  const body: Record<string, unknown> = {};
   if (normalized.referenceImages.length > 0) {
     body.images = normalized.referenceImages.map((ref) => ({ image_url: toDataUrl(ref.bytes, ref.format) }));
   }
+  body.prompt = normalized.prompt;
+  body.background = normalized.background === "transparent" ? "transparent" : "opaque";
+  body.model = normalized.model;
+  body.quality = normalized.quality;
+  body.size = normalized.size;
+  if (normalized.n > 1) body.n = normalized.n;
   return body;
 }
 
 export interface NativeImagesReply {
-  images: Array<{ b64: string; revisedPrompt?: string }>;
+  /** Each image's base64: its raw bytes when the reply was read as bytes and it was long, else a string. */
+  images: Array<{ b64: Uint8Array | string; revisedPrompt?: string }>;
   delivered: { size?: string; quality?: string; background?: string; outputFormat?: string };
   created?: number;
 }
@@ -33,16 +39,16 @@ export interface NativeImagesReply {
  * `{created, data: [{b64_json, revised_prompt?}], background, output_format, quality, size, usage}`.
  * Returns undefined when the body is not that shape.
  */
-export function parseImagesResponse(json: unknown): NativeImagesReply | undefined {
-  if (typeof json !== "object" || json === null) return undefined;
-  const reply = json as Record<string, unknown>;
+export function parseImagesResponse(json: JsonBytes | undefined): NativeImagesReply | undefined {
+  if (typeof json?.value !== "object" || json.value === null) return undefined;
+  const reply = json.value as Record<string, unknown>;
   if (!Array.isArray(reply.data)) return undefined;
   const images: NativeImagesReply["images"] = [];
   for (const entry of reply.data as unknown[]) {
     const item = (entry ?? {}) as Record<string, unknown>;
     if (typeof item.b64_json !== "string" || item.b64_json === "") continue;
     images.push({
-      b64: item.b64_json,
+      b64: json.longString(item.b64_json) ?? item.b64_json,
       ...(typeof item.revised_prompt === "string" ? { revisedPrompt: item.revised_prompt } : {}),
     });
   }

@@ -1,3 +1,5 @@
+import { CodexImgError } from "../../errors.js";
+import { concatBytes } from "../../image/index.js";
 import type { CallTimer } from "./call-timer.js";
 
 /**
@@ -40,4 +42,27 @@ export async function readTimedText(
   let text = "";
   for await (const chunk of timedChunks(body, timer)) text += decoder.decode(chunk, { stream: true });
   return text + decoder.decode();
+}
+
+/**
+ * The whole reply body as bytes, read under the call's timeouts and refused past `maxBytes` (an upstream
+ * that never stops sending must not fill the server's memory).
+ */
+export async function readTimedBytes(
+  body: ReadableStream<Uint8Array> | null,
+  timer: CallTimer,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of timedChunks(body, timer)) {
+    total += chunk.length;
+    if (total > maxBytes) {
+      throw new CodexImgError("upstream_failed", `The upstream reply is larger than ${maxBytes} bytes.`, {
+        details: { accountFault: false },
+      });
+    }
+    parts.push(chunk);
+  }
+  return parts.length === 1 && parts[0] ? parts[0] : concatBytes(parts);
 }
