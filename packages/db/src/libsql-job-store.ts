@@ -11,13 +11,11 @@ import {
   type JobStore,
   type JobTransition,
   type LeaseGuard,
-  type NewJobEvent,
   overdueTransition,
   queuedEvent,
   type RecoveredJob,
   recoverTransition,
   requeueTransition,
-  updateTransition,
 } from "@codex-img/core";
 import type { InStatement, Transaction } from "@libsql/client";
 import { jobOutcomeStatements } from "./account-usage.js";
@@ -226,16 +224,13 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
         if (!record) return undefined;
         // The row is already ours; the shared transition adds the attempt, `startedAt` and the event.
         const { lease: _taken, ...queued } = record.job;
-        return save(tx, record, claimTransition({ ...queued, state: "queued" }, claimOptions));
+        const job = await save(tx, record, claimTransition({ ...queued, state: "queued" }, claimOptions));
+        return { job, lastSeq: record.lastSeq };
       });
     },
 
     heartbeat(guard, now, leaseMs) {
       return leased(guard, (job) => ({ job: heartbeatTransition(job, now, leaseMs), events: [] }));
-    },
-
-    update(guard, patch) {
-      return leased(guard, (job) => updateTransition(job, patch));
     },
 
     finish(guard, outcome) {
@@ -276,19 +271,6 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
         for (const record of overdue)
           changed.push(await save(tx, record, overdueTransition(record.job, now)));
         return changed;
-      });
-    },
-
-    appendEvent(jobId, event: NewJobEvent) {
-      return session.write(async (tx) => {
-        const bumped = await tx.execute({
-          sql: "UPDATE jobs SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
-          args: [jobId],
-        });
-        const seq = bumped.rows[0]?.last_seq;
-        if (seq === undefined || seq === null) throw new CodexImgError("not_found", `No job ${jobId}.`);
-        await tx.execute(eventStatement(jobId, Number(seq), event));
-        return { ...structuredClone(event), jobId, seq: Number(seq) };
       });
     },
 

@@ -52,13 +52,19 @@ describe("deleteJobWithFiles", () => {
     await store.insert(job);
     await store.insert(keep);
     const claimed = await store.claim({ workerId: "w", now, leaseMs: 1000 });
-    expect(claimed?.id).toBe(job.id);
+    expect(claimed?.job.id).toBe(job.id);
     const guard = { jobId: job.id, workerId: "w", attempt: 1 };
     const partialKey = await put("img");
     const finalKey = await put("img");
     const image = { key: finalKey, format: "png" as const, width: 8, height: 8, bytes: png.length };
-    await store.update(guard, { now, partialImage: { index: 0, image: { ...image, key: partialKey } } });
-    await store.finish(guard, { state: "succeeded", now, images: [image] });
+    await store.finish(guard, {
+      state: "succeeded",
+      now,
+      images: [image],
+      events: [
+        { type: "partial_image", at: now, attempt: 1, index: 0, image: { ...image, key: partialKey } },
+      ],
+    });
 
     const result = await deleteJobWithFiles({ store, images }, job.id);
     expect(result.deleted).toBe(true);

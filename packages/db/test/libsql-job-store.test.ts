@@ -65,20 +65,17 @@ describe("libSQL job store on a file", () => {
     const store = createLibsqlJobStore(first);
     const job = makeJob({ keyId: "key_1", idempotencyKey: "idem" });
     await store.insert(job);
-    const claimed = await store.claim({ workerId: "w1", now: T0 + 1, leaseMs: 30_000 });
+    const claimed = (await store.claim({ workerId: "w1", now: T0 + 1, leaseMs: 30_000 }))?.job;
     if (!claimed?.lease) throw new Error("not claimed");
     const guard = { jobId: job.id, workerId: "w1", attempt: claimed.lease.attempt };
-    await store.update(guard, {
-      now: T0 + 2,
-      progress: { stage: "generating" },
-      attempt: { account: "alice", backend: "demo", route: "demo", upstreamIds: { demo_id: "d1" } },
-    });
     await store.requeue(guard, {
       now: T0 + 3,
       runAfter: T0 + 4,
       error: { code: "upstream_failed", message: "502", retryable: true },
+      attempt: { account: "alice", backend: "demo", route: "demo", upstreamIds: { demo_id: "d1" } },
+      events: [{ type: "progress", at: T0 + 2, attempt: 1, stage: "generating" }],
     });
-    const second = await store.claim({ workerId: "w2", now: T0 + 4, leaseMs: 30_000 });
+    const second = (await store.claim({ workerId: "w2", now: T0 + 4, leaseMs: 30_000 }))?.job;
     if (!second?.lease) throw new Error("not claimed again");
     const images = [
       { key: "img_aaaaaaaaaaaaaaaaaaaaaaaaaa.png", format: "png" as const, width: 8, height: 8, bytes: 9 },
@@ -120,10 +117,6 @@ describe("libSQL job store on a file", () => {
     const job = makeJob();
     await store.insert(job);
     await store.claim({ workerId: "w1", now: T0, leaseMs: 1000 });
-    await store.update(
-      { jobId: job.id, workerId: "w1", attempt: 1 },
-      { now: T0 + 1, attempt: { account: "alice", backend: "demo" } },
-    );
     const columns = async (): Promise<Record<string, unknown>> => {
       const result = await database.client.execute({
         sql: `SELECT state, prompt, account, backend, attempt_count, lease_worker, lease_attempt, lease_expires_at,
@@ -135,8 +128,8 @@ describe("libSQL job store on a file", () => {
     expect(await columns()).toEqual({
       state: "running",
       prompt: REQUEST.prompt,
-      account: "alice",
-      backend: "demo",
+      account: null,
+      backend: null,
       attempt_count: 1,
       lease_worker: "w1",
       lease_attempt: 1,

@@ -2,9 +2,11 @@ import type { Clock } from "../clock.js";
 import { CodexImgError, toCodexImgError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { type BackoffOptions, backoffDelayMs } from "./backoff.js";
-import type { Job, JobAttemptInfo, JobProgressStage, StoredImageRef } from "./job.js";
+import type { Job, JobAttemptInfo, JobProgress, JobProgressStage, StoredImageRef } from "./job.js";
 import { toJobError } from "./job-error.js";
-import type { JobStore, LeaseGuard } from "./job-store.js";
+import type { JobEvent, NewJobEvent } from "./job-events.js";
+import type { AttemptReport, JobStore, LeaseGuard } from "./job-store.js";
+import { mergeAttemptInfo } from "./job-transitions.js";
 
 /** Progress a worker reports; a partial image is stored in the ImageStore first and passed by reference. */
 export type JobProgressUpdate =
@@ -18,6 +20,11 @@ export type JobProgressUpdate =
  *
  * `signal` aborts with a `CodexImgError` as its reason: `canceled` (cancel requested), `upstream_timeout`
  * (attempt or total deadline passed) or `interrupted` (lease lost).
+ *
+ * What the attempt learns and reports (`recordAttempt`, `progress`) stays in memory, where this process's
+ * subscribers see it at once (`LiveAttempt`), and reaches the store with the write that ends the attempt:
+ * an attempt costs no write between its claim and its end but lease renewals. A crash loses the
+ * in-progress events of the attempt, which is then run again.
  */
 export interface ClaimedJob {
   /** The job as claimed (state `running`, the new attempt last). */
@@ -27,9 +34,9 @@ export interface ClaimedJob {
   readonly signal: AbortSignal;
   /** Renews the lease (also done automatically unless `heartbeatIntervalMs` is 0). False when the lease is lost. */
   heartbeat(): Promise<boolean>;
-  /** Records what the attempt learned (account picked, route, upstream ids). False when the lease is lost. */
+  /** Records what the attempt learned (account picked, route, upstream ids). False once the handle is done. */
   recordAttempt(info: JobAttemptInfo): Promise<boolean>;
-  /** Appends a `progress` or `partial_image` event. False when the lease is lost. */
+  /** Adds a `progress` or `partial_image` event. False once the handle is done. */
   progress(update: JobProgressUpdate): Promise<boolean>;
   /** Ends the job `succeeded` with its stored images. */
   succeed(images: StoredImageRef[], info?: JobAttemptInfo): Promise<Job | undefined>;
@@ -39,6 +46,18 @@ export interface ClaimedJob {
    * `failed`. When `signal` was aborted, its reason is recorded as the error (it is the real cause).
    */
   fail(error: unknown, info?: JobAttemptInfo): Promise<Job | undefined>;
+}
+
+/**
+ * The events and progress of an attempt running in this process, not yet in the store. Their `seq`s
+ * continue the store's (`JobClaim.lastSeq`), and the store gives them the same ones when the attempt ends.
+ */
+export interface LiveAttempt {
+  readonly attempt: number;
+  readonly events: JobEvent[];
+  /** What `recordAttempt` learned so far. */
+  readonly info: JobAttemptInfo;
+  progress?: JobProgress;
 }
 
 /** What a claimed job needs from its queue. Internal to the queue. */
@@ -51,20 +70,31 @@ export interface ClaimContext {
   backoff: BackoffOptions | undefined;
   /** Called after every write that changed the job. */
   changed(job: Job): void;
+  /** Called after a live event was added. */
+  notify(jobId: string): void;
   /** Called once when the handle is done (finished, requeued, lease lost). */
   released(jobId: string, durationMs?: number): void;
 }
 
 export interface ClaimedJobControl {
   handle: ClaimedJob;
+  live: LiveAttempt;
   /** Aborts the worker's signal (cancel, lease lost) and stops its timers. */
   abort(reason: CodexImgError): void;
 }
 
-export function createClaimedJob(job: Job, workerId: string, context: ClaimContext): ClaimedJobControl {
+export function createClaimedJob(
+  job: Job,
+  lastSeq: number,
+  workerId: string,
+  context: ClaimContext,
+): ClaimedJobControl {
   const { store, clock, logger } = context;
   const attempt = job.attempts.length;
   const guard: LeaseGuard = { jobId: job.id, workerId, attempt };
+  const live: LiveAttempt = { attempt, events: [], info: {} };
+  /** What `recordAttempt` learned, merged into the attempt when it ends. */
+  const learned = live.info;
   const controller = new AbortController();
   let done = false;
   let stopHeartbeat = (): void => {};
@@ -139,6 +169,20 @@ export function createClaimedJob(job: Job, workerId: string, context: ClaimConte
     return current;
   };
 
+  /** The attempt's report for the write that ends it: what it learned and its live events. */
+  const report = (info: JobAttemptInfo | undefined): AttemptReport => {
+    if (info) mergeAttemptInfo(learned, info);
+    return {
+      attempt: learned,
+      events: live.events.map(({ jobId: _job, seq: _seq, ...event }) => event as NewJobEvent),
+    };
+  };
+
+  const addLive = (event: NewJobEvent): void => {
+    live.events.push({ ...event, jobId: job.id, seq: lastSeq + live.events.length + 1 } as JobEvent);
+    context.notify(job.id);
+  };
+
   const handle: ClaimedJob = {
     job,
     attempt,
@@ -147,34 +191,27 @@ export function createClaimedJob(job: Job, workerId: string, context: ClaimConte
 
     async recordAttempt(info) {
       if (done) return false;
-      return (await write(store.update(guard, { now: clock.now(), attempt: info }))) !== undefined;
+      mergeAttemptInfo(learned, info);
+      return true;
     },
 
     async progress(update) {
       if (done) return false;
-      const now = clock.now();
-      const patch =
-        update.type === "progress"
-          ? {
-              now,
-              progress: {
-                stage: update.stage,
-                ...(update.message === undefined ? {} : { message: update.message }),
-              },
-            }
-          : { now, partialImage: { index: update.index, image: update.image } };
-      return (await write(store.update(guard, patch))) !== undefined;
+      const at = clock.now();
+      if (update.type === "progress") {
+        const message = update.message === undefined ? {} : { message: update.message };
+        live.progress = { stage: update.stage, ...message, at };
+        addLive({ type: "progress", at, attempt, stage: update.stage, ...message });
+      } else {
+        addLive({ type: "partial_image", at, attempt, index: update.index, image: update.image });
+      }
+      return true;
     },
 
     async succeed(images, info) {
       if (done) return undefined;
       const finished = await write(
-        store.finish(guard, {
-          state: "succeeded",
-          now: clock.now(),
-          images,
-          ...(info ? { attempt: info } : {}),
-        }),
+        store.finish(guard, { state: "succeeded", now: clock.now(), images, ...report(info) }),
       );
       if (finished) release(finished.attempts.at(-1)?.durationMs);
       return finished;
@@ -184,12 +221,13 @@ export function createClaimedJob(job: Job, workerId: string, context: ClaimConte
       if (done) return undefined;
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
       const error = reason instanceof CodexImgError ? reason : toCodexImgError(thrown);
-      const current = await store.get(job.id);
       const now = clock.now();
-      const extra = info ? { attempt: info } : {};
+      const ending = { now, error: toJobError(error), ...report(info) };
       let result: Promise<Job | undefined>;
-      if (current?.cancelRequested || (reason instanceof CodexImgError && reason.code === "canceled")) {
-        result = store.finish(guard, { state: "canceled", now, error: toJobError(error), ...extra });
+      // A cancel requested through another process, not yet seen here, is applied by the store's
+      // transition (a job with `cancelRequested` ends `canceled` instead of failing or running again).
+      if (reason instanceof CodexImgError && reason.code === "canceled") {
+        result = store.finish(guard, { state: "canceled", ...ending });
       } else {
         const delay = Math.max(
           backoffDelayMs(attempt, context.backoff),
@@ -202,8 +240,8 @@ export function createClaimedJob(job: Job, workerId: string, context: ClaimConte
           attempt < job.maxAttempts &&
           (job.deadlineAt === undefined || runAfter < job.deadlineAt);
         result = retry
-          ? store.requeue(guard, { now, runAfter, error: toJobError(error), ...extra })
-          : store.finish(guard, { state: "failed", now, error: toJobError(error), ...extra });
+          ? store.requeue(guard, { runAfter, ...ending })
+          : store.finish(guard, { state: "failed", ...ending });
       }
       const written = await write(result);
       if (written) release();
@@ -211,5 +249,5 @@ export function createClaimedJob(job: Job, workerId: string, context: ClaimConte
     },
   };
 
-  return { handle, abort };
+  return { handle, live, abort };
 }

@@ -2,11 +2,17 @@ import { type Clock, systemClock } from "../clock.js";
 import { CodexImgError, isCodexImgError } from "../errors.js";
 import { type Logger, silentLogger } from "../logger.js";
 import { type BackoffOptions, backoffDelayMs } from "./backoff.js";
-import { type ClaimedJob, type ClaimedJobControl, createClaimedJob } from "./claimed-job.js";
+import {
+  type ClaimedJob,
+  type ClaimedJobControl,
+  createClaimedJob,
+  type LiveAttempt,
+} from "./claimed-job.js";
 import { createJob, isTerminalJobState, type Job, type StoredImageRequest } from "./job.js";
 import { createJobChangeFeed } from "./job-change-feed.js";
 import { isTerminalJobEvent, type JobEvent } from "./job-events.js";
 import type { JobPage, JobStore, ListJobsQuery, RecoveredJob } from "./job-store.js";
+import { mergeAttemptInfo } from "./job-transitions.js";
 import { hashJobRequest } from "./request-hash.js";
 
 export interface JobQueueOptions {
@@ -119,7 +125,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   const feed = createJobChangeFeed(clock, options.pollIntervalMs ?? 1000);
   let averageJobMs = options.averageJobMs ?? 60_000;
 
-  /** Workers of this process by job id, so a cancel can abort the running backend call. */
+  /**
+   * Workers of this process by job id, so a cancel can abort the running backend call, and so that
+   * reads and subscribers here see the attempt's live progress before it reaches the store.
+   */
   const running = new Map<string, ClaimedJobControl>();
   /** Enqueue signals to detach once their job is finished. */
   const detachers = new Map<string, () => void>();
@@ -161,10 +170,13 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     while (!signal?.aborted) {
       const waiter = feed.waiter(jobId, signal);
       try {
-        const events = await store.readEvents(jobId, lastSeq);
+        const stored = await store.readEvents(jobId, lastSeq);
+        // Then the live events of an attempt running here (the store has them once it ends).
+        const live = running.get(jobId)?.live.events ?? [];
+        const events = [...stored, ...live.filter((event) => event.seq > (stored.at(-1)?.seq ?? lastSeq))];
         for (const event of events) {
           lastSeq = event.seq;
-          yield event;
+          yield structuredClone(event);
           if (isTerminalJobEvent(event)) return;
         }
         if (events.length > 0) continue;
@@ -229,7 +241,11 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       return result;
     },
 
-    get: (id) => store.get(id),
+    async get(id) {
+      const job = await store.get(id);
+      const local = job && running.get(id)?.live;
+      return local && job.state === "running" ? withLive(job, local) : job;
+    },
 
     list: (query) => store.list(query),
 
@@ -267,11 +283,12 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     },
 
     async claim(workerId) {
-      const job = await store.claim({ workerId, now: clock.now(), leaseMs });
-      if (!job) return undefined;
+      const claimed = await store.claim({ workerId, now: clock.now(), leaseMs });
+      if (!claimed) return undefined;
+      const { job } = claimed;
       changed(job);
       logger.debug("job claimed", { jobId: job.id, workerId, attempt: job.attempts.length });
-      const control = createClaimedJob(job, workerId, {
+      const control = createClaimedJob(job, claimed.lastSeq, workerId, {
         store,
         clock,
         logger,
@@ -279,6 +296,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         heartbeatIntervalMs,
         backoff: options.backoff,
         changed,
+        notify: (jobId) => feed.notify(jobId),
         released(jobId, durationMs) {
           if (running.get(jobId) === control) running.delete(jobId);
           // Learned from real runs so `queue_full` estimates follow what jobs actually take here.
@@ -312,6 +330,15 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       return { recovered, overdue };
     },
   };
+}
+
+/** `job` as this process sees it while its attempt runs here: with the attempt's live progress and info. */
+function withLive(job: Job, live: LiveAttempt): Job {
+  const current = job.attempts.at(-1);
+  if (!current || current.number !== live.attempt) return job;
+  mergeAttemptInfo(current, live.info);
+  if (live.progress) job.progress = { ...live.progress };
+  return job;
 }
 
 function invalid(param: string, message: string): CodexImgError {

@@ -1,4 +1,4 @@
-import type { Job, JobAttemptInfo, JobError, JobProgressStage, JobState, StoredImageRef } from "./job.js";
+import type { Job, JobAttemptInfo, JobError, JobState, StoredImageRef } from "./job.js";
 import type { JobEvent, NewJobEvent } from "./job-events.js";
 
 /** Identifies the holder of a running job's lease. Every worker write is refused unless it matches. */
@@ -55,29 +55,37 @@ export interface ClaimJobOptions {
   leaseMs: number;
 }
 
-/** Worker writes to a running job. Each present field is applied; progress and partials append events. */
-export interface JobPatch {
-  /** Epoch ms. */
-  now: number;
-  progress?: { stage: JobProgressStage; message?: string };
-  partialImage?: { index: number; image: StoredImageRef };
-  /** Merged into the current attempt (`upstreamIds` merged key by key). */
-  attempt?: JobAttemptInfo;
+/** A claimed job and the `seq` of its `started` event, after which the worker's own events follow. */
+export interface JobClaim {
+  job: Job;
+  lastSeq: number;
 }
 
-export type JobOutcome =
-  | { state: "succeeded"; now: number; images: StoredImageRef[]; attempt?: JobAttemptInfo }
-  | { state: "failed"; now: number; error: JobError; attempt?: JobAttemptInfo }
-  | { state: "canceled"; now: number; error?: JobError; attempt?: JobAttemptInfo };
+/**
+ * What the worker learned during the attempt, written with the transition that ends it (a worker's
+ * progress lives in memory while it runs, so an attempt costs no writes between its claim and its end).
+ */
+export interface AttemptReport {
+  /** Merged into the current attempt (`upstreamIds` and `diagnostics` merged key by key). */
+  attempt?: JobAttemptInfo;
+  /** `progress` and `partial_image` events of the attempt, appended before the transition's own. */
+  events?: NewJobEvent[];
+}
 
-export interface JobRetry {
+export type JobOutcome = AttemptReport &
+  (
+    | { state: "succeeded"; now: number; images: StoredImageRef[] }
+    | { state: "failed"; now: number; error: JobError }
+    | { state: "canceled"; now: number; error?: JobError }
+  );
+
+export interface JobRetry extends AttemptReport {
   /** Epoch ms. */
   now: number;
   /** Epoch ms before which the job is not claimed again. */
   runAfter: number;
   /** Why this attempt failed. */
   error: JobError;
-  attempt?: JobAttemptInfo;
 }
 
 export interface RecoverLeasesOptions {
@@ -92,7 +100,8 @@ export interface RecoveredJob {
 
 /**
  * Durable storage of jobs and their events. Every method is one atomic step, so a SQL store implements each
- * as one transaction; `job-transitions.ts` holds the pure state changes every store applies, so the memory
+ * as one transaction; a job's lifecycle is three of them (insert, claim, finish) plus a heartbeat per
+ * `heartbeatIntervalMs` of a long attempt; `job-transitions.ts` holds the pure state changes every store applies, so the memory
  * and SQL stores share semantics and differ only in I/O. Records returned are copies: mutating them does not
  * change the store. `describeJobStoreConformance` (from `@codex-img/core/testing`) checks every rule below.
  *
@@ -114,23 +123,24 @@ export interface JobStore {
    * `runAfter <= now` and not past `deadlineAt`, sets it `running` with a lease and a new attempt, and
    * appends `started`. Exclusive: concurrent claims never return the same job.
    */
-  claim(options: ClaimJobOptions): Promise<Job | undefined>;
+  claim(options: ClaimJobOptions): Promise<JobClaim | undefined>;
   /**
    * Extends the lease to `now + leaseMs`. Undefined when the guard no longer holds the lease (the job was
    * recovered, finished, canceled or deleted). The returned job shows `cancelRequested`.
    */
   heartbeat(guard: LeaseGuard, now: number, leaseMs: number): Promise<Job | undefined>;
-  /** Undefined (nothing written) when the guard no longer holds the lease. */
-  update(guard: LeaseGuard, patch: JobPatch): Promise<Job | undefined>;
   /**
    * Ends the job: `succeeded` (images, event `succeeded`), `failed` (events `attempt_failed` with
-   * `willRetry: false` then `failed`) or `canceled` (event `canceled`). Clears the lease. Undefined (nothing
-   * written) when the guard no longer holds the lease.
+   * `willRetry: false` then `failed`) or `canceled` (event `canceled`), after the report's events. A
+   * `failed` outcome of a job whose cancel was requested (perhaps through another process) ends it
+   * `canceled` with that error. Clears the lease. Undefined (nothing written) when the guard no longer
+   * holds the lease.
    */
   finish(guard: LeaseGuard, outcome: JobOutcome): Promise<Job | undefined>;
   /**
    * Ends the current attempt with `error` and puts the job back to `queued` with `runAfter`, appending
-   * `attempt_failed` with `willRetry: true`. The caller decides whether attempts remain.
+   * `attempt_failed` with `willRetry: true`, after the report's events. The caller decides whether
+   * attempts remain; a job whose cancel was requested ends `canceled` instead.
    */
   requeue(guard: LeaseGuard, retry: JobRetry): Promise<Job | undefined>;
   /**
@@ -146,11 +156,6 @@ export interface JobStore {
   recoverExpiredLeases(now: number, options?: RecoverLeasesOptions): Promise<RecoveredJob[]>;
   /** Queued jobs whose total deadline passed become `failed` with `upstream_timeout`. Returns them. */
   failOverdue(now: number): Promise<Job[]>;
-  /**
-   * Appends an event that does not change state (transitions append their own). Assigns the next `seq`.
-   * Throws `not_found` for an unknown job.
-   */
-  appendEvent(jobId: string, event: NewJobEvent): Promise<JobEvent>;
   /** Events with `seq > afterSeq` (default 0), in order, at most `limit` (default all). */
   readEvents(jobId: string, afterSeq?: number, limit?: number): Promise<JobEvent[]>;
   /** Removes the job, its events and its idempotency key. False when unknown. */

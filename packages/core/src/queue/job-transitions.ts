@@ -1,9 +1,9 @@
 import type { Job, JobAttemptInfo, JobError } from "./job.js";
 import type { NewJobEvent } from "./job-events.js";
 import type {
+  AttemptReport,
   ClaimJobOptions,
   JobOutcome,
-  JobPatch,
   JobRetry,
   LeaseGuard,
   RecoveredJob,
@@ -72,28 +72,15 @@ export function heartbeatTransition(job: Job, now: number, leaseMs: number): Job
   return next;
 }
 
-export function updateTransition(job: Job, patch: JobPatch): JobTransition {
-  const next = structuredClone(job);
-  const attempt = next.attempts.length;
-  const events: NewJobEvent[] = [];
-  if (patch.attempt) mergeAttemptInfo(next, patch.attempt);
-  if (patch.progress) {
-    next.progress = { ...patch.progress, at: patch.now };
-    events.push({ type: "progress", at: patch.now, attempt, ...patch.progress });
-  }
-  if (patch.partialImage) {
-    events.push({ type: "partial_image", at: patch.now, attempt, ...patch.partialImage });
-  }
-  next.updatedAt = patch.now;
-  return { job: next, events };
-}
-
 export function finishTransition(job: Job, outcome: JobOutcome): JobTransition {
+  // A cancel requested while the attempt ran (here or through another process) is why it failed.
+  if (outcome.state === "failed" && job.cancelRequested) {
+    return finishTransition(job, { ...outcome, state: "canceled" });
+  }
   const next = structuredClone(job);
   const attempt = next.attempts.length;
   const { now } = outcome;
-  if (outcome.attempt) mergeAttemptInfo(next, outcome.attempt);
-  const events: NewJobEvent[] = [];
+  const events = applyReport(next, outcome);
   if (outcome.state === "succeeded") {
     endAttempt(next, now);
     next.images = structuredClone(outcome.images);
@@ -117,28 +104,28 @@ export function finishTransition(job: Job, outcome: JobOutcome): JobTransition {
 }
 
 export function requeueTransition(job: Job, retry: JobRetry): JobTransition {
+  if (job.cancelRequested) {
+    const { runAfter: _unused, ...report } = retry;
+    return finishTransition(job, { ...report, state: "canceled" });
+  }
   const next = structuredClone(job);
   const attempt = next.attempts.length;
-  if (retry.attempt) mergeAttemptInfo(next, retry.attempt);
+  const events = applyReport(next, retry);
   endAttempt(next, retry.now, retry.error);
   next.state = "queued";
   next.runAfter = retry.runAfter;
   next.updatedAt = retry.now;
   delete next.lease;
   delete next.progress;
-  return {
-    job: next,
-    events: [
-      {
-        type: "attempt_failed",
-        at: retry.now,
-        attempt,
-        error: structuredClone(retry.error),
-        willRetry: true,
-        retryAt: retry.runAfter,
-      },
-    ],
-  };
+  events.push({
+    type: "attempt_failed",
+    at: retry.now,
+    attempt,
+    error: structuredClone(retry.error),
+    willRetry: true,
+    retryAt: retry.runAfter,
+  });
+  return { job: next, events };
 }
 
 /** Unchanged (no events) for a finished job or a running one that already has `cancelRequested`. */
@@ -202,15 +189,21 @@ function canceledError(): JobError {
   return { code: "canceled", message: "The job was canceled.", retryable: false };
 }
 
-function mergeAttemptInfo(job: Job, info: JobAttemptInfo): void {
+/** Merges the worker's report into `job` (mutated) and returns its events, the first of the transition. */
+function applyReport(job: Job, report: AttemptReport): NewJobEvent[] {
   const current = job.attempts.at(-1);
-  if (!current) return;
-  if (info.account !== undefined) current.account = info.account;
-  if (info.backend !== undefined) current.backend = info.backend;
-  if (info.route !== undefined) current.route = info.route;
-  if (info.upstreamIds) current.upstreamIds = { ...current.upstreamIds, ...info.upstreamIds };
+  if (report.attempt && current) mergeAttemptInfo(current, report.attempt);
+  return structuredClone(report.events ?? []);
+}
+
+/** Merges `info` into `target` (mutated): present fields replace, `upstreamIds` and `diagnostics` merge key by key. */
+export function mergeAttemptInfo(target: JobAttemptInfo, info: JobAttemptInfo): void {
+  if (info.account !== undefined) target.account = info.account;
+  if (info.backend !== undefined) target.backend = info.backend;
+  if (info.route !== undefined) target.route = info.route;
+  if (info.upstreamIds) target.upstreamIds = { ...target.upstreamIds, ...info.upstreamIds };
   if (info.diagnostics && Object.keys(info.diagnostics).length > 0) {
-    current.diagnostics = { ...current.diagnostics, ...info.diagnostics };
+    target.diagnostics = { ...target.diagnostics, ...info.diagnostics };
   }
 }
 

@@ -24,7 +24,6 @@ import {
   queuedEvent,
   recoverTransition,
   requeueTransition,
-  updateTransition,
 } from "./job-transitions.js";
 
 interface MemoryRecord {
@@ -52,14 +51,12 @@ export function createMemoryJobStore(): JobStore {
     return structuredClone(record.job);
   };
 
-  const appendTo = (record: MemoryRecord, event: NewJobEvent): JobEvent => {
-    const stored = {
+  const appendTo = (record: MemoryRecord, event: NewJobEvent): void => {
+    record.events.push({
       ...structuredClone(event),
       jobId: record.job.id,
       seq: record.events.length + 1,
-    } as JobEvent;
-    record.events.push(stored);
-    return structuredClone(stored);
+    } as JobEvent);
   };
 
   const leased = (guard: LeaseGuard): MemoryRecord | undefined => {
@@ -156,7 +153,9 @@ export function createMemoryJobStore(): JobStore {
         if (!best || (compareClaimOrder(record.job, best.job) || record.order - best.order) < 0)
           best = record;
       }
-      return best ? apply(best, claimTransition(best.job, options)) : undefined;
+      if (!best) return undefined;
+      const job = apply(best, claimTransition(best.job, options));
+      return { job, lastSeq: best.events.length };
     },
 
     async heartbeat(guard, now, leaseMs) {
@@ -164,11 +163,6 @@ export function createMemoryJobStore(): JobStore {
       if (!record) return undefined;
       record.job = heartbeatTransition(record.job, now, leaseMs);
       return structuredClone(record.job);
-    },
-
-    async update(guard, patch) {
-      const record = leased(guard);
-      return record ? apply(record, updateTransition(record.job, patch)) : undefined;
     },
 
     async finish(guard, outcome) {
@@ -203,12 +197,6 @@ export function createMemoryJobStore(): JobStore {
         changed.push(apply(record, overdueTransition(record.job, now)));
       }
       return changed;
-    },
-
-    async appendEvent(jobId, event) {
-      const record = records.get(jobId);
-      if (!record) throw new CodexImgError("not_found", `No job ${jobId}.`);
-      return appendTo(record, event);
     },
 
     async readEvents(jobId, afterSeq = 0, limit) {

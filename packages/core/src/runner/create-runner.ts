@@ -19,7 +19,11 @@ export interface RunnerOptions {
   pool?: AccountPool;
   /** Jobs this runner runs at once. Default 4. */
   concurrency?: number;
-  /** How long an idle runner waits before looking for work again, ms. Default 500 (`wake()` ends the wait at once). */
+  /**
+   * How long an idle runner waits before asking the store for work again, ms. Default 3000. This poll only
+   * finds jobs enqueued by another process (another server instance sharing the database): `wake()`
+   * (called on every enqueue here), a finished job and a retry coming due end the wait at once.
+   */
   pollIntervalMs?: number;
   /** How often to recover jobs of dead workers (`queue.recover()`), ms. Default 10,000; 0 = never. */
   recoverIntervalMs?: number;
@@ -68,7 +72,7 @@ export function createRunner(options: RunnerOptions): Runner {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const concurrency = options.concurrency ?? 4;
-  const pollIntervalMs = options.pollIntervalMs ?? 500;
+  const pollIntervalMs = options.pollIntervalMs ?? 3000;
   const recoverIntervalMs = options.recoverIntervalMs ?? 10_000;
   const workerId = options.workerId ?? `worker-${crypto.randomUUID().slice(0, 8)}`;
   const recentOutputs = options.recentOutputs ?? new RecentOutputs();
@@ -78,10 +82,15 @@ export function createRunner(options: RunnerOptions): Runner {
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
+  /** Epoch ms of the earliest retry this runner requeued, so the idle wait ends when it comes due. */
+  let nextRetryAt = Number.POSITIVE_INFINITY;
   let cancelRecoverTimer: (() => void) | undefined;
 
-  const idle = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
+  const idle = (pollMs: number): Promise<void> => {
+    const now = clock.now();
+    if (nextRetryAt <= now) nextRetryAt = Number.POSITIVE_INFINITY;
+    const ms = Math.min(pollMs, Math.max(0, nextRetryAt - now));
+    return new Promise((resolve) => {
       const cancel = clock.setTimeout(() => done(), ms);
       const done = (): void => {
         cancel();
@@ -90,13 +99,20 @@ export function createRunner(options: RunnerOptions): Runner {
       };
       wakeUp = done;
     });
+  };
 
   const launch = (claimed: ClaimedJob): Promise<Job | undefined> => {
     const stopper = new AbortController();
-    const work = runJob(claimed, stopper.signal).catch((error: unknown) => {
-      logger.error("runner: job crashed", { jobId: claimed.job.id, error });
-      return undefined;
-    });
+    const work = runJob(claimed, stopper.signal).then(
+      (job) => {
+        if (job?.state === "queued") nextRetryAt = Math.min(nextRetryAt, job.runAfter);
+        return job;
+      },
+      (error: unknown) => {
+        logger.error("runner: job crashed", { jobId: claimed.job.id, error });
+        return undefined;
+      },
+    );
     const tracked = work.finally(() => {
       inFlight.delete(tracked);
       wakeUp?.();

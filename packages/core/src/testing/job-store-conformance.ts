@@ -73,7 +73,7 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
     const claimOne = async (workerId = "w1", now = T0): Promise<Job> => {
       const claimed = await store.claim({ workerId, now, leaseMs: LEASE });
       if (!claimed) throw new Error("nothing to claim");
-      return claimed;
+      return claimed.job;
     };
 
     describe("insert and get", () => {
@@ -255,7 +255,7 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         const results = await Promise.all(
           Array.from({ length: 12 }, (_, i) => store.claim({ workerId: `w${i}`, now: T0, leaseMs: LEASE })),
         );
-        const ids = results.filter((r) => r !== undefined).map((r) => r.id);
+        const ids = results.filter((r) => r !== undefined).map((r) => r.job.id);
         expect(ids).toHaveLength(5);
         expect(new Set(ids)).toEqual(new Set(jobs.map((j) => j.id)));
       });
@@ -273,35 +273,77 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         expect((await store.get(claimed.id))?.lease?.expiresAt).toBe(T0 + 10_000 + LEASE);
       });
 
-      it("guards updates and records progress, partial images and attempt facts", async () => {
+      it("returns the seq of the started event with the claim", async () => {
+        const job = makeJob();
+        await store.insert(job);
+        const claimed = await store.claim({ workerId: "w1", now: T0, leaseMs: LEASE });
+        expect(claimed?.lastSeq).toBe(2);
+        await store.requeue(guardOf(claimed?.job as Job), {
+          now: T0 + 1,
+          runAfter: T0 + 1,
+          error: { code: "upstream_failed", message: "again" },
+        });
+        expect((await store.claim({ workerId: "w1", now: T0 + 1, leaseMs: LEASE }))?.lastSeq).toBe(4);
+      });
+
+      it("writes the attempt's report (facts, progress, partial images) with the transition that ends it", async () => {
         await store.insert(makeJob());
         const claimed = await claimOne("w1");
-        const guard = guardOf(claimed);
         const image = { key: "p/0.png", format: "png" as const, width: 64, height: 64, bytes: 10 };
-        const updated = await store.update(guard, {
-          now: T0 + 1,
-          progress: { stage: "generating", message: "drawing" },
-          partialImage: { index: 0, image },
-          attempt: { account: "alice", backend: "codex-http", route: "native", upstreamIds: { a: "1" } },
+        const events = [
+          {
+            type: "progress" as const,
+            at: T0 + 1,
+            attempt: 1,
+            stage: "generating" as const,
+            message: "drawing",
+          },
+          { type: "partial_image" as const, at: T0 + 2, attempt: 1, index: 0, image },
+        ];
+        const attempt = { account: "alice", backend: "codex-http" as const, route: "native" as const };
+        const error = { code: "upstream_failed" as const, message: "retry" };
+        await store.requeue(guardOf(claimed), {
+          now: T0 + 3,
+          runAfter: T0 + 3,
+          error,
+          attempt: { ...attempt, upstreamIds: { a: "1" } },
+          events,
         });
-        expect(updated?.progress).toEqual({ stage: "generating", message: "drawing", at: T0 + 1 });
-        await store.update(guard, { now: T0 + 2, attempt: { upstreamIds: { b: "2" } } });
-        const job = await store.get(claimed.id);
-        expect(job?.attempts[0]).toMatchObject({
-          account: "alice",
-          backend: "codex-http",
-          route: "native",
-          upstreamIds: { a: "1", b: "2" },
+        const again = await claimOne("w1", T0 + 3);
+        const done = await store.finish(guardOf(again), {
+          state: "succeeded",
+          now: T0 + 4,
+          images: [image],
+          attempt: { upstreamIds: { b: "2" } },
+          events: [{ type: "progress", at: T0 + 4, attempt: 2, stage: "receiving" }],
         });
-        const events = await store.readEvents(claimed.id, 2);
-        expect(events).toMatchObject([
+        expect(done?.attempts[0]).toMatchObject({ ...attempt, upstreamIds: { a: "1" }, error });
+        expect(done?.attempts[1]?.upstreamIds).toEqual({ b: "2" });
+        expect(done?.progress).toBeUndefined();
+        expect(await store.readEvents(claimed.id, 2)).toMatchObject([
           { type: "progress", seq: 3, attempt: 1, stage: "generating", message: "drawing" },
           { type: "partial_image", seq: 4, attempt: 1, index: 0, image },
+          { type: "attempt_failed", seq: 5, attempt: 1, willRetry: true },
+          { type: "started", seq: 6, attempt: 2 },
+          { type: "progress", seq: 7, attempt: 2, stage: "receiving" },
+          { type: "succeeded", seq: 8 },
         ]);
-        expect(
-          await store.update({ ...guard, workerId: "w2" }, { now: T0 + 3, progress: { stage: "receiving" } }),
-        ).toBe(undefined);
-        expect(await store.readEvents(claimed.id, 4)).toEqual([]);
+      });
+
+      it("ends a job whose cancel was requested as canceled, not failed or queued again", async () => {
+        const error = { code: "upstream_failed" as const, message: "boom", retryable: true };
+        for (const end of ["requeue", "fail"] as const) {
+          const job = makeJob();
+          await store.insert(job);
+          const claimed = await claimOne("w1");
+          await store.requestCancel(job.id, T0 + 1);
+          const ended =
+            end === "requeue"
+              ? await store.requeue(guardOf(claimed), { now: T0 + 2, runAfter: T0 + 2, error })
+              : await store.finish(guardOf(claimed), { state: "failed", now: T0 + 2, error });
+          expect(ended).toMatchObject({ state: "canceled", error });
+          expect((await store.readEvents(job.id)).at(-1)).toMatchObject({ type: "canceled", error });
+        }
       });
 
       it("finishes a job for the lease holder", async () => {
@@ -478,36 +520,26 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         const b = makeJob();
         await store.insert(a);
         await store.insert(b);
-        const appended = [];
-        for (let i = 0; i < 4; i++) {
-          appended.push(
-            await store.appendEvent(a.id, { type: "progress", at: T0 + i, attempt: 1, stage: "generating" }),
-          );
-        }
-        expect(appended.map((e) => e.seq)).toEqual([2, 3, 4, 5]);
-        expect(
-          (await store.appendEvent(b.id, { type: "progress", at: T0, attempt: 1, stage: "sent" })).seq,
-        ).toBe(2);
-        expect((await store.readEvents(a.id, 3)).map((e) => e.seq)).toEqual([4, 5]);
-        expect((await store.readEvents(a.id, 1, 2)).map((e) => e.seq)).toEqual([2, 3]);
-        expect(await store.readEvents(a.id, 5)).toEqual([]);
+        const claimed = await claimOne("w1");
+        const progress = Array.from({ length: 3 }, (_, i) => ({
+          type: "progress" as const,
+          at: T0 + i,
+          attempt: 1,
+          stage: "generating" as const,
+        }));
+        await store.finish(guardOf(claimed), {
+          state: "succeeded",
+          now: T0 + 5,
+          images: [],
+          events: progress,
+        });
+        const other = claimed.id === a.id ? b : a;
+        expect((await store.readEvents(claimed.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+        expect((await store.readEvents(other.id)).map((e) => e.seq)).toEqual([1]);
+        expect((await store.readEvents(claimed.id, 3)).map((e) => e.seq)).toEqual([4, 5, 6]);
+        expect((await store.readEvents(claimed.id, 1, 2)).map((e) => e.seq)).toEqual([2, 3]);
+        expect(await store.readEvents(claimed.id, 6)).toEqual([]);
         expect(await store.readEvents("img_missing")).toEqual([]);
-        expect(
-          (await rejection(store.appendEvent("img_missing", { type: "queued", at: T0, priority: 0 }))).code,
-        ).toBe("not_found");
-      });
-
-      it("assigns distinct seqs to concurrent appends", async () => {
-        const job = makeJob();
-        await store.insert(job);
-        await Promise.all(
-          Array.from({ length: 10 }, (_, i) =>
-            store.appendEvent(job.id, { type: "progress", at: T0 + i, attempt: 1, stage: "generating" }),
-          ),
-        );
-        expect((await store.readEvents(job.id)).map((e) => e.seq)).toEqual(
-          Array.from({ length: 11 }, (_, i) => i + 1),
-        );
       });
     });
 

@@ -17,7 +17,7 @@ const errors: string[] = [];
 let empty = 0;
 while (empty < 3) {
   try {
-    const job = await store.claim({ workerId, now: Date.now(), leaseMs: 60_000 });
+    const job = (await store.claim({ workerId, now: Date.now(), leaseMs: 60_000 }))?.job;
     if (!job?.lease) {
       empty++;
       continue;
@@ -25,10 +25,18 @@ while (empty < 3) {
     empty = 0;
     claimed.push(job.id);
     const guard = { jobId: job.id, workerId, attempt: job.lease.attempt };
-    await store.update(guard, { now: Date.now(), progress: { stage: "generating" } });
+    // A lease renewal: one more write transaction racing the other process's claims.
+    await store.heartbeat(guard, Date.now(), 60_000);
     // The "work": a moment without the lock, as a real job has, so the other process gets its turns.
     await new Promise((resolve) => setTimeout(resolve, 1));
-    const done = await store.finish(guard, { state: "succeeded", now: Date.now(), images: [] });
+    const now = Date.now();
+    const progress = {
+      type: "progress" as const,
+      at: now,
+      attempt: guard.attempt,
+      stage: "generating" as const,
+    };
+    const done = await store.finish(guard, { state: "succeeded", now, images: [], events: [progress] });
     if (!done) errors.push(`lost the lease of ${job.id}`);
   } catch (error) {
     errors.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
