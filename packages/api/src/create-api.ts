@@ -52,8 +52,11 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
     const requestId = c.req.header("x-request-id")?.slice(0, 64) || crypto.randomUUID();
     c.set("requestId", requestId);
     c.set("logger", services.logger);
-    await next();
+    // Before the response exists, so it is created with the header instead of rebuilt to add it; only a
+    // handler that returns its own Response (tRPC) needs the header added afterwards.
     c.header("x-request-id", requestId);
+    await next();
+    if (!c.res.headers.has("x-request-id")) c.header("x-request-id", requestId);
   });
   app.route("/", systemRoutes(services));
   app.route("/", predecessorRoutes(services));
