@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
+import { createLocalClient } from "./local-client.js";
 import * as schema from "./schema/index.js";
 
 export type Schema = typeof schema;
@@ -49,11 +50,17 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
   const url = options.url ?? DEFAULT_DATABASE_URL;
   const local = url.startsWith("file:") && !options.syncUrl;
   if (url.startsWith("file:")) await mkdir(dirname(filePath(url)), { recursive: true });
-  const client = createClient({
-    url,
-    ...(options.authToken ? { authToken: options.authToken } : {}),
-    ...(options.syncUrl ? { syncUrl: options.syncUrl, syncInterval: options.syncIntervalSeconds ?? 60 } : {}),
-  });
+  // A local file goes through the `libsql` package with its prepared statements kept (see local-client.ts);
+  // Turso, embedded replicas and `:memory:` through `@libsql/client`.
+  const client = local
+    ? createLocalClient(filePath(url))
+    : createClient({
+        url,
+        ...(options.authToken ? { authToken: options.authToken } : {}),
+        ...(options.syncUrl
+          ? { syncUrl: options.syncUrl, syncInterval: options.syncIntervalSeconds ?? 60 }
+          : {}),
+      });
   if (options.syncUrl) await client.sync();
   if (local) {
     // WAL lets readers work while one writer commits; it is a property of the file and persists.

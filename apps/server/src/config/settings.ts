@@ -1,4 +1,9 @@
-import { CODEX_DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, DISPATCH_MODES } from "@codex-img/core";
+import {
+  CODEX_CLI_VERSION,
+  CODEX_DEFAULT_BASE_URL,
+  DEFAULT_TOKEN_URL,
+  DISPATCH_MODES,
+} from "@codex-img/core";
 import { z } from "zod";
 
 /** How a raw string (flag or environment) becomes the value the schema checks. */
@@ -339,6 +344,19 @@ export const SETTINGS = {
     legacyEnv: [],
     defaultText: CODEX_DEFAULT_BASE_URL,
     description: "Base URL of the ChatGPT Codex backend (tests point it at a loopback fake).",
+  }),
+  codexVersion: spec({
+    schema: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, { error: "must be a version such as 0.169.0" })
+      .default(CODEX_CLI_VERSION),
+    kind: "string",
+    flag: "codex-version",
+    env: "CODEX_IMG_CODEX_VERSION",
+    legacyEnv: [],
+    defaultText: CODEX_CLI_VERSION,
+    description:
+      "The official Codex CLI version the codex-http backend presents itself as (version header, User-Agent, turn metadata); `doctor` warns when the installed CLI is newer.",
   }),
   upstreamIdleTimeoutSeconds: spec({
     schema: intRange(1, 3600).default(120),
