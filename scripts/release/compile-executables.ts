@@ -40,6 +40,7 @@ export async function compileExecutables(
     target,
     plugins: [],
     assets: [],
+    execArgv: [],
   });
   if (!cliBuild.ok) {
     result.skipped.push(`codex-img-${target}: ${cliBuild.error}`);
@@ -64,6 +65,8 @@ export async function compileExecutables(
     target,
     plugins: [libsqlNativePlugin(addon)],
     assets: ["migrations", "dashboard"],
+    // As `bun run start` runs it: headers up to 64 KiB reach the API, which answers its own JSON 431.
+    execArgv: ["--max-http-header-size=65536"],
   });
   if (serverBuild.ok) result.built.push(server);
   else result.skipped.push(`codex-img-server-${target}: ${serverBuild.error}`);
@@ -72,7 +75,14 @@ export async function compileExecutables(
 
 async function build(
   cwd: string,
-  options: { entry: string; outfile: string; target: Target; plugins: BunPlugin[]; assets: string[] },
+  options: {
+    entry: string;
+    outfile: string;
+    target: Target;
+    plugins: BunPlugin[];
+    assets: string[];
+    execArgv: string[];
+  },
 ): Promise<{ ok: true } | { ok: false; error: string }> {
   const previous = process.cwd();
   // Embedded assets keep their path relative to the working folder.
@@ -82,7 +92,12 @@ async function build(
       entrypoints: [options.entry],
       conditions: ["source"],
       plugins: options.plugins,
-      compile: { target: `bun-${options.target}`, outfile: options.outfile, assets: options.assets },
+      compile: {
+        target: `bun-${options.target}`,
+        outfile: options.outfile,
+        assets: options.assets,
+        execArgv: options.execArgv,
+      },
       // The executables read no stray bunfig.toml, .env or tsconfig of the folder they run in.
       throw: false,
     } as Parameters<typeof Bun.build>[0]);
