@@ -55,12 +55,14 @@ describe.runIf(process.platform === "linux" && process.arch === "x64")(
     });
 
     it("the server executable parses headers as `bun run start` does, so oversized ones get the API's JSON 431", async () => {
-    const reply = await fetch(`${server.url}/v1/models`, { headers: { "x-filler": "a".repeat(24 * 1024) } });
-    expect(reply.status).toBe(431);
-    expect(await reply.json()).toMatchObject({ error: { code: "headers_too_large" } });
-  });
+      const reply = await fetch(`${server.url}/v1/models`, {
+        headers: { "x-filler": "a".repeat(24 * 1024) },
+      });
+      expect(reply.status).toBe(431);
+      expect(await reply.json()).toMatchObject({ error: { code: "headers_too_large" } });
+    });
 
-  it("the CLI executable generates into the current folder against it", async () => {
+    it("the CLI executable generates into the current folder against it", async () => {
       const work = join(scratch, "work");
       await mkdir(work, { recursive: true });
       const run = await runProcess(
