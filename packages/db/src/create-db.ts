@@ -1,9 +1,11 @@
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
+import { createLocalClient } from "./local-client.js";
 import * as schema from "./schema/index.js";
 
 export type Schema = typeof schema;
@@ -38,8 +40,16 @@ export interface Database {
 
 export const DEFAULT_DATABASE_URL = "file:./data/codex-img.db";
 
-/** Where the committed migrations live, next to `src/` and `dist/` alike. */
-export const MIGRATIONS_FOLDER: string = fileURLToPath(new URL("../migrations", import.meta.url));
+/**
+ * Where the committed migrations live: next to `src/` and `dist/` alike, or, in the single-file server
+ * that `bun run release` compiles (one bundle, so `import.meta.url` is its entry), embedded beside it.
+ */
+export const MIGRATIONS_FOLDER: string =
+  [
+    fileURLToPath(new URL("../migrations", import.meta.url)),
+    fileURLToPath(new URL("./migrations", import.meta.url)),
+  ].find((dir) => existsSync(join(dir, "meta", "_journal.json"))) ??
+  fileURLToPath(new URL("../migrations", import.meta.url));
 
 /**
  * Opens the database and brings its schema up to date. No module-level connection: each call returns its
@@ -49,11 +59,17 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
   const url = options.url ?? DEFAULT_DATABASE_URL;
   const local = url.startsWith("file:") && !options.syncUrl;
   if (url.startsWith("file:")) await mkdir(dirname(filePath(url)), { recursive: true });
-  const client = createClient({
-    url,
-    ...(options.authToken ? { authToken: options.authToken } : {}),
-    ...(options.syncUrl ? { syncUrl: options.syncUrl, syncInterval: options.syncIntervalSeconds ?? 60 } : {}),
-  });
+  // A local file goes through the `libsql` package with its prepared statements kept (see local-client.ts);
+  // Turso, embedded replicas and `:memory:` through `@libsql/client`.
+  const client = local
+    ? createLocalClient(filePath(url))
+    : createClient({
+        url,
+        ...(options.authToken ? { authToken: options.authToken } : {}),
+        ...(options.syncUrl
+          ? { syncUrl: options.syncUrl, syncInterval: options.syncIntervalSeconds ?? 60 }
+          : {}),
+      });
   if (options.syncUrl) await client.sync();
   if (local) {
     // WAL lets readers work while one writer commits; it is a property of the file and persists.

@@ -4,7 +4,7 @@ import { createDb, createLibsqlJobStore, type Database } from "@codex-img/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTempFolder } from "./support/temp-database.js";
 
-describeJobStoreConformance("libsql file", async () => {
+describeJobStoreConformance("local file (libsql package, statements kept)", async () => {
   const folder = await createTempFolder();
   const database = await createDb({ url: folder.url });
   return {
@@ -17,7 +17,7 @@ describeJobStoreConformance("libsql file", async () => {
 });
 
 // One connection only (an open transaction holds it), so this also checks that reads queue behind writes.
-describeJobStoreConformance("libsql :memory:", async () => {
+describeJobStoreConformance(":memory: (@libsql/client)", async () => {
   const database = await createDb({ url: ":memory:" });
   return {
     store: createLibsqlJobStore(database),

@@ -1,14 +1,16 @@
 import { toDataUrl } from "../../image/index.js";
 import type { NormalizedVisionRequest } from "../../request.js";
+import { CODEX_DEFAULT_REASONING_EFFORT } from "./constants.js";
 
 /**
  * Body of `POST {base}/responses` for a question about images (upstream.md Appendix B): the images as
- * `input_image` data URLs beside the question, a text model, no tools; `stream`, `store: false` and
- * non-empty `instructions` as on every Responses call.
+ * `input_image` data URLs beside the question, a text model and no tools, otherwise the same top-level
+ * fields as the image turn (`buildResponsesBody`): instructions as the first `developer` message,
+ * `store: false`, `stream: true`, `prompt_cache_key` and `client_metadata`.
  */
 export function buildVisionBody(
   request: NormalizedVisionRequest,
-  options: { model: string; instructions: string },
+  options: { model: string; instructions: string; threadId: string; clientMetadata: Record<string, string> },
 ): Record<string, unknown> {
   const content: Array<Record<string, unknown>> = request.images.map((image) => ({
     type: "input_image",
@@ -17,13 +19,17 @@ export function buildVisionBody(
   content.push({ type: "input_text", text: request.prompt });
   return {
     model: options.model,
-    instructions: options.instructions,
-    input: [{ type: "message", role: "user", content }],
-    tool_choice: "auto",
-    parallel_tool_calls: false,
-    store: false,
     stream: true,
+    input: [
+      { type: "message", role: "developer", content: [{ type: "input_text", text: options.instructions }] },
+      { type: "message", role: "user", content },
+    ],
+    tool_choice: "auto",
+    parallel_tool_calls: true,
+    reasoning: { effort: CODEX_DEFAULT_REASONING_EFFORT, summary: "auto" },
+    store: false,
     include: ["reasoning.encrypted_content"],
-    reasoning: { effort: "low" },
+    prompt_cache_key: options.threadId,
+    client_metadata: options.clientMetadata,
   };
 }
