@@ -78,8 +78,12 @@ export function fakeCliRoutes(backend: FakeCliRoutesOptions = {}): FakeHandler[]
     const turnInput = body?.input;
     // A CLI turn whose user did not start with `$imagegen` is a question about `-i` images (upstream.md
     // Appendix B), whatever tools the CLI offers: the fake model answers in words.
+    // (The CLI always offers its own tools; codex-img's own Responses calls offer none or the hosted one.)
     const question =
       headerValue(request.headers.originator) === "codex_exec" &&
+      Array.isArray(body?.tools) &&
+      body.tools.length > 0 &&
+      !body.tools.some((tool) => tool.type === "image_generation") &&
       Array.isArray(turnInput) &&
       lastUserText(turnInput) === "" &&
       !turnInput.some((item) => item.type === "function_call_output");
