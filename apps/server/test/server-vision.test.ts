@@ -65,7 +65,7 @@ describe("vision through the server against the Codex backend", () => {
     const sent = upstream.requests.filter((r) => r.url.endsWith("/responses")).at(-1);
     expect(sent?.headers["chatgpt-account-id"]).toBe(login.accountId);
     const json = sent?.json as { tools?: unknown; stream: boolean; store: boolean; input: unknown };
-    expect(json.tools).toBeUndefined();
+    expect(json.tools).toEqual([]);
     expect(json).toMatchObject({ stream: true, store: false });
     expect(JSON.stringify(json.input)).toContain('"type":"input_image"');
   });

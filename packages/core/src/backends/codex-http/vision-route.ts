@@ -4,9 +4,10 @@ import { CODEX_DEFAULT_REASONING_EFFORT } from "./constants.js";
 
 /**
  * Body of `POST {base}/responses` for a question about images (upstream.md Appendix B): the images as
- * `input_image` data URLs beside the question, a text model and no tools, otherwise the same top-level
- * fields as the image turn (`buildResponsesBody`): instructions as the first `developer` message,
- * `store: false`, `stream: true`, `prompt_cache_key` and `client_metadata`.
+ * `input_image` data URLs beside the question, a text model and no tools (`tools: []`: the key stays, as
+ * the CLI's turns always carry it), otherwise the same top-level fields in the same order as the image
+ * turn (`buildResponsesBody`): instructions as the first `developer` message, `store: false`,
+ * `stream: true`, `prompt_cache_key` and `client_metadata`.
  */
 export function buildVisionBody(
   request: NormalizedVisionRequest,
@@ -24,6 +25,7 @@ export function buildVisionBody(
       { type: "message", role: "developer", content: [{ type: "input_text", text: options.instructions }] },
       { type: "message", role: "user", content },
     ],
+    tools: [],
     tool_choice: "auto",
     parallel_tool_calls: true,
     reasoning: { effort: CODEX_DEFAULT_REASONING_EFFORT, summary: "auto" },
