@@ -21,8 +21,11 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { loadConfigFromProcess } from "../apps/server/src/config/index.js";
 import {
+  type CodexClientIdentity,
   type CodexHomeEntry,
   createCodexHomeCredentials,
+  createExactFetch,
+  detectCodexOsInfo,
   isCodexImgError,
   type Logger,
   parseCodexHomes,
@@ -33,15 +36,19 @@ type Outcome = "fresh" | "login" | "failed";
 async function main(): Promise<number> {
   let homes: CodexHomeEntry[];
   let tokenUrl: string;
+  let client: CodexClientIdentity;
   try {
     const { config } = loadConfigFromProcess(process);
     homes = parseCodexHomes(config.codexHomes, join(homedir(), ".codex"));
     tokenUrl = config.refreshTokenUrl;
+    client = { version: config.codexVersion, osInfo: detectCodexOsInfo() };
   } catch (error) {
     console.error(`keep-fresh: configuration problem: ${describe(error)}`);
     return 2;
   }
 
+  // The same identity and exact headers as the server's refreshes: the official CLI's.
+  const fetch = createExactFetch();
   const outcomes: Outcome[] = [];
   for (const { label, home } of homes) {
     console.error(`keep-fresh: refreshing ${label} (${home})…`);
@@ -58,7 +65,7 @@ async function main(): Promise<number> {
         events.push(message);
       },
     };
-    const credentials = createCodexHomeCredentials({ home, label, tokenUrl, logger });
+    const credentials = createCodexHomeCredentials({ home, label, tokenUrl, logger, client, fetch });
     try {
       await credentials.refresh();
       const status = await credentials.summary();

@@ -5,8 +5,8 @@ import {
   createAccountPool,
   createCodexCliBackend,
   createCodexHttpBackend,
-  createCodexVersionResolver,
   createDemoBackend,
+  createExactFetch,
   createOpenAiBackend,
   detectCodexOsInfo,
   type ImageBackend,
@@ -30,8 +30,13 @@ export function createBackend(config: Config, selected: SelectedBackend, logger:
     return { backend: createOpenAiBackend({ apiKey: config.openaiApiKey, logger }) };
   }
   const homes = parseCodexHomes(config.codexHomes, `${homedir()}/.codex`);
+  // One identity and one exact-header client for the image calls and the token refreshes alike.
+  const client = { version: config.codexVersion, osInfo: detectCodexOsInfo() };
+  const fetch = createExactFetch();
   const accounts = accountsFromCodexHomes(homes, {
     backend: selected,
+    client,
+    fetch,
     ...(config.refreshTokenUrl ? { tokenUrl: config.refreshTokenUrl } : {}),
     logger,
   });
@@ -52,13 +57,12 @@ export function createBackend(config: Config, selected: SelectedBackend, logger:
       }),
     };
   }
-  const firstHome = homes[0]?.home;
   return {
     pool,
     backend: createCodexHttpBackend({
       baseUrl: config.codexBaseUrl,
-      versionResolver: createCodexVersionResolver(firstHome ? { codexHome: firstHome } : {}),
-      osInfo: detectCodexOsInfo(),
+      client,
+      fetch,
       idleTimeoutMs: config.upstreamIdleTimeoutSeconds * 1000,
       totalTimeoutMs: config.upstreamTotalTimeoutSeconds * 1000,
       logger,

@@ -2,6 +2,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import {
   type CodexHomeStatus,
+  compareSemver,
   createCodexHomeCredentials,
   parseCodexHomes,
   readLocalCodexVersions,
@@ -130,10 +131,20 @@ export async function runPreflight(config: Config, options: PreflightOptions = {
   warnings.push(...sharedAccountWarnings(accounts));
 
   let cli: PreflightReport["backend"]["cli"];
+  const read =
+    options.readCliVersion ??
+    (async (path: string) => (await readLocalCodexVersions({ executable: path })).installed);
+  if (backend.selected === "codex-http") {
+    const installed = await read(config.codexCliPath);
+    if (installed !== undefined && compareSemver(installed, config.codexVersion) > 0) {
+      warnings.push(
+        `The installed Codex CLI is ${installed}, newer than the ${config.codexVersion} whose requests codex-http ` +
+          "reproduces (codexVersion). Upstream may start to expect the newer client: update codex-img, or " +
+          "re-record the CLI's requests and raise codexVersion.",
+      );
+    }
+  }
   if (backend.selected === "codex-cli") {
-    const read =
-      options.readCliVersion ??
-      (async (path: string) => (await readLocalCodexVersions({ executable: path })).installed);
     const version = await read(config.codexCliPath);
     cli = { path: config.codexCliPath, found: version !== undefined, ...(version ? { version } : {}) };
     if (version === undefined) {

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { acquireFileLock, CODEX_CLIENT_ID } from "@codex-img/core";
+import { acquireFileLock, createExactFetch, requestTokenRefresh } from "@codex-img/core";
 import {
   type CodexHomeFixture,
   createCodexHome,
@@ -175,19 +175,14 @@ describe("deploy/keep-fresh.ts", () => {
     await new Promise((ok) => setTimeout(ok, 400));
 
     // The "server" spends the refresh token and writes the new tokens, then lets go of the lock.
-    const reply = await fetch(backend.tokenUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        client_id: CODEX_CLIENT_ID,
-        grant_type: "refresh_token",
-        refresh_token: a.refreshToken,
-      }),
+    const rotated = await requestTokenRefresh({
+      refreshToken: a.refreshToken,
+      tokenUrl: backend.tokenUrl,
+      fetch: createExactFetch(),
     });
-    const rotated = (await reply.json()) as { access_token: string; refresh_token: string };
     const content = JSON.parse(await readFile(a.authPath, "utf8"));
-    content.tokens.access_token = rotated.access_token;
-    content.tokens.refresh_token = rotated.refresh_token;
+    content.tokens.access_token = rotated.accessToken;
+    content.tokens.refresh_token = rotated.refreshToken;
     await writeFile(a.authPath, JSON.stringify(content), { mode: 0o600 });
     await lock.release();
 
@@ -197,7 +192,7 @@ describe("deploy/keep-fresh.ts", () => {
     // Only the "server" called the endpoint: the script did not spend the old token a second time.
     expect(backend.tokens.requests).toHaveLength(1);
     expect(backend.tokens.reuses).toEqual([]);
-    expect((await authOf(a)).refresh).toBe(rotated.refresh_token);
+    expect((await authOf(a)).refresh).toBe(rotated.refreshToken);
   });
 
   it("reports a configuration problem with exit code 2", async () => {

@@ -182,6 +182,23 @@ describe("runPreflight", () => {
     expect(formatPreflight(absent)).toContain("preflight: FAILED");
   });
 
+  it("warns when the installed Codex CLI is newer than the version codex-http impersonates", async () => {
+    const ok = await home();
+    const config = configWith({ CODEX_HOMES: ok.home, CODEX_IMG_BACKEND: "codex-http" });
+    expect(config.codexVersion).toBe("0.169.0");
+    const newer = await runPreflight(config, { now: NOW, readCliVersion: async () => "0.171.0" });
+    expect(newer.warnings.join("\n")).toContain("installed Codex CLI is 0.171.0, newer than the 0.169.0");
+    const same = await runPreflight(config, { now: NOW, readCliVersion: async () => "0.169.0" });
+    expect(same.warnings.join("\n")).not.toContain("installed Codex CLI");
+    const raised = configWith({
+      CODEX_HOMES: ok.home,
+      CODEX_IMG_BACKEND: "codex-http",
+      CODEX_IMG_CODEX_VERSION: "0.171.0",
+    });
+    const none = await runPreflight(raised, { now: NOW, readCliVersion: async () => "0.171.0" });
+    expect(none.warnings.join("\n")).not.toContain("installed Codex CLI");
+  });
+
   it("names a remote database by host only, and flags an unsafe listen address", async () => {
     const ok = await home();
     const config = configWith({

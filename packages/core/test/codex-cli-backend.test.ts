@@ -33,7 +33,11 @@ let workRoot: string;
 let fixture: CodexHomeFixture;
 
 beforeAll(async () => {
-  fake = await startFakeCodexBackend({ defaults: { images: { kind: "image", width: 64, height: 48 } } });
+  // The fake `codex` script is ours, not the CLI: its requests are not held to the golden record.
+  fake = await startFakeCodexBackend({
+    cliFidelity: "off",
+    defaults: { images: { kind: "image", width: 64, height: 48 } },
+  });
   workRoot = await mkdtemp(join(tmpdir(), "codex-cli-work-"));
 });
 afterAll(async () => {
@@ -233,7 +237,11 @@ describe("codex-cli backend with the fake codex executable", () => {
     const expected = await testImage("webp", 12, 9, 5);
     fake.script.images.push({ kind: "image", bytes: expected });
     // An older CLI: "auto" leaves --ephemeral off, since the rollout is where its image is.
-    const old = backend({ parentEnv: { ...process.env, FAKE_CODEX_VERSION: "0.120.0" } });
+    // Only allow-listed variables reach any child, the `--version` probe included.
+    const old = backend({
+      parentEnv: { ...process.env, FAKE_CODEX_VERSION: "0.120.0" },
+      envAllowList: ["FAKE_CODEX_VERSION"],
+    });
     const result = await old.generate({ prompt: "a fox" }, { account: account() });
     const [started] = (await readFakeCodexRuns(fixture.home)).filter((r) => r.event === "started");
     expect(started?.argv).not.toContain("--ephemeral");

@@ -38,6 +38,8 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await fixture.cleanup();
+  // The fake holds every request to the golden record: the real CLI must still send exactly that.
+  expect(fake.mismatches).toEqual([]);
 });
 
 function realBackend(extra: { ephemeral?: boolean } = {}): ReturnType<typeof createCodexCliBackend> {
@@ -48,7 +50,14 @@ function realBackend(extra: { ephemeral?: boolean } = {}): ReturnType<typeof cre
     timeoutMs: 60_000,
     killGraceMs: 2_000,
     caCertificatePath: FAKE_CA_CERT_PATH,
-    config: { chatgpt_base_url: fake.chatgptBaseUrl, openai_base_url: fake.baseUrl },
+    // The conditions the golden record was captured in: reasoning effort low, an xterm terminal.
+    config: {
+      chatgpt_base_url: fake.chatgptBaseUrl,
+      openai_base_url: fake.baseUrl,
+      model_reasoning_effort: "low",
+    },
+    parentEnv: { ...process.env, TERM: "xterm" },
+    envAllowList: ["TERM"],
   });
 }
 

@@ -1,15 +1,15 @@
-import {
-  base64ToBytes,
-  CODEX_VERSION_FLOOR,
-  createCodexHttpBackend,
-  resolveCodexVersion,
-  sniffImage,
-} from "@codex-img/core";
+import { base64ToBytes, createCodexHttpBackend, sniffImage } from "@codex-img/core";
 import { type FakeCodexBackend, startFakeCodexBackend, testImage } from "@codex-img/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { accountOptions, OS_INFO, recordingCredentials } from "./support/codex-http-fixtures.js";
+import {
+  accountOptions,
+  exactFetch,
+  recordingCredentials,
+  TEST_CLIENT,
+} from "./support/codex-http-fixtures.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 let fake: FakeCodexBackend;
 beforeEach(async () => {
@@ -20,34 +20,64 @@ afterEach(async () => {
 });
 
 const backendFor = (extra: Parameters<typeof createCodexHttpBackend>[0] = {}) =>
-  createCodexHttpBackend({ baseUrl: fake.baseUrl, version: "0.170.0", osInfo: OS_INFO, ...extra });
+  createCodexHttpBackend({ baseUrl: fake.baseUrl, client: TEST_CLIENT, fetch: exactFetch, ...extra });
 
 describe("codex-http native route", () => {
-  it("sends exactly the official client's headers and the §2a body", async () => {
+  it("sends the official CLI's headers in its order and its body fields (Appendix A)", async () => {
     const credentials = recordingCredentials();
     await backendFor().generate(
       { prompt: "a red fox", size: "1024x1536", quality: "low" },
       accountOptions(credentials),
     );
+    expect(fake.mismatches).toEqual([]);
     const [request] = fake.requests;
-    expect(request?.method).toBe("POST");
     expect(request?.url).toBe("/backend-api/codex/images/generations");
-    const h = request?.headers ?? {};
-    expect(h.authorization).toBe(`Bearer ${credentials.tokens[0]?.accessToken}`);
-    expect(h["chatgpt-account-id"]).toBe("acct-test-1");
-    expect(h.originator).toBe("codex_cli_rs");
-    expect(h["user-agent"]).toBe("codex_cli_rs/0.170.0 (Linux 6.8.0; x86_64) xterm-256color");
-    expect(h.version).toBe("0.170.0");
-    expect(h["content-type"]).toBe("application/json");
-    expect(h["x-codex-image-turn-id"]).toMatch(UUID);
-    expect(h.session_id).toBeUndefined();
-    expect(h["x-client-request-id"]).toBeUndefined();
-    expect(request?.json).toEqual({
-      prompt: "a red fox",
-      model: "gpt-image-2",
-      size: "1024x1536",
-      quality: "low",
-    });
+    const turn = request?.rawHeaders.find(([name]) => name === "x-codex-image-turn-id")?.[1] ?? "";
+    expect(turn).toMatch(UUID_V7);
+    const metadata = JSON.parse(String(request?.headers["x-codex-turn-metadata"]));
+    expect(metadata.turn_id).toBe(turn);
+    expect(metadata.session_id).toMatch(UUID_V7);
+    expect(
+      request?.rawHeaders.map(([name, value]) => (name === "x-codex-turn-metadata" ? [name] : [name, value])),
+    ).toEqual([
+      ["version", "0.169.0"],
+      ["x-codex-image-turn-id", turn],
+      ["x-codex-turn-metadata"],
+      ["authorization", `Bearer ${credentials.tokens[0]?.accessToken}`],
+      ["chatgpt-account-id", "acct-test-1"],
+      ["content-type", "application/json"],
+      ["originator", "codex_exec"],
+      ["user-agent", "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.169.0)"],
+      ["accept", "*/*"],
+      ["host", new URL(fake.origin).host],
+      ["content-length", String(request?.body.length)],
+    ]);
+    // Key order included: the CLI never sends `n` for one image and never `background: auto`.
+    expect(request?.body.toString("utf8")).toBe(
+      '{"prompt":"a red fox","background":"opaque","model":"gpt-image-2","quality":"low","size":"1024x1536"}',
+    );
+  });
+
+  it("sends n only when more than one image is asked, and transparent only when asked", async () => {
+    await backendFor().generate(
+      { prompt: "two cats", n: 2, background: "transparent" },
+      accountOptions(recordingCredentials()),
+    );
+    expect(fake.mismatches).toEqual([]);
+    expect(fake.requests[0]?.body.toString("utf8")).toBe(
+      '{"prompt":"two cats","background":"transparent","model":"gpt-image-2","quality":"auto","size":"auto","n":2}',
+    );
+  });
+
+  it("the fake fails a request that differs from the CLI's (the runtime's own fetch adds headers)", async () => {
+    const error = await createCodexHttpBackend({ baseUrl: fake.baseUrl, client: TEST_CLIENT })
+      .generate({ prompt: "x" }, accountOptions(recordingCredentials()))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toMatchObject({ code: "upstream_refused" });
+    expect(fake.mismatches[0]?.differences.join("\n")).toMatch(/headers .*accept-encoding|Accept-Encoding/);
   });
 
   it("reports requested and delivered size and quality, with real dimensions read from the bytes", async () => {
@@ -140,9 +170,9 @@ describe("codex-http native route", () => {
     const responsesBody = responses?.json as
       | { input: Array<{ content: Array<{ image_url?: string }> }> }
       | undefined;
-    const content = responsesBody?.input[0]?.content;
+    const content = responsesBody?.input[1]?.content;
     expect(base64ToBytes(content?.[1]?.image_url?.split(",")[1] ?? "")).toEqual(other);
-    expect(Number(responses?.headers["content-length"])).toBe(responses?.body.length);
+    expect(Number(responses?.headers["content-length"])).toBe(responses?.rawBodyLength);
   });
 
   it("parses the quota headers of the reply into a snapshot", async () => {
@@ -179,7 +209,7 @@ describe("codex-http responses route", () => {
     expect(first.delivered).toMatchObject({ size: "1024x1024", quality: "high", outputFormat: "png" });
     expect(first.images[0]).toMatchObject({ format: "png", width: 1024, height: 1024 });
     expect(first.upstreamIds.response_id).toMatch(/^resp_/);
-    expect(first.upstreamIds.session_id).toMatch(UUID);
+    expect(first.upstreamIds.session_id).toMatch(UUID_V7);
     expect(options.events).toContainEqual({
       type: "route",
       route: "responses",
@@ -191,24 +221,69 @@ describe("codex-http responses route", () => {
       "/backend-api/codex/images/generations",
       "/backend-api/codex/responses",
     ]);
+    expect(fake.mismatches).toEqual([]);
     const responses = fake.requests[1];
-    const h = responses?.headers ?? {};
-    expect(h.accept).toBe("text/event-stream");
-    expect(h.session_id).toMatch(UUID);
-    expect(h["x-client-request-id"]).toBe(h.session_id);
-    expect(h["x-codex-image-turn-id"]).toBeUndefined();
-    expect(h.originator).toBe("codex_cli_rs");
-    expect(responses?.json).toEqual({
+    const thread = String(responses?.headers["session-id"]);
+    expect(thread).toMatch(UUID_V7);
+    expect(first.upstreamIds.session_id).toBe(thread);
+    expect(responses?.contentEncoding).toBe("zstd");
+    expect(responses?.rawHeaders.map(([name]) => name)).toEqual([
+      "version",
+      "x-codex-beta-features",
+      "x-codex-window-id",
+      "x-codex-turn-metadata",
+      "x-codex-routing-hint",
+      "x-client-request-id",
+      "session-id",
+      "thread-id",
+      "accept",
+      "content-encoding",
+      "content-type",
+      "authorization",
+      "chatgpt-account-id",
+      "originator",
+      "user-agent",
+      "host",
+      "content-length",
+    ]);
+    expect(responses?.headers).toMatchObject({
+      "x-codex-window-id": `${thread}:0`,
+      "x-client-request-id": thread,
+      "thread-id": thread,
+      "x-codex-routing-hint": "model=gpt-5.5",
+      accept: "text/event-stream",
+    });
+    const body = responses?.json as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual([
+      "model",
+      "stream",
+      "input",
+      "tools",
+      "tool_choice",
+      "parallel_tool_calls",
+      "reasoning",
+      "store",
+      "include",
+      "prompt_cache_key",
+      "client_metadata",
+    ]);
+    expect(body).toMatchObject({
       model: "gpt-5.5",
-      instructions: "Use the image_generation tool to create the requested image.",
-      input: [{ type: "message", role: "user", content: [{ type: "input_text", text: "a boat" }] }],
+      input: [
+        {
+          type: "message",
+          role: "developer",
+          content: [
+            { type: "input_text", text: "Use the image_generation tool to create the requested image." },
+          ],
+        },
+        { type: "message", role: "user", content: [{ type: "input_text", text: "a boat" }] },
+      ],
       tools: [{ type: "image_generation", output_format: "png", size: "1024x1024", quality: "high" }],
-      tool_choice: "auto",
-      parallel_tool_calls: false,
-      store: false,
-      stream: true,
-      include: ["reasoning.encrypted_content"],
-      reasoning: { effort: "low" },
+      parallel_tool_calls: true,
+      reasoning: { effort: "low", summary: "auto" },
+      prompt_cache_key: thread,
+      client_metadata: { session_id: thread, thread_id: thread },
     });
 
     // The same account goes straight to /responses; another account still tries the native route first.
@@ -238,8 +313,9 @@ describe("codex-http responses route", () => {
       tools: unknown[];
     };
     expect(body.model).toBe("gpt-5.4");
-    expect(body.input[0]?.content.map((c) => c.type)).toEqual(["input_image", "input_text"]);
-    expect(body.input[0]?.content[0]?.image_url?.startsWith("data:image/webp;base64,")).toBe(true);
+    expect(fake.mismatches).toEqual([]);
+    expect(body.input[1]?.content.map((c) => c.type)).toEqual(["input_image", "input_text"]);
+    expect(body.input[1]?.content[0]?.image_url?.startsWith("data:image/webp;base64,")).toBe(true);
     expect(body.tools).toEqual([
       {
         type: "image_generation",
@@ -309,37 +385,5 @@ describe("codex-http responses route", () => {
       primary: { usedPercent: 61, windowMinutes: 300 },
       planType: "plus",
     });
-  });
-});
-
-describe("codex version", () => {
-  it("sends the largest known version, or the override", async () => {
-    expect(resolveCodexVersion({ floor: "0.169.0" })).toBe("0.169.0");
-    expect(
-      resolveCodexVersion({ installed: "codex-cli 0.171.2", versionJsonLatest: "0.170.9", floor: "0.169.0" }),
-    ).toBe("0.171.2");
-    expect(
-      resolveCodexVersion({ installed: "0.100.0", versionJsonLatest: "garbage", floor: "0.169.0" }),
-    ).toBe("0.169.0");
-    expect(
-      resolveCodexVersion({ installed: "0.170.0-alpha.2", versionJsonLatest: "0.170.0", floor: "0.169.0" }),
-    ).toBe("0.170.0");
-    expect(resolveCodexVersion({ installed: "9.9.9", floor: "0.169.0", override: "0.1.0" })).toBe("0.1.0");
-
-    const credentials = recordingCredentials();
-    await createCodexHttpBackend({ baseUrl: fake.baseUrl, versionResolver: async () => "0.180.1" }).generate(
-      { prompt: "x" },
-      accountOptions(credentials),
-    );
-    await createCodexHttpBackend({
-      baseUrl: fake.baseUrl,
-      versionResolver: () => {
-        throw new Error("no codex here");
-      },
-    }).generate({ prompt: "x" }, accountOptions(credentials));
-    expect(fake.requests.map((r) => r.headers.version)).toEqual(["0.180.1", CODEX_VERSION_FLOOR]);
-    expect(fake.requests[1]?.headers["user-agent"]).toBe(
-      `codex_cli_rs/${CODEX_VERSION_FLOOR} (Linux unknown; x86_64) unknown`,
-    );
   });
 });

@@ -12,7 +12,13 @@ import {
   startFakeCodexBackend,
 } from "@codex-img/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { accountOptions, OS_INFO, recordingCredentials, rejectionOf } from "./support/codex-http-fixtures.js";
+import {
+  accountOptions,
+  exactFetch,
+  recordingCredentials,
+  rejectionOf,
+  TEST_CLIENT,
+} from "./support/codex-http-fixtures.js";
 
 let fake: FakeCodexBackend;
 let clock: ManualClock;
@@ -25,7 +31,7 @@ afterEach(async () => {
 });
 
 const backendFor = (extra: Parameters<typeof createCodexHttpBackend>[0] = {}) =>
-  createCodexHttpBackend({ baseUrl: fake.baseUrl, version: "0.170.0", osInfo: OS_INFO, clock, ...extra });
+  createCodexHttpBackend({ baseUrl: fake.baseUrl, client: TEST_CLIENT, fetch: exactFetch, clock, ...extra });
 
 async function failure(
   extra: Parameters<typeof createCodexHttpBackend>[0] = {},
@@ -234,14 +240,27 @@ describe("codex-http 401 recovery", () => {
     const strict = await startFakeCodexBackend({ auth: "issued" });
     const home = await createCodexHome();
     try {
-      const credentials = createCodexHomeCredentials({ home: home.home, tokenUrl: strict.tokenUrl });
-      const result = await createCodexHttpBackend({ baseUrl: strict.baseUrl, version: "0.170.0" }).generate(
-        { prompt: "x" },
-        { account: { label: "home", credentials } },
-      );
+      const credentials = createCodexHomeCredentials({
+        home: home.home,
+        tokenUrl: strict.tokenUrl,
+        client: TEST_CLIENT,
+        fetch: exactFetch,
+      });
+      const result = await createCodexHttpBackend({
+        baseUrl: strict.baseUrl,
+        client: TEST_CLIENT,
+        fetch: exactFetch,
+      }).generate({ prompt: "x" }, { account: { label: "home", credentials } });
       expect(result.images).toHaveLength(1);
       expect(strict.tokens.refreshes).toBe(1);
       expect(strict.tokens.reuses).toEqual([]);
+      // The refresh a 401 triggered says so, with the CLI's headers (the fake checks them too).
+      expect(strict.mismatches).toEqual([]);
+      const refresh = strict.requests.find((r) => r.url === "/oauth/token");
+      expect(refresh?.json).toMatchObject({ refresh_reason: "unauthorized_recovery" });
+      expect(refresh?.headers["user-agent"]).toBe(
+        "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.169.0)",
+      );
       const auth = JSON.parse(await readFile(home.authPath, "utf8")) as { tokens: { access_token: string } };
       expect(auth.tokens.access_token).not.toBe(home.accessToken);
       expect(

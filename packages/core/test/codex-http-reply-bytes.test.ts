@@ -1,7 +1,12 @@
 import { bytesToBase64, createCodexHttpBackend, isCodexImgError } from "@codex-img/core";
 import { testImage } from "@codex-img/core/testing";
 import { describe, expect, it } from "vitest";
-import { accountOptions, OS_INFO, recordingCredentials, rejectionOf } from "./support/codex-http-fixtures.js";
+import {
+  accountOptions,
+  recordingCredentials,
+  rejectionOf,
+  TEST_CLIENT,
+} from "./support/codex-http-fixtures.js";
 
 /** A fetch that answers every call with `body`, delivered in chunks of `chunkSize` bytes. */
 function replyingWith(body: string, chunkSize: number): typeof fetch {
@@ -21,8 +26,7 @@ function replyingWith(body: string, chunkSize: number): typeof fetch {
 const generate = (body: string, chunkSize = 7919) =>
   createCodexHttpBackend({
     baseUrl: "http://upstream.invalid",
-    version: "0.170.0",
-    osInfo: OS_INFO,
+    client: TEST_CLIENT,
     fetch: replyingWith(body, chunkSize),
   }).generate({ prompt: "a fox" }, accountOptions(recordingCredentials()));
 

@@ -1,3 +1,8 @@
+import {
+  buildRefreshHeaders,
+  type CodexClientIdentity,
+  DEFAULT_CODEX_CLIENT,
+} from "../backends/codex-http/codex-headers.js";
 import { CodexImgError } from "../errors.js";
 import { isRecord, nonEmptyString } from "../json-values.js";
 
@@ -20,8 +25,15 @@ export interface RefreshedTokens {
   refreshToken?: string;
 }
 
+/** Why a refresh happens, as the CLI tells the token endpoint (`refresh_reason`). */
+export type RefreshReason = "proactive_expiry" | "unauthorized_recovery";
+
 export interface TokenRefreshOptions {
   refreshToken: string;
+  /** `proactive_expiry` (the token expires soon; default) or `unauthorized_recovery` (after a 401). */
+  reason?: RefreshReason;
+  /** Version and OS facts for the User-Agent. Default `DEFAULT_CODEX_CLIENT`. */
+  client?: CodexClientIdentity;
   /** Default `DEFAULT_TOKEN_URL`. */
   tokenUrl?: string;
   fetch?: typeof fetch;
@@ -32,17 +44,22 @@ export interface TokenRefreshOptions {
   signal?: AbortSignal;
 }
 
-/** `POST <tokenUrl>` with the refresh grant; throws a classified `CodexImgError` on failure. */
+/**
+ * `POST <tokenUrl>` with the refresh grant, headers and body as the CLI sends them (upstream.md
+ * Appendix A); throws a classified `CodexImgError` on failure.
+ */
 export async function requestTokenRefresh(options: TokenRefreshOptions): Promise<RefreshedTokens> {
   const doFetch = options.fetch ?? fetch;
+  const reason = options.reason ?? "proactive_expiry";
   let response: Response;
   try {
     response = await doFetch(options.tokenUrl ?? DEFAULT_TOKEN_URL, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
+      headers: buildRefreshHeaders(options.client ?? DEFAULT_CODEX_CLIENT, reason),
       body: JSON.stringify({
         client_id: CODEX_CLIENT_ID,
         grant_type: "refresh_token",
+        refresh_reason: reason,
         refresh_token: options.refreshToken,
       }),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -3,7 +3,13 @@ import { applyRefreshedTokens } from "../auth/apply-refreshed-tokens.js";
 import { type CodexLoginSummary, summarizeLogin } from "../auth/login-summary.js";
 import { CODEX_LOGIN_FIX, type CodexLogin, parseAuthFile } from "../auth/parse-auth-file.js";
 import { tokenFreshness } from "../auth/token-freshness.js";
-import { DEFAULT_TOKEN_URL, requestTokenRefresh } from "../auth/token-refresh.js";
+import {
+  DEFAULT_TOKEN_URL,
+  type RefreshedTokens,
+  type RefreshReason,
+  requestTokenRefresh,
+} from "../auth/token-refresh.js";
+import type { CodexClientIdentity } from "../backends/codex-http/codex-headers.js";
 import { type Clock, systemClock } from "../clock.js";
 import { CodexImgError, type ErrorCode, isCodexImgError } from "../errors.js";
 import { type Logger, silentLogger } from "../logger.js";
@@ -24,6 +30,8 @@ export interface CodexHomeCredentialsOptions {
   /** Token endpoint; default `https://auth.openai.com/oauth/token`. */
   tokenUrl?: string;
   fetch?: typeof fetch;
+  /** Version and OS facts for the refresh request's User-Agent (as the HTTP backend sends them). */
+  client?: CodexClientIdentity;
   /** Decides when a token counts as expiring and stamps `last_refresh`. Default the system clock. */
   clock?: Clock;
   logger?: Logger;
@@ -92,6 +100,9 @@ export function createCodexHomeCredentials(options: CodexHomeCredentialsOptions)
     login.tokens.accessToken !== undefined &&
     (login.accessTokenExpiresAt === undefined || login.accessTokenExpiresAt > clock.now());
 
+  // Messages name the account, never the server path of its home: they can reach API callers.
+  const where = `the auth.json of account "${label}"`;
+
   const parse = (snapshot: AuthFileSnapshot): CodexLogin => {
     if (dead) {
       if (dead.text === snapshot.text) throw dead.error;
@@ -99,7 +110,7 @@ export function createCodexHomeCredentials(options: CodexHomeCredentialsOptions)
       logger.info("codex login changed on disk; trying it again", { home, account: label });
     }
     if (cached && snapshot.text !== undefined && cached.text === snapshot.text) return cached.login;
-    const login = parseAuthFile(snapshot.text, { path: snapshot.path });
+    const login = parseAuthFile(snapshot.text, { path: where });
     cached = snapshot.text === undefined ? undefined : { text: snapshot.text, login };
     return login;
   };
@@ -133,33 +144,61 @@ export function createCodexHomeCredentials(options: CodexHomeCredentialsOptions)
         }
         const refreshToken = current.tokens.refreshToken;
         if (!refreshToken) {
-          throw new CodexImgError(
-            "login_required",
-            `${snapshot.path} has no refresh token: ${CODEX_LOGIN_FIX}.`,
-            {
-              details: { accountFault: true, account: label },
-            },
-          );
+          throw new CodexImgError("login_required", `${where} has no refresh token: ${CODEX_LOGIN_FIX}.`, {
+            details: { accountFault: true, account: label },
+          });
         }
-        let refreshed: Awaited<ReturnType<typeof requestTokenRefresh>>;
-        try {
-          refreshed = await requestTokenRefresh({
-            refreshToken,
+        const reason: RefreshReason =
+          trigger.kind === "unauthorized" ? "unauthorized_recovery" : "proactive_expiry";
+        const spend = (token: string): Promise<RefreshedTokens> =>
+          requestTokenRefresh({
+            refreshToken: token,
             tokenUrl,
+            reason,
+            ...(options.client ? { client: options.client } : {}),
             ...(options.fetch ? { fetch: options.fetch } : {}),
             signal: AbortSignal.timeout(refreshTimeoutMs),
           });
+        let refreshed: RefreshedTokens;
+        let base = current;
+        let spentSnapshot = snapshot;
+        try {
+          try {
+            refreshed = await spend(refreshToken);
+          } catch (error) {
+            // The official CLI refreshes the same home without our lock: if it spent the token between our
+            // read and our request, auth.json now holds its rotated tokens. Re-read once and use them.
+            if (
+              !(
+                isCodexImgError(error, "login_required") &&
+                error.details.upstreamCode === "refresh_token_reused"
+              )
+            )
+              throw error;
+            const again = await readAuthFile(home);
+            const onDisk = parse(again);
+            const newer = onDisk.tokens.refreshToken;
+            if (!newer || newer === refreshToken) throw error;
+            logger.info("codex refresh token was spent by another writer; using the tokens on disk", {
+              home,
+              account: label,
+            });
+            if (!needsRefresh(onDisk) && onDisk.tokens.accessToken !== failedTokenOf(trigger)) return onDisk;
+            base = onDisk;
+            spentSnapshot = again;
+            refreshed = await spend(newer);
+          }
         } catch (error) {
           if (isCodexImgError(error, "login_required")) {
-            dead = { error, text: snapshot.text };
+            dead = { error, text: spentSnapshot.text };
             error.details.account = label;
             logger.warn("codex login can no longer be refreshed", { home, account: label, error });
           }
           throw error;
         }
-        const content = applyRefreshedTokens(current.raw, refreshed, clock.now());
+        const content = applyRefreshedTokens(base.raw, refreshed, clock.now());
         const text = `${JSON.stringify(content, null, 2)}\n`;
-        const next = parseAuthFile(text, { path: snapshot.path });
+        const next = parseAuthFile(text, { path: where });
         try {
           await writeAuthFile(home, content);
         } catch (error) {
@@ -266,6 +305,10 @@ export function createCodexHomeCredentials(options: CodexHomeCredentialsOptions)
       }
     },
   };
+}
+
+function failedTokenOf(trigger: RefreshTrigger): string | undefined {
+  return trigger.kind === "unauthorized" ? trigger.failedAccessToken : undefined;
 }
 
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

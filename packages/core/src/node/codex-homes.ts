@@ -3,6 +3,7 @@ import { readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, resolve } from "node:path";
 import { type Account, DEFAULT_MAX_CONCURRENCY } from "../accounts/account.js";
+import type { CodexClientIdentity } from "../backends/codex-http/codex-headers.js";
 import type { Clock } from "../clock.js";
 import { CodexImgError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -87,6 +88,8 @@ export interface AccountsFromCodexHomesOptions {
   /** Token endpoint for refreshes; default the official one. */
   tokenUrl?: string;
   fetch?: typeof fetch;
+  /** Version and OS facts for the refresh requests' User-Agent. */
+  client?: CodexClientIdentity;
   clock?: Clock;
   logger?: Logger;
   /** Overrides the backend's default, for every account. */
@@ -106,6 +109,7 @@ export function accountsFromCodexHomes(
       label,
       ...(options.tokenUrl ? { tokenUrl: options.tokenUrl } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.client ? { client: options.client } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     }),

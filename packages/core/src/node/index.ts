@@ -5,6 +5,7 @@ export * from "./codex-home.js";
 export * from "./codex-home-credentials.js";
 export * from "./codex-homes.js";
 export * from "./codex-version.js";
+export * from "./exact-fetch.js";
 export * from "./file-image-store.js";
 export * from "./file-lock.js";
 export * from "./local-backend.js";

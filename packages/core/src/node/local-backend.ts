@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
+import { CODEX_CLI_VERSION } from "../backends/codex-http/constants.js";
 import {
   type CodexHttpBackendOptions,
   createCodexHttpBackend,
@@ -10,7 +11,8 @@ import type { Logger } from "../logger.js";
 import type { BackendAccount, ImageBackend } from "../types.js";
 import { readCodexLogin } from "./codex-home.js";
 import { createCodexHomeCredentials } from "./codex-home-credentials.js";
-import { createCodexVersionResolver, detectCodexOsInfo } from "./codex-version.js";
+import { detectCodexOsInfo } from "./codex-version.js";
+import { createExactFetch } from "./exact-fetch.js";
 
 export type LocalBackendChoice = "auto" | "codex-http" | "demo";
 
@@ -52,16 +54,24 @@ export async function createLocalBackend(options: LocalBackendOptions = {}): Pro
     };
   }
   const label = basename(home) || "default";
+  // The official CLI's identity and exact headers for every request, the refresh included.
+  const client = {
+    version: options.codexHttp?.client?.version ?? CODEX_CLI_VERSION,
+    osInfo: options.codexHttp?.client?.osInfo ?? detectCodexOsInfo(),
+  };
+  const fetch = options.codexHttp?.fetch ?? createExactFetch();
   const credentials = createCodexHomeCredentials({
     home,
     label,
+    client,
+    fetch,
     ...(options.tokenUrl ? { tokenUrl: options.tokenUrl } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const backend = createCodexHttpBackend({
-    versionResolver: createCodexVersionResolver({ codexHome: home }),
-    osInfo: detectCodexOsInfo(),
     ...options.codexHttp,
+    client,
+    fetch,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   return { backend, account: { label, credentials, codexHome: home } };

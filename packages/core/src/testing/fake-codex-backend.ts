@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { ImageFormat } from "../types.js";
+import { compareWithCliRecord } from "./cli-request-check.js";
 import { FAKE_CLI_MODEL, fakeCliRoutes } from "./fake-cli-routes.js";
 import {
   createFakeTokenEndpoint,
@@ -126,8 +127,21 @@ export interface FakeCodexBackendOptions {
   defaults?: { images?: FakeCodexReply; responses?: FakeCodexReply };
   /** Epoch ms for `created` and reset times. Default `Date.now`. */
   now?: () => number;
-  /** Handlers tried before everything else. */
+  /** Handlers tried before everything else (after the CLI-fidelity check). */
   extraHandlers?: FakeHandler[];
+  /**
+   * `enforce` (default): every token refresh, image and `/responses` request is compared with the
+   * official CLI's recorded request (`compareWithCliRecord`): header names, order and values, body
+   * fields and their order. A difference is recorded in `mismatches` and answered 400
+   * `cli_mismatch`, so the test fails. `off` for tests that poke the fake with hand-made requests.
+   */
+  cliFidelity?: "enforce" | "off";
+}
+
+/** A request that differed from the CLI's recorded one. */
+export interface CliMismatch {
+  path: string;
+  differences: string[];
 }
 
 export interface FakeCodexBackend {
@@ -141,6 +155,8 @@ export interface FakeCodexBackend {
   tokenUrl: string;
   /** Every request received, in order. */
   requests: RecordedRequest[];
+  /** Requests that differed from the official CLI's (empty when every client spoke exactly like it). */
+  mismatches: CliMismatch[];
   /** Calls to the image routes with how they were answered. */
   calls: FakeCodexCall[];
   /** FIFO of replies per route; the default answers when empty. */
@@ -708,10 +724,29 @@ export async function startFakeCodexBackend(
 
   // `origin` is read lazily by the CLI routes: handlers exist before the server listens.
   const cliHandlers = fakeCliRoutes(context);
+  const mismatches: CliMismatch[] = [];
+
+  const fidelityHandler: FakeHandler = async (request, res) => {
+    if ((options.cliFidelity ?? "enforce") === "off") return false;
+    const differences = compareWithCliRecord(request);
+    if (differences.length === 0) return false;
+    const path = new URL(request.url, "http://fake").pathname;
+    mismatches.push({ path, differences });
+    sendJson(res, 400, {
+      error: {
+        message: `request differs from the official CLI's: ${differences.join("; ")}`,
+        type: "invalid_request_error",
+        code: "cli_mismatch",
+        param: null,
+      },
+    });
+    return true;
+  };
 
   const server = await startFakeUpstreamServer({
     ...(options.tls === undefined ? {} : { tls: options.tls }),
     handlers: [
+      fidelityHandler,
       ...(options.extraHandlers ?? []),
       tokens.handler,
       ...cliHandlers,
@@ -728,6 +763,7 @@ export async function startFakeCodexBackend(
     chatgptBaseUrl: `${origin}/backend-api/`,
     tokenUrl: `${origin}/oauth/token`,
     requests: server.requests,
+    mismatches,
     calls,
     script: state.script,
     get defaults() {
@@ -791,7 +827,6 @@ function validateResponsesRequest(request: RecordedRequest): string | undefined 
   if (typeof body !== "object" || body === null) return "Invalid JSON body";
   const b = body as Record<string, unknown>;
   if (b.store !== false) return "Store must be set to false";
-  if (typeof b.instructions !== "string" || b.instructions.trim() === "") return "Instructions are required";
   if (b.stream !== true) return "Stream must be set to true";
   if ("max_output_tokens" in b) return "Unsupported parameter: max_output_tokens";
   const choice = b.tool_choice;

@@ -49,6 +49,8 @@ export async function startFakeUpstreamServer(options: FakeUpstreamOptions): Pro
         method: req.method ?? "GET",
         url: req.url ?? "/",
         headers: req.headers,
+        rawHeaders: pairs(req.rawHeaders),
+        rawBodyLength: raw.length,
         body,
         json: parseJson(body),
         ...(encoding ? { contentEncoding: encoding } : {}),
@@ -104,6 +106,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+function pairs(raw: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] ?? "", raw[i + 1] ?? ""]);
+  return out;
 }
 
 function parseJson(body: Buffer): unknown {

@@ -2,6 +2,7 @@
  * Test support shared by every package: fakes that speak exactly what shared/reference/upstream.md
  * describes, so tests never need the real upstream. Node-only (loopback servers, child processes).
  */
+export * from "./cli-request-check.js";
 export * from "./codex-home-fixture.js";
 export * from "./fake-cli-routes.js";
 export * from "./fake-codex-backend.js";

@@ -1,4 +1,5 @@
 import type { BackendEvent, CodexCredentials, CredentialProvider, GenerateOptions } from "@codex-img/core";
+import { CODEX_CLI_VERSION, createExactFetch } from "@codex-img/core";
 import { mintFakeTokens } from "@codex-img/core/testing";
 
 /** A credential provider that hands out a fixed token, and a second one after a 401. */
@@ -49,4 +50,10 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   throw new Error("expected the promise to reject");
 }
 
-export const OS_INFO = { os: "Linux", osVersion: "6.8.0", arch: "x86_64", terminal: "xterm-256color" };
+export const OS_INFO = { os: "Debian", osVersion: "12.0.0", arch: "x86_64", terminal: "xterm" };
+
+/** The identity the official CLI 0.169.0 had when the golden record was captured. */
+export const TEST_CLIENT = { version: CODEX_CLI_VERSION, osInfo: OS_INFO };
+
+/** Sends the headers exactly as given (the fake fails any request that differs from the CLI's). */
+export const exactFetch = createExactFetch();

@@ -7,13 +7,35 @@
 export const CODEX_DEFAULT_BASE_URL = "https://chatgpt.com/backend-api/codex";
 
 /**
- * Oldest Codex version we claim to be. Too old a `version` header gets 400 "The '<model>' model
- * requires a newer version of Codex", so this floor moves forward with the official CLI.
+ * The official CLI version whose requests ours reproduce (upstream.md Appendix A was recorded from it).
+ * It is the one default of the `version` setting: `version` header, User-Agent and turn metadata all say
+ * it. Too old a value gets 400 "The '<model>' model requires a newer version of Codex"; `doctor` warns
+ * when the installed CLI is newer, which is the moment to re-record and move this forward.
  */
-export const CODEX_VERSION_FLOOR = "0.169.0";
+export const CODEX_CLI_VERSION = "0.169.0";
 
-/** `originator` of the interactive official client; its absence can trigger the Cloudflare block page. */
-export const CODEX_ORIGINATOR = "codex_cli_rs";
+/**
+ * `originator` of `codex exec`, the CLI mode whose requests ours reproduce; its absence can trigger the
+ * Cloudflare block page.
+ */
+export const CODEX_ORIGINATOR = "codex_exec";
+
+/** Reasoning effort of the carrier turn (`reasoning.effort` and the turn metadata). */
+export const CODEX_DEFAULT_REASONING_EFFORT = "low";
+
+/**
+ * The fixed part of `x-codex-turn-metadata` between the turn's ids and its start time, as `codex exec
+ * -s read-only` sends it on Linux (upstream.md Appendix A), in the CLI's key order.
+ */
+export const CODEX_TURN_CONTEXT = {
+  thread_source: "user",
+  turn_trigger: "exec",
+  sandbox: "seccomp",
+  sandbox_mode: "read-only",
+  auto_review_enabled: false,
+  node_repl_auto_review_required: false,
+  node_repl_disabled: false,
+} as const;
 
 /** Chat "carrier" model for the Responses route; `*-codex` models reject the hosted image tool. */
 export const CODEX_DEFAULT_CARRIER_MODEL = "gpt-5.5";
@@ -46,9 +68,14 @@ export const CODEX_HEADERS = {
   accountId: "chatgpt-account-id",
   originator: "originator",
   version: "version",
-  sessionId: "session_id",
+  sessionId: "session-id",
+  threadId: "thread-id",
   clientRequestId: "x-client-request-id",
   imageTurnId: "x-codex-image-turn-id",
+  turnMetadata: "x-codex-turn-metadata",
+  windowId: "x-codex-window-id",
+  betaFeatures: "x-codex-beta-features",
+  routingHint: "x-codex-routing-hint",
   imagegenRequestId: "x-codex-imagegen-request-id",
 } as const;
 

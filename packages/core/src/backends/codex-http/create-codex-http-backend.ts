@@ -17,10 +17,14 @@ import type {
 import { type CallTimer, startCallTimer } from "./call-timer.js";
 import { classifyUpstreamError } from "./classify-upstream-error.js";
 import {
-  buildCodexHeaders,
-  type CodexOsInfo,
-  DEFAULT_CODEX_OS_INFO,
-  formatCodexUserAgent,
+  buildNativeImageHeaders,
+  buildResponsesHeaders,
+  type CodexClientIdentity,
+  type CodexResponsesTurn,
+  DEFAULT_CODEX_CLIENT,
+  newCodexTurn,
+  type OrderedHeaders,
+  responsesClientMetadata,
 } from "./codex-headers.js";
 import {
   CODEX_DEFAULT_BASE_URL,
@@ -31,16 +35,15 @@ import {
   CODEX_HEADERS,
   CODEX_MAX_REPLY_BYTES,
   CODEX_PATHS,
-  CODEX_VERSION_FLOOR,
 } from "./constants.js";
 import { buildNativeImageBody, parseImagesResponse } from "./native-route.js";
 import { parseJsonBytes } from "./parse-json-bytes.js";
 import { parseQuotaHeaders } from "./quota-snapshot.js";
-import { resolveCodexVersion } from "./resolve-codex-version.js";
 import { buildResponsesBody } from "./responses-route.js";
 import { collectResponsesStream, type StreamImageItem } from "./responses-stream.js";
 import { readSseEvents } from "./sse-parser.js";
 import { readTimedBytes, readTimedText, timedChunks } from "./timed-body.js";
+import { zstdRawFrame } from "./zstd-raw-frame.js";
 
 /** The two upstream paths: `/images/*` (native) and `/responses` with the hosted image tool. */
 export type CodexHttpRoute = "native" | "responses";
@@ -48,13 +51,13 @@ export type CodexHttpRoute = "native" | "responses";
 export interface CodexHttpBackendOptions {
   /** Default `https://chatgpt.com/backend-api/codex`. */
   baseUrl?: string;
-  /** The `version` header, used as is (wins over `versionResolver`). */
-  version?: string;
   /**
-   * Supplies the newest known Codex version (for example `createCodexVersionResolver()` from the node
-   * helpers); the larger of it and `CODEX_VERSION_FLOOR` is sent. Called once per backend.
+   * Who the requests say they come from: the impersonated CLI version (default `CODEX_CLI_VERSION`) and
+   * the OS facts of the User-Agent (core reads none itself; `detectCodexOsInfo()` from the node helpers).
    */
-  versionResolver?: () => Promise<string | undefined> | string | undefined;
+  client?: Partial<CodexClientIdentity>;
+  /** `installation_id` of the `/responses` turn metadata. Default a random UUID per backend. */
+  installationId?: string;
   /** Chat model carrying the hosted tool on the Responses route. Default `gpt-5.5`. */
   carrierModel?: string;
   /** Instructions for the carrier on the Responses route (must be non-empty). */
@@ -65,11 +68,12 @@ export interface CodexHttpBackendOptions {
   totalTimeoutMs?: number;
   /** Default the system clock; tests pass a `ManualClock`. */
   clock?: Clock;
-  /** Default the global `fetch`. */
+  /**
+   * Default the global `fetch`, which adds headers of its own (`accept-encoding`, `connection`, …) and
+   * may reorder them; `createExactFetch()` from the node helpers sends the CLI's headers exactly.
+   */
   fetch?: typeof fetch;
   logger?: Logger;
-  /** OS facts for the User-Agent (core reads none itself). Default `Linux unknown; x86_64`. */
-  osInfo?: CodexOsInfo;
   /** Partial images to ask for on the Responses route (0-3). Default 0. */
   partialImages?: number;
   /** Route for accounts not seen yet. Default `native` (falls back to `responses` on 404/405). */
@@ -88,8 +92,6 @@ interface CallContext {
   label: string;
   credentials: CredentialProvider;
   signal: AbortSignal | undefined;
-  version: string;
-  userAgent: string;
   emit: (event: BackendEvent) => void;
 }
 
@@ -97,8 +99,8 @@ interface CallSpec {
   route: CodexHttpRoute;
   path: string;
   callId: string;
-  headers: Record<string, string>;
-  body: string;
+  headers: OrderedHeaders;
+  body: string | Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -117,25 +119,8 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   const instructions = options.instructions?.trim() ? options.instructions : CODEX_DEFAULT_INSTRUCTIONS;
   const doFetch: typeof fetch = (input, init) => (options.fetch ?? globalThis.fetch)(input, init);
   const routes = new Map<string, CodexHttpRoute>();
-  let versionPromise: Promise<string> | undefined;
-
-  const getVersion = (): Promise<string> => {
-    versionPromise ??= (async () => {
-      if (options.version)
-        return resolveCodexVersion({ override: options.version, floor: CODEX_VERSION_FLOOR });
-      try {
-        const found = await options.versionResolver?.();
-        return resolveCodexVersion({ installed: found, floor: CODEX_VERSION_FLOOR });
-      } catch (error) {
-        logger.warn("codex-http: version lookup failed, using the floor", {
-          error,
-          floor: CODEX_VERSION_FLOOR,
-        });
-        return CODEX_VERSION_FLOOR;
-      }
-    })();
-    return versionPromise;
-  };
+  const client: CodexClientIdentity = { ...DEFAULT_CODEX_CLIENT, ...options.client };
+  const installationId = options.installationId ?? crypto.randomUUID();
 
   async function generate(
     request: ImageRequest,
@@ -159,15 +144,12 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
       );
     }
     if (generateOptions.signal?.aborted) throw canceledError(label);
-    const version = await getVersion();
     const ctx: CallContext = {
       request,
       normalized,
       label,
       credentials,
       signal: generateOptions.signal,
-      version,
-      userAgent: formatCodexUserAgent(version, options.osInfo ?? DEFAULT_CODEX_OS_INFO),
       emit,
     };
 
@@ -231,18 +213,13 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   }
 
   async function callNative(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
-    const callId = crypto.randomUUID();
+    const turn = newCodexTurn(clock.now());
+    const callId = turn.turnId;
     const spec: CallSpec = {
       route: "native",
       path: ctx.normalized.referenceImages.length > 0 ? CODEX_PATHS.edits : CODEX_PATHS.generations,
       callId,
-      headers: buildCodexHeaders({
-        credentials: creds,
-        version: ctx.version,
-        userAgent: ctx.userAgent,
-        route: "native",
-        callId,
-      }),
+      headers: buildNativeImageHeaders({ credentials: creds, client, turn, model: carrierModel }),
       body: JSON.stringify(buildNativeImageBody(ctx.request, ctx.normalized)),
     };
     return runCall(ctx, spec, async (response, timer, quota) => {
@@ -278,25 +255,29 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   }
 
   async function callResponses(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
-    const callId = crypto.randomUUID();
+    const turnInput: CodexResponsesTurn = {
+      credentials: creds,
+      client,
+      turn: newCodexTurn(clock.now()),
+      model: carrierModel,
+      installationId,
+    };
+    const callId = turnInput.turn.threadId;
+    const json = JSON.stringify(
+      buildResponsesBody(ctx.request, ctx.normalized, {
+        carrierModel,
+        instructions,
+        threadId: callId,
+        clientMetadata: responsesClientMetadata(turnInput),
+        ...(options.partialImages === undefined ? {} : { partialImages: options.partialImages }),
+      }),
+    );
     const spec: CallSpec = {
       route: "responses",
       path: CODEX_PATHS.responses,
       callId,
-      headers: buildCodexHeaders({
-        credentials: creds,
-        version: ctx.version,
-        userAgent: ctx.userAgent,
-        route: "responses",
-        callId,
-      }),
-      body: JSON.stringify(
-        buildResponsesBody(ctx.request, ctx.normalized, {
-          carrierModel,
-          instructions,
-          ...(options.partialImages === undefined ? {} : { partialImages: options.partialImages }),
-        }),
-      ),
+      headers: buildResponsesHeaders(turnInput),
+      body: zstdRawFrame(new TextEncoder().encode(json)),
     };
     return runCall(ctx, spec, async (response, timer, headerQuota) => {
       const outcome = await collectResponsesStream(readSseEvents(timedChunks(response.body, timer)), {

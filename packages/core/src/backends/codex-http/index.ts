@@ -1,8 +1,8 @@
 /** The ChatGPT Codex backend over HTTP (native image route, Responses + hosted tool fallback). */
 export * from "./classify-upstream-error.js";
 export * from "./codex-headers.js";
+export * from "./compare-semver.js";
 export * from "./constants.js";
 export * from "./create-codex-http-backend.js";
 export * from "./quota-snapshot.js";
-export * from "./resolve-codex-version.js";
 export * from "./sse-parser.js";

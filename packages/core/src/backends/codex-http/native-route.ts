@@ -4,22 +4,26 @@ import type { ImageRequest } from "../../types.js";
 import type { JsonBytes } from "./parse-json-bytes.js";
 
 /**
- * Body of `POST {base}/images/generations` (or `/images/edits` when there are references), exactly as
- * upstream.md §2a: fields the caller left unset are omitted, and references are always inline data URLs
- * (multipart is rejected and remote URLs fail upstream).
+ * Body of `POST {base}/images/generations` (or `/images/edits` when there are references) with the
+ * fields and key order of the official CLI's image tool (upstream.md Appendix A): `images` first on an
+ * edit, then `prompt`, `background` (`opaque` unless `transparent` was asked; the CLI never sends
+ * `auto`), `model`, `quality`, `size`. `n` is sent only when more than one image is asked (the CLI never
+ * sends it). References are always inline data URLs (multipart is rejected, remote URLs fail upstream).
  */
 export function buildNativeImageBody(
-  request: ImageRequest,
+  _request: ImageRequest,
   normalized: NormalizedImageRequest,
 ): Record<string, unknown> {
-  const body: Record<string, unknown> = { prompt: normalized.prompt, model: normalized.model };
-  if (request.size !== undefined) body.size = normalized.size;
-  if (request.quality !== undefined) body.quality = normalized.quality;
-  if (request.background !== undefined) body.background = normalized.background;
-  if (request.n !== undefined) body.n = normalized.n;
+  const body: Record<string, unknown> = {};
   if (normalized.referenceImages.length > 0) {
     body.images = normalized.referenceImages.map((ref) => ({ image_url: toDataUrl(ref.bytes, ref.format) }));
   }
+  body.prompt = normalized.prompt;
+  body.background = normalized.background === "transparent" ? "transparent" : "opaque";
+  body.model = normalized.model;
+  body.quality = normalized.quality;
+  body.size = normalized.size;
+  if (normalized.n > 1) body.n = normalized.n;
   return body;
 }
 

@@ -32,15 +32,28 @@ export interface ChildEnvOptions {
  * predecessor leaked its admin password and session secret into an agent with a shell; this is the fix.
  */
 export function buildChildEnv(options: ChildEnvOptions): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of [...BASIC_VARIABLES, ...(options.allowList ?? [])]) {
-    const value = options.parentEnv[name];
-    if (value !== undefined) env[name] = value;
-  }
+  const env = basicChildEnv(options.parentEnv, options.allowList);
   // The CLI prints reset times ("try again at …") in local time; UTC makes them parseable.
   env.TZ = "UTC";
   env.CODEX_HOME = options.codexHome;
   if (options.caCertificatePath) env.CODEX_CA_CERTIFICATE = options.caCertificatePath;
   if (options.refreshTokenUrl) env.CODEX_REFRESH_TOKEN_URL_OVERRIDE = options.refreshTokenUrl;
+  return env;
+}
+
+/**
+ * Only the allow-listed basics of `parentEnv` (PATH, HOME, locale, trust stores): the environment of
+ * every child process the service starts, `codex --version` probes included, so no service secret
+ * (ADMIN_PASSWORD, API keys, database tokens) ever reaches a program we run.
+ */
+export function basicChildEnv(
+  parentEnv: Record<string, string | undefined>,
+  allowList: readonly string[] = [],
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of [...BASIC_VARIABLES, ...allowList]) {
+    const value = parentEnv[name];
+    if (value !== undefined) env[name] = value;
+  }
   return env;
 }

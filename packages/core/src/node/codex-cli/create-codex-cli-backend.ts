@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
-import { compareSemver } from "../../backends/codex-http/resolve-codex-version.js";
+import { compareSemver } from "../../backends/codex-http/compare-semver.js";
 import { type Clock, systemClock } from "../../clock.js";
 import { CodexImgError, toCodexImgError } from "../../errors.js";
 import { bytesToBase64, sniffImage } from "../../image/index.js";
@@ -19,7 +19,7 @@ import type {
 import { authLockPath, readCodexLogin } from "../codex-home.js";
 import { readInstalledCodexVersion } from "../codex-version.js";
 import { acquireFileLock } from "../file-lock.js";
-import { buildChildEnv } from "./build-child-env.js";
+import { basicChildEnv, buildChildEnv } from "./build-child-env.js";
 import { buildCliPrompt } from "./build-cli-prompt.js";
 import { cleanupCliRun } from "./cleanup-cli-run.js";
 import { detectCliFailure, stderrTail } from "./detect-cli-failure.js";
@@ -107,9 +107,11 @@ export function createCodexCliBackend(options: CodexCliBackendOptions = {}): Ima
     ephemeralDecision ??= (async () => {
       const setting = options.ephemeral ?? "auto";
       if (setting !== "auto") return setting;
-      const version = await readInstalledCodexVersion(options.codexPath ?? "codex", 5_000, {
-        ...(options.parentEnv ?? process.env),
-      });
+      const version = await readInstalledCodexVersion(
+        options.codexPath ?? "codex",
+        5_000,
+        basicChildEnv(options.parentEnv ?? process.env, options.envAllowList),
+      );
       const on = version !== undefined && compareSemver(version, EPHEMERAL_CLI_VERSION) >= 0;
       logger.info("codex-cli: --ephemeral", { on, cliVersion: version ?? "unknown" });
       return on;

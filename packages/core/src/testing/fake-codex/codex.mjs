@@ -34,7 +34,7 @@ const VERSION = "0.169.0";
 const args = process.argv.slice(2);
 
 if (args[0] === "--version" || args[0] === "-V") {
-  // Only `--version` reads the environment (tests play older CLIs with it); `exec` gets a clean one.
+  // Tests play older CLIs with this variable (allow-listed for the probe); `exec` never sees it.
   process.stdout.write(`codex-cli ${process.env.FAKE_CODEX_VERSION || VERSION}\n`);
   process.exit(0);
 }

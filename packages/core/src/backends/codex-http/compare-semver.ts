@@ -1,32 +1,6 @@
-export interface CodexVersionCandidates {
-  /** From `codex --version` of the installed CLI. */
-  installed?: string | undefined;
-  /** `latest_version` of `$CODEX_HOME/version.json`. */
-  versionJsonLatest?: string | undefined;
-  /** The pinned minimum (`CODEX_VERSION_FLOOR`). */
-  floor: string;
-  /** Used as is when given: the owner knows better than our guess. */
-  override?: string | undefined;
-}
-
 interface ParsedSemver {
   core: [number, number, number];
   prerelease: string | undefined;
-}
-
-/**
- * The `version` header to send: the override, else the largest valid semver among the installed CLI,
- * version.json and the floor (too old a value is refused upstream, so newer always wins).
- */
-export function resolveCodexVersion(candidates: CodexVersionCandidates): string {
-  const override = candidates.override?.trim();
-  if (override) return override;
-  let best = candidates.floor;
-  for (const raw of [candidates.installed, candidates.versionJsonLatest]) {
-    const version = raw === undefined ? undefined : extractSemver(raw);
-    if (version !== undefined && compareSemver(version, best) > 0) best = version;
-  }
-  return best;
 }
 
 /** Finds the first `x.y.z[-pre]` in text such as `codex-cli 0.169.0`. */

@@ -1,0 +1,104 @@
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { Readable } from "node:stream";
+
+export interface ExactFetchOptions {
+  /** Extra trusted CA certificates (PEM), e.g. the throwaway CA of a loopback fake. */
+  ca?: string | Buffer;
+}
+
+/**
+ * A `fetch` that puts on the wire exactly the headers it is given, in the given order, followed by
+ * `host` and `content-length` as the official CLI's HTTP client does (upstream.md Appendix A), and
+ * nothing else: the runtimes' own `fetch` adds `accept-encoding`, `connection`, `accept-language`,
+ * `sec-fetch-mode` and (Bun) reorders and capitalises. Built on `node:http(s)`, which Node and Bun
+ * both send verbatim. Reply bodies stream (never buffered here); `signal` aborts the socket.
+ */
+export function createExactFetch(options: ExactFetchOptions = {}): typeof fetch {
+  const httpsAgent = new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
+  const httpAgent = new HttpAgent({ keepAlive: true });
+
+  const exactFetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    if (input instanceof Request) throw new TypeError("exact fetch takes a URL and init, not a Request");
+    const url = new URL(String(input));
+    const secure = url.protocol === "https:";
+    if (!secure && url.protocol !== "http:") throw new TypeError(`unsupported protocol ${url.protocol}`);
+    const body = await bodyBytes(init.body);
+    // A plain object keeps insertion order, and Node and Bun write it in that order.
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, value] of headerPairs(init.headers)) headers[name] = value;
+    headers.host = url.host;
+    if (body !== undefined || (init.method ?? "GET") !== "GET")
+      headers["content-length"] = String(body?.length ?? 0);
+    const signal = init.signal ?? undefined;
+    signal?.throwIfAborted();
+
+    return await new Promise<Response>((resolve, reject) => {
+      const send = secure ? httpsRequest : httpRequest;
+      const req = send(url, {
+        method: init.method ?? "GET",
+        agent: secure ? httpsAgent : httpAgent,
+        headers,
+        setHost: false,
+      });
+      // Without this Node and Bun append `Connection: keep-alive`; HTTP/1.1 keeps the socket open anyway.
+      req.removeHeader("connection");
+      const onAbort = (): void => {
+        const reason = signal?.reason ?? new DOMException("The operation was aborted.", "AbortError");
+        req.destroy(reason instanceof Error ? reason : new Error(String(reason)));
+        reject(reason);
+      };
+      if (signal) signal.addEventListener("abort", onAbort, { once: true });
+      req.on("error", (error) => {
+        signal?.removeEventListener("abort", onAbort);
+        reject(error);
+      });
+      req.on("response", (res: IncomingMessage) => {
+        signal?.removeEventListener("abort", onAbort);
+        if (signal) {
+          signal.addEventListener("abort", () => res.destroy(toError(signal.reason)), { once: true });
+        }
+        resolve(toResponse(res));
+      });
+      req.end(body);
+    });
+  };
+  return exactFetch as typeof fetch;
+}
+
+function toError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new DOMException("The operation was aborted.", "AbortError");
+}
+
+function toResponse(res: IncomingMessage): Response {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+    headers.append(res.rawHeaders[i] ?? "", res.rawHeaders[i + 1] ?? "");
+  }
+  const status = res.statusCode ?? 502;
+  const noBody = status === 204 || status === 304 || status < 200;
+  if (noBody) res.resume();
+  const body = noBody ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
+  return new Response(body, { status, statusText: res.statusMessage ?? "", headers });
+}
+
+function headerPairs(headers: HeadersInit | undefined): Array<[string, string]> {
+  if (!headers) return [];
+  if (Array.isArray(headers)) return headers.map(([name, value]) => [String(name), String(value)]);
+  if (headers instanceof Headers) return [...headers.entries()];
+  return Object.entries(headers).map(([name, value]) => [name, String(value)]);
+}
+
+async function bodyBytes(body: BodyInit | null | undefined): Promise<Uint8Array | undefined> {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === "string") return new TextEncoder().encode(body);
+  if (body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  // Streams and forms are not what the Codex requests send; read them whole through a Response.
+  return new Uint8Array(await new Response(body).arrayBuffer());
+}

@@ -1,0 +1,161 @@
+/**
+ * The golden record of the official CLI's requests: `codex exec` 0.169.0 captured against this project's
+ * fake (`packages/core/test/cli-golden-record.real-cli.test.ts` captures it again and fails when the CLI
+ * no longer sends this). Tokens, host and length are placeholders; every other byte is the CLI's.
+ */
+export const CODEX_EXEC_GOLDEN_RECORD = {
+  cli: '@openai/codex 0.169.0: codex exec -s read-only -c model_reasoning_effort="low"',
+  recordedOn: "Debian 12 x86_64, TERM=xterm, against startFakeCodexBackend({ tls: true })",
+  requests: {
+    refresh_proactive: {
+      method: "POST",
+      path: "/oauth/token",
+      headers: [
+        ["content-type", "application/json"],
+        ["originator", "codex_exec"],
+        ["user-agent", "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm"],
+        ["accept", "*/*"],
+        ["host", "<host>"],
+        ["content-length", "<length>"],
+      ],
+      body: {
+        client_id: "app_EMoamEEZ73f0CkXaXp7hrann",
+        grant_type: "refresh_token",
+        refresh_reason: "proactive_expiry",
+        refresh_token: "<refresh_token>",
+      },
+    },
+    refresh_unauthorized: {
+      method: "POST",
+      path: "/oauth/token",
+      headers: [
+        ["content-type", "application/json"],
+        ["originator", "codex_exec"],
+        ["user-agent", "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.169.0)"],
+        ["accept", "*/*"],
+        ["host", "<host>"],
+        ["content-length", "<length>"],
+      ],
+      body: {
+        client_id: "app_EMoamEEZ73f0CkXaXp7hrann",
+        grant_type: "refresh_token",
+        refresh_reason: "unauthorized_recovery",
+        refresh_token: "<refresh_token>",
+      },
+      note: "Not captured (the CLI refreshes after a 401 only on its own /responses turn): built from upstream.md Appendix A.",
+    },
+    images_generations: {
+      method: "POST",
+      path: "/backend-api/codex/images/generations",
+      headers: [
+        ["version", "0.169.0"],
+        ["x-codex-image-turn-id", "01a24d25-9af9-73f2-8a33-69348ea8ecae"],
+        [
+          "x-codex-turn-metadata",
+          '{"session_id":"01a24d25-9adc-7501-a9dc-9cc59e45faf6","thread_id":"01a24d25-9adc-7501-a9dc-9cc59e45faf6","reasoning_effort":"low","turn_id":"01a24d25-9af9-73f2-8a33-69348ea8ecae","model":"gpt-5.5","thread_source":"user","turn_trigger":"exec","sandbox":"seccomp","sandbox_mode":"read-only","auto_review_enabled":false,"node_repl_auto_review_required":false,"node_repl_disabled":false,"turn_started_at_unix_ms":1796590639872,"codex_version":"0.169.0"}',
+        ],
+        ["authorization", "Bearer <access_token>"],
+        ["chatgpt-account-id", "<account_id>"],
+        ["content-type", "application/json"],
+        ["originator", "codex_exec"],
+        ["user-agent", "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.169.0)"],
+        ["accept", "*/*"],
+        ["host", "<host>"],
+        ["content-length", "<length>"],
+      ],
+      body: {
+        prompt: "a fox",
+        background: "opaque",
+        model: "gpt-image-2",
+        quality: "auto",
+        size: "auto",
+      },
+    },
+    images_edits: {
+      method: "POST",
+      path: "/backend-api/codex/images/edits",
+      headers: [
+        ["version", "0.169.0"],
+        ["x-codex-image-turn-id", "01a24d25-9e8d-7ff0-809c-1c63b4110dc9"],
+        [
+          "x-codex-turn-metadata",
+          '{"session_id":"01a24d25-9e56-7391-938c-4a439f2f8447","thread_id":"01a24d25-9e56-7391-938c-4a439f2f8447","reasoning_effort":"low","turn_id":"01a24d25-9e8d-7ff0-809c-1c63b4110dc9","model":"gpt-5.5","thread_source":"user","turn_trigger":"exec","sandbox":"seccomp","sandbox_mode":"read-only","auto_review_enabled":false,"node_repl_auto_review_required":false,"node_repl_disabled":false,"turn_started_at_unix_ms":1796590640790,"codex_version":"0.169.0"}',
+        ],
+        ["authorization", "Bearer <access_token>"],
+        ["chatgpt-account-id", "<account_id>"],
+        ["content-type", "application/json"],
+        ["originator", "codex_exec"],
+        ["user-agent", "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.169.0)"],
+        ["accept", "*/*"],
+        ["host", "<host>"],
+        ["content-length", "<length>"],
+      ],
+      body: {
+        images: [
+          {
+            image_url: "data:image/png;base64,<bytes>",
+          },
+        ],
+        prompt: "make it blue",
+        background: "opaque",
+        model: "gpt-image-2",
+        quality: "auto",
+        size: "auto",
+      },
+    },
+    responses: {
+      method: "POST",
+      path: "/backend-api/codex/responses",
+      contentEncoding: "zstd",
+      headers: [
+        ["version", "0.169.0"],
+        ["x-codex-beta-features", "remote_compaction_v2"],
+        ["x-codex-window-id", "01a24d25-9adc-7501-a9dc-9cc59e45faf6:0"],
+        [
+          "x-codex-turn-metadata",
+          '{"installation_id":"de3cc666-8932-47d4-be14-1106ab491718","session_id":"01a24d25-9adc-7501-a9dc-9cc59e45faf6","thread_id":"01a24d25-9adc-7501-a9dc-9cc59e45faf6","agent_name":"/root","turn_id":"01a24d25-9af9-73f2-8a33-69348ea8ecae","window_id":"01a24d25-9adc-7501-a9dc-9cc59e45faf6:0","window_number":0,"context_window_id":"01a24d25-9ade-7072-8c69-096a949d4df6","request_kind":"turn","history_initialization":"new","root_turn_id":"01a24d25-9af9-73f2-8a33-69348ea8ecae","thread_source":"user","turn_trigger":"exec","sandbox":"seccomp","sandbox_mode":"read-only","auto_review_enabled":false,"node_repl_auto_review_required":false,"node_repl_disabled":false,"turn_started_at_unix_ms":1796590639872,"analytics_enabled":true,"model":"gpt-5.5","reasoning_effort":"low"}',
+        ],
+        ["x-codex-routing-hint", "model=gpt-5.5"],
+        ["x-client-request-id", "01a24d25-9adc-7501-a9dc-9cc59e45faf6"],
+        ["session-id", "01a24d25-9adc-7501-a9dc-9cc59e45faf6"],
+        ["thread-id", "01a24d25-9adc-7501-a9dc-9cc59e45faf6"],
+        ["accept", "text/event-stream"],
+        ["content-encoding", "zstd"],
+        ["content-type", "application/json"],
+        ["authorization", "Bearer <access_token>"],
+        ["chatgpt-account-id", "<account_id>"],
+        ["originator", "codex_exec"],
+        ["user-agent", "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.169.0)"],
+        ["host", "<host>"],
+        ["content-length", "<length>"],
+      ],
+      body: {
+        model: "gpt-5.5",
+        stream: true,
+        input: "<conversation items>",
+        tools: "<tools>",
+        tool_choice: "auto",
+        parallel_tool_calls: true,
+        reasoning: {
+          effort: "low",
+          summary: "auto",
+        },
+        store: false,
+        include: ["reasoning.encrypted_content"],
+        prompt_cache_key: "01a24d25-9adc-7501-a9dc-9cc59e45faf6",
+        client_metadata: {
+          thread_id: "01a24d25-9adc-7501-a9dc-9cc59e45faf6",
+          turn_id: "01a24d25-9af9-73f2-8a33-69348ea8ecae",
+          session_id: "01a24d25-9adc-7501-a9dc-9cc59e45faf6",
+          "x-codex-window-id": "01a24d25-9adc-7501-a9dc-9cc59e45faf6:0",
+          "x-codex-turn-metadata":
+            '{"installation_id":"de3cc666-8932-47d4-be14-1106ab491718","session_id":"01a24d25-9adc-7501-a9dc-9cc59e45faf6","thread_id":"01a24d25-9adc-7501-a9dc-9cc59e45faf6","agent_name":"/root","turn_id":"01a24d25-9af9-73f2-8a33-69348ea8ecae","window_id":"01a24d25-9adc-7501-a9dc-9cc59e45faf6:0","window_number":0,"context_window_id":"01a24d25-9ade-7072-8c69-096a949d4df6","request_kind":"turn","history_initialization":"new","root_turn_id":"01a24d25-9af9-73f2-8a33-69348ea8ecae","thread_source":"user","turn_trigger":"exec","sandbox":"seccomp","sandbox_mode":"read-only","auto_review_enabled":false,"node_repl_auto_review_required":false,"node_repl_disabled":false,"turn_started_at_unix_ms":1796590639872,"analytics_enabled":true,"model":"gpt-5.5","reasoning_effort":"low"}',
+          "x-codex-installation-id": "de3cc666-8932-47d4-be14-1106ab491718",
+          mcp_attribution: '{"status":"none"}',
+          root_turn_id: "01a24d25-9af9-73f2-8a33-69348ea8ecae",
+          guardian_credits_requested: "true",
+        },
+      },
+    },
+  },
+} as const;
