@@ -294,14 +294,16 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
 
     delete(id) {
       finished.forget(id);
-      return session.write(async (tx) => {
-        const [, , removed] = await tx.batch([
-          { sql: "DELETE FROM job_events WHERE job_id = ?", args: [id] },
-          { sql: "DELETE FROM job_attempts WHERE job_id = ?", args: [id] },
-          { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
-        ]);
-        return (removed?.rowsAffected ?? 0) > 0;
-      }).finally(() => finished.forget(id));
+      return session
+        .write(async (tx) => {
+          const [, , removed] = await tx.batch([
+            { sql: "DELETE FROM job_events WHERE job_id = ?", args: [id] },
+            { sql: "DELETE FROM job_attempts WHERE job_id = ?", args: [id] },
+            { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
+          ]);
+          return (removed?.rowsAffected ?? 0) > 0;
+        })
+        .finally(() => finished.forget(id));
     },
   };
 }
