@@ -40,7 +40,7 @@ export async function serveHttp(
       },
     };
   }
-  const server = await new Promise<ReturnType<typeof serveNode>>((resolve) => {
+  const server = await new Promise<ReturnType<typeof serveNode>>((resolve, reject) => {
     const created = serveNode(
       {
         fetch: handler,
@@ -51,6 +51,8 @@ export async function serveHttp(
       },
       () => resolve(created),
     );
+    // A busy port is an `error` event, not a throw; the caller turns it into a message.
+    created.once("error", reject);
   });
   server.on("clientError", onClientError);
   // Node's default request timeout (5 min) would cut long synchronous generations.

@@ -20,6 +20,7 @@ import {
 import type { InStatement, Transaction } from "@libsql/client";
 import { jobOutcomeStatements } from "./account-usage.js";
 import type { Database } from "./create-db.js";
+import { finishedJobCache } from "./finished-job-cache.js";
 import {
   attemptStatement,
   eventStatement,
@@ -46,6 +47,8 @@ export interface LibsqlJobStoreOptions {
  */
 export function createLibsqlJobStore(database: Database, options: LibsqlJobStoreOptions = {}): JobStore {
   const session = createLibsqlSession(database, options.busy);
+  // Finished jobs are read far more often than they change (clients poll for results).
+  const finished = finishedJobCache(database.client);
 
   const load = async (tx: Transaction, id: string): Promise<JobRecord | undefined> => {
     const result = await tx.execute({ sql: `${JOB_SELECT} WHERE j.id = ?`, args: [id] });
@@ -155,11 +158,16 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       });
     },
 
-    get(id) {
-      return session.read(async (client) => {
+    async get(id) {
+      const cached = finished.get(id, Date.now());
+      if (cached) return cached;
+      const version = finished.version;
+      const job = await session.read(async (client) => {
         const row = (await client.execute({ sql: `${JOB_SELECT} WHERE j.id = ?`, args: [id] })).rows[0];
         return row ? rowToRecord(row).job : undefined;
       });
+      if (job) finished.remember(job, Date.now(), version);
+      return job;
     },
 
     async list(query): Promise<JobPage> {
@@ -285,14 +293,17 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
     },
 
     delete(id) {
-      return session.write(async (tx) => {
-        const [, , removed] = await tx.batch([
-          { sql: "DELETE FROM job_events WHERE job_id = ?", args: [id] },
-          { sql: "DELETE FROM job_attempts WHERE job_id = ?", args: [id] },
-          { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
-        ]);
-        return (removed?.rowsAffected ?? 0) > 0;
-      });
+      finished.forget(id);
+      return session
+        .write(async (tx) => {
+          const [, , removed] = await tx.batch([
+            { sql: "DELETE FROM job_events WHERE job_id = ?", args: [id] },
+            { sql: "DELETE FROM job_attempts WHERE job_id = ?", args: [id] },
+            { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
+          ]);
+          return (removed?.rowsAffected ?? 0) > 0;
+        })
+        .finally(() => finished.forget(id));
     },
   };
 }
