@@ -30,7 +30,7 @@ import {
   rowToEvent,
   rowToRecord,
 } from "./job-rows.js";
-import { createLibsqlSession } from "./libsql-session.js";
+import { createLibsqlSession, RollbackWrite } from "./libsql-session.js";
 import type { BusyRetryOptions } from "./with-busy-retry.js";
 
 export interface LibsqlJobStoreOptions {
@@ -209,8 +209,14 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       });
     },
 
-    claim(claimOptions) {
+    async claim(claimOptions) {
       const { workerId, now, leaseMs } = claimOptions;
+      const ready = { where: CLAIMABLE, args: [now, now] };
+      // An idle queue costs a read, not a write transaction and the file's write lock.
+      const any = await session.read((client) =>
+        client.execute({ sql: `SELECT 1 FROM jobs WHERE ${ready.where} LIMIT 1`, args: ready.args }),
+      );
+      if (any.rows.length === 0) return undefined;
       return session.write(async (tx) => {
         // The one statement that decides who gets the job: pick and take in a single UPDATE, so no reader
         // between a SELECT and an UPDATE can exist, whatever the transaction mode of another writer.
@@ -218,18 +224,17 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
           sql: `UPDATE jobs SET state = 'running', lease_worker = ?, lease_attempt = attempt_count + 1,
               lease_expires_at = ?, updated_at = ?
             WHERE rowid = (
-              SELECT rowid FROM jobs
-              WHERE state = 'queued' AND run_after <= ? AND (deadline_at IS NULL OR deadline_at > ?)
-                AND cancel_requested = 0
+              SELECT rowid FROM jobs WHERE ${ready.where}
               ORDER BY priority DESC, created_at, rowid LIMIT 1)
               AND state = 'queued'
             RETURNING id`,
-          args: [workerId, now + leaseMs, now, now, now],
+          args: [workerId, now + leaseMs, now, ...ready.args],
         });
         const id = taken.rows[0]?.id;
-        if (id === undefined || id === null) return undefined;
+        // Another worker took it since the read: nothing was written, nothing to commit.
+        if (id === undefined || id === null) throw new RollbackWrite(undefined);
         const record = await load(tx, String(id));
-        if (!record) return undefined;
+        if (!record) throw new RollbackWrite(undefined);
         // The row is already ours; the shared transition adds the attempt, `startedAt` and the event.
         const { lease: _taken, ...queued } = record.job;
         const job = await save(tx, record, claimTransition({ ...queued, state: "queued" }, claimOptions));
@@ -307,6 +312,10 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
     },
   };
 }
+
+/** A `queued` job that may be claimed at `?1 = ?2 = now` (`isClaimable` in core, in SQL). */
+const CLAIMABLE = `state = 'queued' AND run_after <= ? AND (deadline_at IS NULL OR deadline_at > ?)
+  AND cancel_requested = 0`;
 
 async function countQueued(tx: Transaction): Promise<number> {
   const result = await tx.execute("SELECT count(*) AS n FROM jobs WHERE state = 'queued'");
