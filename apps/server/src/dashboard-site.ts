@@ -2,11 +2,20 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
+import { staticFiles } from "./static-files.js";
 
-/** Where `bun run build:dashboard` writes the static export (the same from `src/` and `dist/`). */
-export const DASHBOARD_DIR: string = fileURLToPath(new URL("../../dashboard/out", import.meta.url));
+/**
+ * Where `bun run build:dashboard` writes the static export (the same from `src/` and `dist/`), or, in the
+ * single-file server that `bun run release` compiles (one bundle, so `import.meta.url` is its entry), the
+ * copy embedded beside it.
+ */
+export const DASHBOARD_DIR: string =
+  [
+    fileURLToPath(new URL("../../dashboard/out", import.meta.url)),
+    fileURLToPath(new URL("./dashboard", import.meta.url)),
+  ].find((dir) => existsSync(join(dir, "index.html"))) ??
+  fileURLToPath(new URL("../../dashboard/out", import.meta.url));
 
 /** The dashboard's URL path; its build bakes it in (`basePath` in apps/dashboard/next.config.mjs). */
 export const DASHBOARD_PATH = "/admin";
@@ -60,7 +69,7 @@ export function withDashboard(api: Handler, options: { dir?: string } = {}): Han
   });
   site.get(
     `${DASHBOARD_PATH}/*`,
-    serveStatic({
+    staticFiles({
       root: dir,
       rewriteRequestPath: (path) => path.slice(DASHBOARD_PATH.length) || "/",
     }),

@@ -91,7 +91,17 @@ async function serve(
   // until they are, requests get 503.
   let handler: (request: Request) => Response | Promise<Response> = () =>
     Response.json({ status: "starting" }, { status: 503, headers: { "retry-after": "1" } });
-  const http = await serveHttp((request) => handler(request), { host: config.host, port: config.port });
+  let http: Awaited<ReturnType<typeof serveHttp>>;
+  try {
+    http = await serveHttp((request) => handler(request), { host: config.host, port: config.port });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "EADDRINUSE") throw error;
+    console.error(
+      `Port ${config.port} on ${config.host} is already in use (another codex-img or another program). ` +
+        "Stop it, or choose another port with --port N or CODEX_IMG_PORT=N (0 picks a free one).",
+    );
+    return 2;
+  }
   const publicBaseUrl = config.publicBaseUrl ?? http.url;
   const composed = await composeServices(config, report.backend.selected, {
     logger,
@@ -109,7 +119,7 @@ async function serve(
     console.error("First start: created an API key. It is shown once, keep it:");
     console.error(`  ${firstKey}`);
     console.error(
-      `Try: curl -s ${publicBaseUrl}/v1/images/generate -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d '{"prompt":"a lighthouse at dawn"}'`,
+      `Try: export CODEX_IMG_API_KEY=<the key above>, then\n  curl -s ${publicBaseUrl}/v1/images/generate -H "Authorization: Bearer $CODEX_IMG_API_KEY" -H "Content-Type: application/json" -d '{"prompt":"a lighthouse at dawn"}'`,
     );
   }
   console.error(
@@ -117,7 +127,7 @@ async function serve(
       ? `Dashboard: ${publicBaseUrl}/admin/ (sign in with ADMIN_PASSWORD).`
       : `Dashboard: ${publicBaseUrl}/admin/ (set ADMIN_PASSWORD and restart to sign in).`,
   );
-  console.error("More keys: `bun run create-key NAME` (in the repository). Stop with Ctrl-C.");
+  console.error(`More keys: ${createKeyCommand()}. Stop with Ctrl-C.`);
   logger.info("listening", { url: http.url, backend: composed.services.backend });
 
   await new Promise<void>((resolve) => {
@@ -135,6 +145,14 @@ async function serve(
   await composed.close({ graceMs: 25_000 });
   await http.close();
   return 0;
+}
+
+/** How to run `create-key` for this very process: the executable itself, or the checkout's script. */
+function createKeyCommand(): string {
+  const compiled = import.meta.url.includes("$bunfs") || import.meta.url.includes("~BUN");
+  return compiled
+    ? `\`${process.argv0} create-key NAME\``
+    : "`npx --yes bun@1.4.5 run create-key NAME` (in the repository)";
 }
 
 function describeConfigError(error: unknown): string {

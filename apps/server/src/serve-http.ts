@@ -1,4 +1,4 @@
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { PEER_ADDRESS_HEADER } from "@codex-img/api";
 import { serve as serveNode } from "@hono/node-server";
 
@@ -26,9 +26,11 @@ export async function serveHttp(
       hostname: options.host,
       port: options.port,
       fetch: (request, self) => handler(withPeer(request, self.requestIP(request)?.address)),
-      // Image generation can take minutes; the sync endpoints hold the request that long.
+      // Image generation can take minutes; the sync endpoints hold the request that long. Slow request
+      // bodies are cut by the API's door (408 body_timeout), not by the connection's idle time.
       idleTimeout: 0,
-      maxRequestBodySize: 64 * 1024 * 1024,
+      // The API's door refuses oversized bodies with a JSON 413; Bun's own refusal has an empty body.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     });
     return {
       url: `http://${hostForUrl(options.host)}:${server.port}`,
@@ -38,11 +40,21 @@ export async function serveHttp(
       },
     };
   }
-  const server = await new Promise<ReturnType<typeof serveNode>>((resolve) => {
-    const created = serveNode({ fetch: handler, hostname: options.host, port: options.port }, () =>
-      resolve(created),
+  const server = await new Promise<ReturnType<typeof serveNode>>((resolve, reject) => {
+    const created = serveNode(
+      {
+        fetch: handler,
+        hostname: options.host,
+        port: options.port,
+        // Room above the API's own header limit (16 KiB), which answers in JSON; see onClientError.
+        serverOptions: { maxHeaderSize: RUNTIME_MAX_HEADER_BYTES },
+      },
+      () => resolve(created),
     );
+    // A busy port is an `error` event, not a throw; the caller turns it into a message.
+    created.once("error", reject);
   });
+  server.on("clientError", onClientError);
   // Node's default request timeout (5 min) would cut long synchronous generations.
   (server as unknown as { requestTimeout: number }).requestTimeout = 0;
   const { port } = server.address() as AddressInfo;
@@ -52,6 +64,39 @@ export async function serveHttp(
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * Headers beyond what the runtime parses at all (`--max-http-header-size` for Bun, set where the server is
+ * started; `maxHeaderSize` here for Node). Below it the API's door answers a JSON 431.
+ */
+const RUNTIME_MAX_HEADER_BYTES = 64 * 1024;
+
+/**
+ * Node answers a request it cannot parse with a bare status line; this one keeps the API's JSON error
+ * shape for the two a caller can cause by size (431) or by stalling (408), and closes the connection.
+ */
+function onClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "headers_too_large", "The request headers are too large."]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "body_timeout", "The request did not arrive in time."]
+        : [400, "invalid_request", "The request is not valid HTTP."];
+  const body = JSON.stringify({ error: { code, message }, detail: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  408: "Request Timeout",
+  431: "Request Header Fields Too Large",
+};
 
 /** The socket's address for login throttling and the audit log; a client-sent value is overwritten. */
 function withPeer(request: Request, address: string | undefined): Request {

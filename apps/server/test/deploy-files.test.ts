@@ -184,7 +184,9 @@ describe("deploy/codex-img.service", () => {
     expect(unit).toMatch(/^User=\S+$/m);
     expect(unit).toMatch(/^WorkingDirectory=\S+$/m);
     expect(unit).toMatch(/^EnvironmentFile=\S+$/m);
-    expect(unit).toMatch(/^ExecStart=\S*bun --conditions=source apps\/server\/src\/main\.ts serve$/m);
+    expect(unit).toMatch(
+      /^ExecStart=\S*bun --max-http-header-size=65536 --conditions=source apps\/server\/src\/main\.ts serve$/m,
+    );
     expect(unit).toMatch(/^Restart=on-failure$/m);
     for (const option of ["NoNewPrivileges=true", "ProtectSystem=strict", "PrivateTmp=true"]) {
       expect(unit).toContain(`\n${option}\n`);
@@ -205,7 +207,7 @@ describe("deploy/Dockerfile", () => {
     expect(dockerfile).toContain("bun install --frozen-lockfile --production");
     expect(dockerfile).toMatch(/^USER (?!root)\S+$/m);
     expect(dockerfile).toMatch(
-      /^CMD \["bun", "--conditions=source", "apps\/server\/src\/main\.ts", "serve"\]$/m,
+      /^CMD \["bun", "--max-http-header-size=65536", "--conditions=source", "apps\/server\/src\/main\.ts", "serve"\]$/m,
     );
     expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*\/health/m);
     expect(dockerfile).toMatch(/^VOLUME \["\/data", "\/codex-homes"\]$/m);

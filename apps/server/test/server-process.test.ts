@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { sniffImage } from "@codex-img/core";
 import { REPO_ROOT, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 const root = REPO_ROOT;
 const bun = join(root, "node_modules/.bin/bun");
@@ -56,6 +56,35 @@ describe.each(runtimes)("the server process on %s", (_name, command) => {
     expect(server?.stderr()).toMatch(/demo/i);
     expect(firstKey).toMatch(/^cimg_/);
   });
+
+  it("names the key variable and the real create-key command in its first-start banner", async () => {
+    // The banner's last lines may arrive after the key the start helper waits for.
+    await vi.waitFor(() => expect(server?.stderr()).toContain("Stop with Ctrl-C"));
+    const stderr = server?.stderr() ?? "";
+    expect(stderr).toContain('-H "Authorization: Bearer $CODEX_IMG_API_KEY"');
+    expect(stderr).not.toContain('$KEY"');
+    expect(stderr).toContain("`npx --yes bun@1.4.5 run create-key NAME`");
+  });
+
+  it("refuses a busy port with one line naming --port and CODEX_IMG_PORT", async () => {
+    const port = new URL(url).port;
+    const [file, args] = await command();
+    const second = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      execFile(
+        file,
+        [...args, "--port", port, "--data-dir", join(dir, "second")],
+        { cwd: dir, env: { PATH: process.env.PATH ?? "", HOME: dir, CODEX_HOMES: join(dir, "no-login") } },
+        (error, _stdout, stderr) =>
+          done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stderr }),
+      );
+    });
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
+    expect(second.stderr).toMatch(/--port N or CODEX_IMG_PORT=N/);
+    // No stack trace, no raw error object.
+    expect(second.stderr).not.toMatch(/^\s+at /m);
+    expect(second.stderr).not.toContain("EADDRINUSE");
+  }, 60_000);
 
   it("generates through the predecessor's endpoint and serves the image", async () => {
     const health = await fetch(`${url}/health`);

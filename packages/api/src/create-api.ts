@@ -1,9 +1,10 @@
 import { CodexImgError } from "@codex-img/core";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./app-env.js";
 import { createApiMetrics } from "./http/metrics.js";
 import { nativeErrorResponse } from "./http/native-error.js";
+import { openAiErrorResponse } from "./http/openai-error.js";
+import { DEFAULT_MAX_HEADER_BYTES, requestDoor } from "./http/request-door.js";
 import { jobRoutes } from "./rest/job-routes.js";
 import { metricsRoutes } from "./rest/metrics-routes.js";
 import { openAiRoutes } from "./rest/openai-routes.js";
@@ -12,6 +13,16 @@ import { predecessorRoutes } from "./rest/predecessor-routes.js";
 import { systemRoutes } from "./rest/system-routes.js";
 import type { ApiServices } from "./services.js";
 import { createTrpcHandler } from "./trpc/create-trpc-handler.js";
+
+export const DEFAULT_REQUEST_BUDGET_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MIN_BODY_BYTES_PER_SECOND = 16 * 1024;
+/** Connection setup and a short stall are not a slow body. */
+export const DEFAULT_BODY_GRACE_MS = 10_000;
+
+/** Routes of the OpenAI family answer every error, the door's too, in OpenAI's shape. */
+function isOpenAiPath(path: string): boolean {
+  return /^\/v1\/(images\/(generations|edits)|chat\/completions|models)(\/|$)/.test(path);
+}
 
 /**
  * The whole HTTP surface as one Hono app; `app.fetch` is a `(Request) => Response` handler that any
@@ -24,12 +35,28 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const metrics = createApiMetrics(services);
   app.use(metrics.middleware);
+  app.use(
+    requestDoor(
+      {
+        maxBodyBytes: services.options.maxBodyBytes,
+        maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+        budgetBytes: services.options.requestBudgetBytes ?? DEFAULT_REQUEST_BUDGET_BYTES,
+        minBodyBytesPerSecond: services.options.minBodyBytesPerSecond ?? DEFAULT_MIN_BODY_BYTES_PER_SECOND,
+        bodyGraceMs: services.options.bodyGraceMs ?? DEFAULT_BODY_GRACE_MS,
+      },
+      (c, error) =>
+        isOpenAiPath(c.req.path) ? openAiErrorResponse(c, error) : nativeErrorResponse(c, error),
+    ),
+  );
   app.use(async (c, next) => {
     const requestId = c.req.header("x-request-id")?.slice(0, 64) || crypto.randomUUID();
     c.set("requestId", requestId);
     c.set("logger", services.logger);
-    await next();
+    // Before the response exists, so it is created with the header instead of rebuilt to add it; only a
+    // handler that returns its own Response (tRPC) needs the header added afterwards.
     c.header("x-request-id", requestId);
+    await next();
+    if (!c.res.headers.has("x-request-id")) c.header("x-request-id", requestId);
   });
   app.route("/", systemRoutes(services));
   app.route("/", predecessorRoutes(services));
@@ -38,23 +65,8 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
   app.route("/", metricsRoutes(services, metrics));
   app.route("/", openApiRoutes(services));
   const trpc = createTrpcHandler(services);
-  // The playground's reference images travel inside tRPC bodies: the same bound as REST bodies.
-  app.all(
-    "/trpc/*",
-    bodyLimit({
-      maxSize: services.options.maxBodyBytes,
-      onError: (c) =>
-        nativeErrorResponse(
-          c,
-          new CodexImgError(
-            "invalid_request",
-            `The request body is larger than ${services.options.maxBodyBytes} bytes.`,
-            { details: { param: "body", reason: "body_too_large" } },
-          ),
-        ),
-    }),
-    (c) => trpc(c.req.raw),
-  );
+  // The playground's reference images travel inside tRPC bodies, bounded by the door like REST bodies.
+  app.all("/trpc/*", (c) => trpc(c.req.raw));
   // The OpenAI routes answer their own errors in OpenAI's shape; everything else answers in ours.
   app.notFound((c) => nativeErrorResponse(c, new CodexImgError("not_found", "No such endpoint.")));
   app.onError((error, c) => nativeErrorResponse(c, error));

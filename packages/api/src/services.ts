@@ -20,6 +20,15 @@ export interface ApiOptions {
   imageRetentionMs: number;
   /** Largest request body accepted, bytes (reference images are base64 or multipart). */
   maxBodyBytes: number;
+  /** Request body bytes in flight across the server before new requests get `server_busy`. Default 256 MiB. */
+  requestBudgetBytes?: number;
+  /**
+   * Floor rate of a request body in bytes per second, after `bodyGraceMs`; a slower body is cut with
+   * `body_timeout`. Default 16 KiB/s.
+   */
+  minBodyBytesPerSecond?: number;
+  /** Time a request body may take before the floor rate applies, ms. Default 10 s. */
+  bodyGraceMs?: number;
   /** The server's version, for `/health` and `/openapi.json`. */
   version: string;
   /**

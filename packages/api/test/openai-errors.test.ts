@@ -213,7 +213,7 @@ describe("the door", () => {
       });
       expect(response.status).toBe(413);
       expect(await response.json()).toMatchObject({
-        error: { type: "invalid_request_error", param: "body", code: "invalid_request" },
+        error: { type: "invalid_request_error", param: "body", code: "body_too_large" },
       });
     } finally {
       await small.close();

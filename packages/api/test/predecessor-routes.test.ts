@@ -162,10 +162,14 @@ describe("validation at the door", () => {
       body: JSON.stringify({ prompt: "x" }),
     });
     const huge = await post(h, "/v1/images/generate", key, { prompt: "x".repeat(2000) });
-    for (const response of [malformed, wrongType, huge]) {
-      expect(response.status).toBe(400);
+    for (const [response, status, code] of [
+      [malformed, 400, "invalid_request"],
+      [wrongType, 400, "invalid_request"],
+      [huge, 413, "body_too_large"],
+    ] as const) {
+      expect(response.status).toBe(status);
       const reply = (await response.json()) as { error: { code: string; param: string } };
-      expect(reply.error).toMatchObject({ code: "invalid_request", param: "body" });
+      expect(reply.error).toMatchObject({ code, param: "body" });
     }
     expect(await h.countJobs()).toBe(0);
   });

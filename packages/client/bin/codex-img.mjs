@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-// The installed `codex-img` command: the built CLI (run `bun run build` in packages/client first when
-// working from a checkout, or run the source with `bun --conditions=source packages/client/src/cli/main.ts`).
+// The installed `codex-img` command: the built CLI. In a checkout, `bun install` builds `dist/` (the root
+// `prepare` script); `bun run cli` runs the TypeScript source instead.
 await import("../dist/cli/main.js");

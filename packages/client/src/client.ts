@@ -96,6 +96,14 @@ const MAX_EVENT_RECONNECTS = 5;
 
 /** Typed access to a codex-img server from Bun, Deno, Node or a browser: fetch only. */
 export function createClient(options: ClientOptions): CodexImgClient {
+  // A key is one line of printable ASCII; anything else (a pasted line break) cannot be sent as a header,
+  // and fetch's refusal would read as an unreachable server.
+  if (options.apiKey !== undefined && !/^[\x21-\x7e]+$/.test(options.apiKey)) {
+    throw new CodexImgClientError(
+      "unauthorized",
+      "The API key contains a line break, a space or another character no key has; store it again as one line.",
+    );
+  }
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const doFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const headers = (): Record<string, string> => ({
@@ -232,10 +240,13 @@ export function createClient(options: ClientOptions): CodexImgClient {
 
     async edit(request, callOptions = {}) {
       const references = await Promise.all(request.references.map(toBase64));
+      // Sent even when not chosen: this route's own defaults are the predecessor's (1024x1024, medium),
+      // and an edit should get the defaults of every other call (core's DEFAULT_IMAGE_SIZE / _QUALITY,
+      // not imported: the client stays free of the engine's run-time code for browsers).
       const body = {
         prompt: request.prompt,
-        ...(request.size === undefined ? {} : { size: request.size }),
-        ...(request.quality === undefined ? {} : { quality: request.quality }),
+        size: request.size ?? "auto",
+        quality: request.quality ?? "auto",
         reference_images_base64: references,
       };
       const queued = await json<{ id: string }>("/v1/images/jobs", {

@@ -17,6 +17,7 @@ import {
   closedPortUrl,
   ROOT,
   runCliProcess,
+  runProcess,
   type ServerProcess,
   startServerProcess,
 } from "./support/server-process.js";
@@ -157,6 +158,84 @@ describe("codex-img CLI end to end", () => {
     expect(webp.stdout.trim().endsWith(`.${sniffImage(saved)?.format}`)).toBe(true);
   });
 
+  it("checks the output name and format before submitting: nothing is generated for a name that is taken", async () => {
+    await mkdir(join(work, "out"), { recursive: true });
+    await writeFile(join(work, "out/fox.png"), await testPng(64, 64));
+    await writeFile(join(work, "ref.png"), await testPng(64, 64));
+    const before = upstream.calls.length;
+    // `-o out/fox` gets the extension of the format that comes back (PNG): out/fox.png, taken.
+    const bare = await cli(["generate", "a fox", "-o", "out/fox"]);
+    expect(bare.code, bare.stderr).toBe(7);
+    expect(bare.stderr).toMatch(/out\/fox\.png exists/);
+    // An edit through a server comes back as PNG: a .jpg name is refused, not silently renamed.
+    const edit = await cli(["edit", "a fox", "-i", "ref.png", "-o", "out/fox.jpg"]);
+    expect(edit.code, edit.stderr).toBe(2);
+    expect(edit.stderr).toMatch(/come back as PNG/);
+    const contradiction = await cli(["generate", "a fox", "-o", "out/fox2.png", "--format", "jpeg"]);
+    expect(contradiction.code).toBe(2);
+    expect(contradiction.stderr).toMatch(/names a png file but --format asks for jpeg/);
+    expect(upstream.calls.length).toBe(before);
+    // A .jpg name asks for a JPEG (which upstream delivers), so the file saved is the file named.
+    upstream.defaults.images = { kind: "image", format: "jpeg", width: ++width, height: 1024 };
+    const jpeg = await runCliProcess(["generate", "a fox", "-o", "out/fox.jpg", "--json", "--quiet"], {
+      cwd: work,
+      env: { HOME: home, CODEX_IMG_BASE_URL: server.url, CODEX_IMG_API_KEY: server.key },
+    });
+    expect(jpeg.code, jpeg.stderr).toBe(0);
+    expect(JSON.parse(jpeg.stdout)).toMatchObject({ paths: ["out/fox.jpg"] });
+    const { job_id: jobId } = JSON.parse(jpeg.stdout) as { job_id: string };
+    const job = JSON.parse((await cli(["jobs", "get", jobId])).stdout) as {
+      request: { output_format: string };
+    };
+    expect(job.request.output_format).toBe("jpeg");
+  });
+
+  it("edit takes --format (png only through a server) and gets the same default size and quality as generate", async () => {
+    await writeFile(join(work, "ref.png"), await testPng(64, 64));
+    const webp = await cli(["edit", "a fox", "-i", "ref.png", "--format", "webp"]);
+    expect(webp.code).toBe(2);
+    expect(webp.stderr).toMatch(/come back as PNG/);
+    expect(webp.stderr).not.toMatch(/unknown option/);
+    const png = await cli(["edit", "a fox", "-i", "ref.png", "--format", "png", "--json", "--quiet"]);
+    expect(png.code, png.stderr).toBe(0);
+    const generated = await cli(["generate", "a fox", "--json", "--quiet"]);
+    const requestOf = async (run: { stdout: string }) => {
+      const { job_id: id } = JSON.parse(run.stdout) as { job_id: string };
+      return (
+        JSON.parse((await cli(["jobs", "get", id])).stdout) as { request: { size: string; quality: string } }
+      ).request;
+    };
+    const edited = await requestOf(png);
+    expect(edited).toMatchObject({ size: "auto", quality: "auto" });
+    expect(await requestOf(generated)).toMatchObject({ size: edited.size, quality: edited.quality });
+  });
+
+  it("`bun run cli` saves relative to the folder it is called from, not the repository's root", async () => {
+    await mkdir(join(ROOT, "assets"), { recursive: true });
+    const here = await mkdtemp(join(ROOT, "assets", "cli-cwd-"));
+    upstream.defaults.images = { kind: "image", width: ++width, height: 1024 };
+    try {
+      const run = await runProcess(BUN, ["run", "cli", "--", "generate", "a caller's fox", "--quiet"], {
+        cwd: here,
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: home,
+          CODEX_IMG_BASE_URL: server.url,
+          CODEX_IMG_API_KEY: server.key,
+        },
+        timeoutMs: 60_000,
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toBe("assets/generated/a-caller-s-fox.png\n");
+      expect(
+        sniffImage(new Uint8Array(await readFile(join(here, "assets/generated/a-caller-s-fox.png")))),
+      ).toBeTruthy();
+      await expect(stat(join(ROOT, "assets/generated/a-caller-s-fox.png"))).rejects.toThrow();
+    } finally {
+      await rm(here, { recursive: true, force: true });
+    }
+  });
+
   it("--json prints one object with paths, images and the job id", async () => {
     const run = await cli(["generate", "two foxes", "-n", "2", "--json", "--quiet"]);
     expect(run.code, run.stderr).toBe(0);
@@ -197,6 +276,14 @@ describe("codex-img CLI end to end", () => {
   });
 
   describe("credentials", () => {
+    it("a key with a line break is an authentication error (exit 3), not an unreachable server", async () => {
+      const run = await cli(["generate", "a fox"], { CODEX_IMG_API_KEY: `${server.key}\nsecond line` });
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/line break/);
+      expect(run.stderr).not.toMatch(/Cannot reach/);
+      expect(run.stderr).not.toContain(server.key);
+    });
+
     it("--api-key is refused with the reason, and the key is not echoed", async () => {
       const run = await cli(["generate", "x", "--api-key", "cimg_secretvalue"], {}, false);
       expect(run.code).toBe(2);
@@ -389,6 +476,8 @@ describe("codex-img CLI end to end", () => {
     const text = await cli(["doctor"], { CODEX_HOME: login.home });
     expect(text.stdout).toMatch(/owner@example\.com/);
     expect(text.stdout).toMatch(/token expires in/);
+    expect(text.stdout).toMatch(/^Server .*: ok version \S+, backend /m);
+    expect(text.stdout).not.toMatch(/ok ok/);
     expect((await cli(["doctor"], { CODEX_IMG_API_KEY: "cimg_wrong" })).code).toBe(3);
     expect((await cli(["doctor"], { CODEX_IMG_BASE_URL: await closedPortUrl() })).code).toBe(6);
   });

@@ -36,6 +36,14 @@ export const ERROR_CODES = [
   "backend_unavailable",
   /** The queue is full; `retryAfterMs` estimates when there will be room. */
   "queue_full",
+  /** The server holds as many request bytes as its budget allows; retry after `retryAfterMs`. */
+  "server_busy",
+  /** The request body is larger than the server accepts. */
+  "body_too_large",
+  /** The request headers are larger than the server accepts. */
+  "headers_too_large",
+  /** The request body arrived slower than the server's floor rate and was cut. */
+  "body_timeout",
   /** The caller canceled (AbortSignal, cancel endpoint). */
   "canceled",
   /** The worker running the job died and no attempts remain. */
@@ -63,6 +71,10 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   upstream_blocked: 502,
   backend_unavailable: 503,
   queue_full: 503,
+  server_busy: 503,
+  body_too_large: 413,
+  headers_too_large: 431,
+  body_timeout: 408,
   canceled: 499,
   interrupted: 500,
   internal: 500,
@@ -85,6 +97,10 @@ const RETRYABLE_BY_DEFAULT: Record<ErrorCode, boolean> = {
   upstream_blocked: false,
   backend_unavailable: false,
   queue_full: true,
+  server_busy: true,
+  body_too_large: false,
+  headers_too_large: false,
+  body_timeout: true,
   canceled: false,
   interrupted: true,
   internal: false,

@@ -30,6 +30,12 @@ export interface NormalizedImageRequest {
 }
 
 export const DEFAULT_IMAGE_MODEL = "gpt-image-2";
+/**
+ * The size and quality every entry point uses when a caller names none (OpenAI routes, tRPC, the client,
+ * the CLI, the playground); only the predecessor's own routes keep their documented 1024x1024 / medium.
+ */
+export const DEFAULT_IMAGE_SIZE: ImageSize = "auto";
+export const DEFAULT_IMAGE_QUALITY: ImageQuality = "auto";
 
 /**
  * Validates a request and applies defaults. Throws `invalid_request` naming the offending field, so bad
@@ -41,8 +47,8 @@ export function normalizeImageRequest(request: ImageRequest): NormalizedImageReq
   if (prompt.length > REQUEST_LIMITS.promptMaxChars) {
     throw invalid("prompt", `prompt is longer than ${REQUEST_LIMITS.promptMaxChars} characters`);
   }
-  const size = parseSize(request.size ?? "auto");
-  const quality = oneOf("quality", request.quality ?? "auto", QUALITIES);
+  const size = parseSize(request.size ?? DEFAULT_IMAGE_SIZE);
+  const quality = oneOf("quality", request.quality ?? DEFAULT_IMAGE_QUALITY, QUALITIES);
   const background = oneOf("background", request.background ?? "auto", BACKGROUNDS);
   const outputFormat = oneOf("output_format", request.outputFormat ?? "png", FORMATS);
   const n = request.n ?? 1;

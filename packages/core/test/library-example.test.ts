@@ -92,6 +92,7 @@ describe("createLocalBackend", () => {
       const local = await createLocalBackend({ codexHome: apiKeyOnly.home });
       expect(local.backend.kind).toBe("demo");
       expect(local.notice).toMatch(/codex login/);
+      expect(local.notice).toMatch(/[^.]\. Using the demo backend/);
       await expect(
         createLocalBackend({ codexHome: apiKeyOnly.home, backend: "codex-http" }),
       ).rejects.toMatchObject({

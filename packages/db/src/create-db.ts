@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import { chmod, mkdir, open } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
@@ -39,8 +40,16 @@ export interface Database {
 
 export const DEFAULT_DATABASE_URL = "file:./data/codex-img.db";
 
-/** Where the committed migrations live, next to `src/` and `dist/` alike. */
-export const MIGRATIONS_FOLDER: string = fileURLToPath(new URL("../migrations", import.meta.url));
+/**
+ * Where the committed migrations live: next to `src/` and `dist/` alike, or, in the single-file server
+ * that `bun run release` compiles (one bundle, so `import.meta.url` is its entry), embedded beside it.
+ */
+export const MIGRATIONS_FOLDER: string =
+  [
+    fileURLToPath(new URL("../migrations", import.meta.url)),
+    fileURLToPath(new URL("./migrations", import.meta.url)),
+  ].find((dir) => existsSync(join(dir, "meta", "_journal.json"))) ??
+  fileURLToPath(new URL("../migrations", import.meta.url));
 
 /**
  * Opens the database and brings its schema up to date. No module-level connection: each call returns its

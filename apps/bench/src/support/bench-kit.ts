@@ -88,6 +88,7 @@ export function startBenchServer(options: BenchServerOptions): Promise<BenchServ
     [
       // e.g. BENCH_SERVER_BUN_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" to profile the server under load.
       ...(process.env.BENCH_SERVER_BUN_FLAGS ?? "").split(" ").filter(Boolean),
+      "--max-http-header-size=65536",
       "--conditions=source",
       SERVER_MAIN,
       "--port",

@@ -245,6 +245,38 @@ export const SETTINGS = {
     defaultText: "600",
     description: "How long a synchronous request waits for its job before replying with the job id to poll.",
   }),
+  requestBudgetMb: spec({
+    schema: intRange(1, 65_536).default(256),
+    kind: "integer",
+    flag: "request-budget-mb",
+    env: "CODEX_IMG_REQUEST_BUDGET_MB",
+    legacyEnv: [],
+    unit: "MiB",
+    defaultText: "256",
+    description:
+      "Request bodies the server receives at once, all callers together; beyond it a request gets 503 server_busy with Retry-After.",
+  }),
+  minBodyRateKibPerSecond: spec({
+    schema: intRange(1, 1_048_576).default(16),
+    kind: "integer",
+    flag: "min-body-rate-kib-per-second",
+    env: "CODEX_IMG_MIN_BODY_RATE_KIB_PER_SECOND",
+    legacyEnv: [],
+    unit: "KiB/s",
+    defaultText: "16",
+    description:
+      "Slowest accepted request body after bodyGraceSeconds; a body arriving slower is cut with 408 body_timeout.",
+  }),
+  bodyGraceSeconds: spec({
+    schema: intRange(1, 3600).default(10),
+    kind: "integer",
+    flag: "body-grace-seconds",
+    env: "CODEX_IMG_BODY_GRACE_SECONDS",
+    legacyEnv: [],
+    unit: "s",
+    defaultText: "10",
+    description: "Time a request body may take before minBodyRateKibPerSecond applies to it.",
+  }),
   queueLeaseSeconds: spec({
     schema: intRange(1, 3600).default(30),
     kind: "integer",

@@ -34,7 +34,7 @@ export function startServerProcess(options: {
 }): Promise<ServerProcess> {
   const [file, base] = options.command ?? [
     join(REPO_ROOT, "node_modules/.bin/bun"),
-    ["--conditions=source", join(REPO_ROOT, "apps/server/src/main.ts")],
+    ["--max-http-header-size=65536", "--conditions=source", join(REPO_ROOT, "apps/server/src/main.ts")],
   ];
   const child = spawn(file, [...base, ...options.args], {
     cwd: options.cwd,

@@ -118,7 +118,9 @@ export async function readBodyText(c: Context, maxBytes: number): Promise<string
 
 export async function readBodyBytes(c: Context, maxBytes: number): Promise<Uint8Array> {
   const tooLarge = (): CodexImgError =>
-    invalid("body", `The request body is larger than ${maxBytes} bytes.`, { limit: maxBytes });
+    new CodexImgError("body_too_large", `The request body is larger than ${maxBytes} bytes.`, {
+      details: { param: "body", limit: maxBytes },
+    });
   const declared = Number(c.req.header("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
   const body = c.req.raw.body;

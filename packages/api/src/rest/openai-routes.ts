@@ -1,6 +1,5 @@
 import { CodexImgError, type ImageRequest, isCodexImgError, type Job } from "@codex-img/core";
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env.js";
 import { openAiErrorResponse } from "../http/openai-error.js";
 import { assertScope, requireCaller, requireKey } from "../http/require-key.js";
@@ -50,26 +49,12 @@ interface EditInput {
  */
 export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const limitBody = bodyLimit({
-    maxSize: services.options.maxBodyBytes,
-    onError: (c) =>
-      openAiErrorResponse(
-        c as Context<AppEnv>,
-        new CodexImgError(
-          "invalid_request",
-          `The request body is larger than ${services.options.maxBodyBytes} bytes.`,
-          { details: { param: "body" } },
-        ),
-        { status: 413 },
-      ),
-  });
-
-  app.post("/v1/images/generations", limitBody, requireKey(services, "generate"), async (c) => {
+  app.post("/v1/images/generations", requireKey(services, "generate"), async (c) => {
     const options = parseOpenAi(openAiImageOptionsSchema, await readJson(c));
     return runImageJob(c, services, toImageRequest(options), options, "image_generation");
   });
 
-  app.post("/v1/images/edits", limitBody, requireKey(services, "edit"), async (c) => {
+  app.post("/v1/images/edits", requireKey(services, "edit"), async (c) => {
     const input = isMultipart(c) ? await readMultipartEdit(c) : readJsonEdit(await readJson(c));
     // Masks have no counterpart in the subscription's image tool; sending one as a second reference would
     // make the model draw from it, so it is validated and ignored, and the reply says so.
@@ -92,7 +77,7 @@ export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
     return c.json(modelObject(id));
   });
 
-  app.post("/v1/chat/completions", limitBody, requireCaller(services), async (c) => {
+  app.post("/v1/chat/completions", requireCaller(services), async (c) => {
     const body = parseOpenAi(openAiChatSchema, await readJson(c));
     if (body.stream) {
       throw new CodexImgError(
@@ -210,7 +195,9 @@ async function readMultipartEdit(c: Context<AppEnv>): Promise<EditInput> {
     // From the raw request, not `c.req.formData()`: Hono caches a parsed body on the context, and a
     // synchronous edit's context lives until its job ends, so the uploads (20 MB and more) would too.
     form = await c.req.raw.formData();
-  } catch {
+  } catch (error) {
+    // The door cut the body (too large, too slow, over budget): its own error answers.
+    if (isCodexImgError(error)) throw error;
     throw new CodexImgError("invalid_request", "The multipart/form-data body could not be read.", {
       details: { param: "body" },
     });

@@ -29,6 +29,10 @@ export const EXIT_CODE_BY_ERROR: Record<ClientErrorCode, ExitCode> = {
   rate_limited: EXIT.quota,
   no_account_available: EXIT.quota,
   queue_full: EXIT.quota,
+  server_busy: EXIT.quota,
+  body_too_large: EXIT.usage,
+  headers_too_large: EXIT.usage,
+  body_timeout: EXIT.other,
   upstream_failed: EXIT.upstream,
   upstream_timeout: EXIT.upstream,
   upstream_refused: EXIT.upstream,
@@ -45,7 +49,7 @@ export const EXIT_CODE_HELP = `Exit codes:
   1  other failure (not found, canceled, internal)
   2  usage or configuration (bad flag, invalid request, key file too open, --api-key given)
   3  authentication (missing or wrong key, forbidden, admin login failed)
-  4  quota or rate limit (quota_exhausted, rate_limited, no_account_available, queue_full)
+  4  quota or rate limit (quota_exhausted, rate_limited, no_account_available, queue_full, server_busy)
   5  upstream or backend (refused prompt, upstream failure or timeout, Codex login unusable)
   6  server unreachable
   7  output file exists (use --force or another -o)

@@ -33,6 +33,15 @@ interface Plan {
   auto: boolean;
 }
 
+/** The format a file name's extension names (`fox.jpg` -> jpeg), if any; a folder names none. */
+export function formatOfName(out: string): ImageFormat | undefined {
+  if (/[/\\]$/.test(out)) return undefined;
+  const ext = extname(out).slice(1).toLowerCase();
+  return (Object.keys(ACCEPTED_EXTENSIONS) as ImageFormat[]).find((format) =>
+    ACCEPTED_EXTENSIONS[format].includes(ext),
+  );
+}
+
 /** A file-system-safe, readable name from the prompt. */
 export function slugify(prompt: string): string {
   const slug = prompt
@@ -84,13 +93,18 @@ function display(path: string, cwd: string): string {
 }
 
 /**
- * Fails before any quota is spent when `-o` names a file that exists (and `--force` is off). Images of a
- * `-n` run beyond the first are checked when they are saved.
+ * Fails before any quota is spent when the file `-o` leads to exists (and `--force` is off): the name as
+ * typed, with the extension of the format the image will have (`saveImages` corrects a wrong one). Images
+ * of a `-n` run beyond the first are checked when they are saved.
  */
-export async function precheckOutput(options: OutputOptions): Promise<void> {
+export async function precheckOutput(options: OutputOptions & { format: ImageFormat }): Promise<void> {
   const p = await plan(options);
-  if (p.auto || options.force || p.ext === undefined) return;
-  const path = join(p.dir, `${p.base}.${p.ext}`);
+  if (p.auto || options.force) return;
+  const ext =
+    p.ext !== undefined && ACCEPTED_EXTENSIONS[options.format].includes(p.ext)
+      ? p.ext
+      : EXTENSION[options.format];
+  const path = join(p.dir, `${p.base}.${ext}`);
   if (await exists(path)) {
     throw new CliError(
       EXIT.outputExists,

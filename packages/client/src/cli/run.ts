@@ -135,6 +135,7 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command
       .option("-o, --output <path>", "file name, or a folder (existing or ending in /)")
       .option("--size <WxH>", "1024x1024, 1536x1024, 1024x1536, 2048x2048, ... or auto")
       .option("--quality <q>", "auto, low, medium or high")
+      .option("--format <format>", "png, jpeg or webp (default: the -o extension, else png)")
       .option("--json", "print a JSON object instead of paths")
       .option("--quiet", "no progress on stderr")
       .option("--force", "replace an existing file")
@@ -146,7 +147,6 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command
       .description("generate images from a prompt and print where they were saved")
       .argument("<prompt>", "what to draw"),
   )
-    .option("--format <format>", "png, jpeg or webp")
     .option("-n, --count <n>", "number of images (1-10)")
     .action(async (prompt: string, flags: GenerateFlags & { count?: string }, command: Command) => {
       const { count, ...rest } = flags;

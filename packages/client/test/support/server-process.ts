@@ -60,16 +60,24 @@ export function runCliProcess(
   args: readonly string[],
   options: { cwd: string; env: Record<string, string>; timeoutMs?: number },
 ): Promise<CliRun> {
+  return runProcess(BUN, ["--conditions=source", join(ROOT, "packages/client/src/cli/main.ts"), ...args], {
+    ...options,
+    env: { PATH: process.env.PATH ?? "", ...options.env },
+  });
+}
+
+/** Runs a program with exactly the environment given and collects its output and exit code. */
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  options: { cwd: string; env: Record<string, string>; timeoutMs?: number },
+): Promise<CliRun> {
   return new Promise((done, fail) => {
-    const child = spawn(
-      BUN,
-      ["--conditions=source", join(ROOT, "packages/client/src/cli/main.ts"), ...args],
-      {
-        cwd: options.cwd,
-        env: { PATH: process.env.PATH ?? "", ...options.env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn(file, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (chunk: Buffer) => {
@@ -80,8 +88,12 @@ export function runCliProcess(
     });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      fail(new Error(`codex-img ${args.join(" ")} did not finish:\n${stderr}`));
+      fail(new Error(`${file} ${args.join(" ")} did not finish:\n${stderr}`));
     }, options.timeoutMs ?? 20_000);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      fail(error);
+    });
     child.once("exit", (code) => {
       clearTimeout(timer);
       done({ code: code ?? -1, stdout, stderr });

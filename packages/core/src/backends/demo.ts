@@ -25,6 +25,14 @@ export function createDemoBackend(options: DemoBackendOptions = {}): ImageBacken
     kind: "demo",
     async generate(request: ImageRequest, generateOptions: GenerateOptions = {}): Promise<BackendResult> {
       const req = normalizeImageRequest(request);
+      if (req.outputFormat !== "png") {
+        // Saving a PNG under a .webp name, or handing PNG bytes to a caller that asked for JPEG, would lie.
+        throw new CodexImgError(
+          "invalid_request",
+          `The demo backend draws PNG placeholders only, not ${req.outputFormat}; ask for png, or log in with Codex (\`codex login\`) for jpeg and webp.`,
+          { details: { param: "output_format" } },
+        );
+      }
       const { signal, onEvent } = generateOptions;
       throwIfAborted(signal);
       onEvent?.({ type: "progress", stage: "generating", message: "demo backend: drawing a placeholder" });

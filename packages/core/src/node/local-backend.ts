@@ -50,7 +50,7 @@ export async function createLocalBackend(options: LocalBackendOptions = {}): Pro
     if (choice === "codex-http" || !isCodexImgError(error, "login_required")) throw error;
     return {
       backend: createDemoBackend(),
-      notice: `No usable Codex login in ${home}: ${error.message}. Using the demo backend (placeholder images).`,
+      notice: `No usable Codex login in ${home}: ${error.message.replace(/[.\s]+$/, "")}. Using the demo backend (placeholder images).`,
     };
   }
   const label = basename(home) || "default";

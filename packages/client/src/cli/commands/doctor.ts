@@ -39,7 +39,9 @@ export async function runDoctor(
   });
   const server = await check(async () => {
     const health = await client.health({ signal: AbortSignal.timeout(10_000) });
-    return `${health.status} (version ${health.version ?? "?"}, backend ${health.backend ?? "?"})`;
+    // "ok" is already the check's own verdict; any other status is news.
+    const detail = `version ${health.version ?? "?"}, backend ${health.backend ?? "?"}`;
+    return health.status === "ok" ? detail : `${health.status}, ${detail}`;
   });
   const key: Check = !settings.apiKey
     ? {

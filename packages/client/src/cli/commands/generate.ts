@@ -14,7 +14,7 @@ import { type CodexImgClient, createClient, type JobCallOptions } from "../../cl
 import type { JobEventView, JobView } from "../../types.js";
 import type { CliContext } from "../context.js";
 import { CliError, EXIT } from "../exit-codes.js";
-import { precheckOutput, saveImages } from "../output.js";
+import { formatOfName, precheckOutput, saveImages } from "../output.js";
 import { createProgress, describeEvent, type Progress } from "../progress.js";
 import { requireApiKey, settingsFor } from "./shared.js";
 
@@ -49,6 +49,8 @@ export async function runGenerate(
   global: { baseUrl?: string; apiKeyFile?: string },
 ): Promise<void> {
   const request = validate(prompt, flags);
+  // The format the saved file will have: asked for, or PNG (edits always, and the server's default).
+  const expectedFormat = request.outputFormat ?? "png";
   const mode = flags.quiet ? "quiet" : ctx.stderr.isTTY ? "tty" : "plain";
   const progress = createProgress(ctx.stderr, mode);
   const outputOptions = {
@@ -58,7 +60,8 @@ export async function runGenerate(
     force: flags.force ?? false,
     warn: (message: string) => progress.note(message),
   };
-  await precheckOutput(outputOptions);
+  // Before anything is submitted: a name that is taken would otherwise be found after quota was spent.
+  await precheckOutput({ ...outputOptions, format: expectedFormat });
   const references = await readReferences(ctx, flags.input ?? []);
   // Ctrl-C cancels the server's job too: an abandoned job would still spend subscription quota.
   const interrupt = new AbortController();
@@ -114,13 +117,37 @@ function validate(prompt: string, flags: GenerateFlags): ImageRequest {
     throw new CliError(EXIT.usage, "-n must be a whole number from 1 to 10.");
   if (flags.input && n > 1)
     throw new CliError(EXIT.usage, "An edit makes one image; -n cannot be used with -i.");
+  const format = outputFormat(flags);
   return {
     prompt,
     ...(flags.size === undefined ? {} : { size: flags.size as ImageSize }),
     ...(flags.quality === undefined ? {} : { quality: flags.quality as ImageQuality }),
-    ...(flags.format === undefined ? {} : { outputFormat: flags.format as ImageFormat }),
+    ...(format === undefined ? {} : { outputFormat: format }),
     n,
   };
+}
+
+/**
+ * `--format`, else the format `-o`'s extension names (`-o fox.jpg` asks for a JPEG), so the file saved is
+ * the file named. A contradiction between the two, or a non-PNG edit through a server, is refused here.
+ */
+function outputFormat(flags: GenerateFlags): ImageFormat | undefined {
+  const named = flags.output === undefined ? undefined : formatOfName(flags.output);
+  const asked = flags.format as ImageFormat | undefined;
+  if (asked && named && asked !== named) {
+    throw new CliError(
+      EXIT.usage,
+      `-o ${flags.output} names a ${named} file but --format asks for ${asked}.`,
+    );
+  }
+  const format = asked ?? named;
+  if (flags.input && !flags.local && format !== undefined && format !== "png") {
+    throw new CliError(
+      EXIT.usage,
+      "Edits through a server come back as PNG; use --format png or a .png name.",
+    );
+  }
+  return flags.input && !asked ? undefined : format;
 }
 
 async function readReferences(ctx: CliContext, inputs: readonly string[]): Promise<Uint8Array[]> {
@@ -147,9 +174,6 @@ async function produceOnServer(
   global: { baseUrl?: string; apiKeyFile?: string },
   signal: AbortSignal,
 ): Promise<Produced> {
-  if (references.length > 0 && request.outputFormat && request.outputFormat !== "png") {
-    throw new CliError(EXIT.usage, "Edits come back as PNG; --format cannot be used with -i.");
-  }
   const settings = await settingsFor(ctx, global, progress.note);
   const client = createClient({ baseUrl: settings.baseUrl, apiKey: requireApiKey(settings) });
   progress.update("connecting", settings.baseUrl);

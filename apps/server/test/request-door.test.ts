@@ -1,0 +1,163 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { REPO_ROOT, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const bun = join(REPO_ROOT, "node_modules/.bin/bun");
+const main = join(REPO_ROOT, "apps/server/src/main.ts");
+
+const runtimes: Array<[string, () => Promise<[string, string[]]>]> = [
+  ["bun", async () => [bun, ["--max-http-header-size=65536", "--conditions=source", main]]],
+  [
+    "node",
+    async () => {
+      await promisify(execFile)(process.execPath, [
+        join(REPO_ROOT, "node_modules/typescript/bin/tsc"),
+        "-b",
+        join(REPO_ROOT, "apps/server"),
+      ]);
+      return [process.execPath, [join(REPO_ROOT, "apps/server/dist/main.js")]];
+    },
+  ],
+];
+
+interface RawReply {
+  status: number;
+  headers: string;
+  body: string;
+}
+
+/** A raw HTTP/1.1 exchange, so a test controls exactly what is declared and when bytes arrive. */
+function openRaw(url: string): { socket: Socket; reply: Promise<RawReply> } {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  const reply = new Promise<RawReply>((resolve, reject) => {
+    let text = "";
+    const settle = (): void => {
+      const end = text.indexOf("\r\n\r\n");
+      if (end === -1) {
+        reject(new Error(`no reply: ${JSON.stringify(text.slice(0, 200))}`));
+        return;
+      }
+      const head = text.slice(0, end);
+      resolve({ status: Number(head.split(" ")[1]), headers: head.toLowerCase(), body: text.slice(end + 4) });
+    };
+    socket.on("data", (chunk) => {
+      text += chunk.toString("latin1");
+      const end = text.indexOf("\r\n\r\n");
+      const length = /content-length: (\d+)/i.exec(text.slice(0, end))?.[1];
+      if (end !== -1 && length !== undefined && text.length >= end + 4 + Number(length)) {
+        settle();
+        socket.destroy();
+      }
+    });
+    socket.on("close", settle);
+    socket.on("error", () => undefined);
+  });
+  return { socket, reply };
+}
+
+function head(path: string, key: string, extra: string[]): string {
+  return [
+    `POST ${path} HTTP/1.1`,
+    "Host: 127.0.0.1",
+    `Authorization: Bearer ${key}`,
+    "Content-Type: application/json",
+    ...extra,
+    "",
+    "",
+  ].join("\r\n");
+}
+
+/** Errors the HTTP layer itself raises are the API's JSON errors, through the real process on both runtimes. */
+describe.each(runtimes)("the request door of the server process on %s", (_name, command) => {
+  let dir: string;
+  let server: ServerProcess | undefined;
+  let url = "";
+  let key = "";
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "codex-img-door-"));
+    server = await startServerProcess({
+      command: await command(),
+      args: [
+        "--port",
+        "0",
+        "--data-dir",
+        join(dir, "data"),
+        "--request-budget-mb",
+        "1",
+        "--body-grace-seconds",
+        "1",
+        "--min-body-rate-kib-per-second",
+        "1",
+      ],
+      env: { HOME: dir, CODEX_HOMES: join(dir, "no-login") },
+      cwd: dir,
+    });
+    ({ url, firstKey: key } = server);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (server?.child.exitCode === null) server.child.kill("SIGKILL");
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("refuses a declared body over the limit with a JSON 413 before reading it", async () => {
+    const { socket, reply } = openRaw(url);
+    socket.write(head("/v1/images/generate", key, ["Content-Length: 100000000"]));
+    const answer = await reply;
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: "body_too_large", param: "body" } });
+  });
+
+  it("refuses oversized headers with a JSON 431, in OpenAI's shape on the OpenAI routes", async () => {
+    const big = `X-Padding: ${"a".repeat(20_000)}`;
+    const native = openRaw(url);
+    native.socket.write(head("/v1/images/generate", key, [big, "Content-Length: 2"]));
+    native.socket.write("{}");
+    const nativeAnswer = await native.reply;
+    expect(nativeAnswer.status).toBe(431);
+    expect(JSON.parse(nativeAnswer.body)).toMatchObject({ error: { code: "headers_too_large" } });
+    const openai = openRaw(url);
+    openai.socket.write(head("/v1/images/generations", key, [big, "Content-Length: 2"]));
+    openai.socket.write("{}");
+    const openaiAnswer = await openai.reply;
+    expect(openaiAnswer.status).toBe(431);
+    expect(JSON.parse(openaiAnswer.body)).toMatchObject({
+      error: { code: "headers_too_large", type: "invalid_request_error" },
+    });
+  });
+
+  it("cuts a body that trickles slower than the floor rate with a JSON 408", async () => {
+    const { socket, reply } = openRaw(url);
+    socket.write(head("/v1/images/generate", key, ["Content-Length: 100000"]));
+    socket.write('{"prompt":"');
+    const answer = await reply;
+    expect(answer.status).toBe(408);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: "body_timeout" } });
+  }, 20_000);
+
+  it("answers 503 server_busy with Retry-After while the budget is held by bodies in flight", async () => {
+    const holder = openRaw(url);
+    // The holder is dropped unanswered at the end; its missing reply is expected.
+    holder.reply.catch(() => undefined);
+    holder.socket.write(head("/v1/images/generate", key, [`Content-Length: ${700 * 1024}`]));
+    holder.socket.write('{"prompt":"');
+    // The holder is admitted once its head is read; give the server that moment.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const response = await fetch(`${url}/v1/images/generate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "x".repeat(500 * 1024) }),
+    });
+    expect(response.status).toBe(503);
+    expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await response.json()).toMatchObject({ error: { code: "server_busy" } });
+    holder.socket.destroy();
+  });
+});

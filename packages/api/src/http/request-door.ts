@@ -1,0 +1,160 @@
+import { CodexImgError } from "@codex-img/core";
+import type { Context, MiddlewareHandler } from "hono";
+
+export interface RequestDoorOptions {
+  /** Largest request body, declared or counted. */
+  maxBodyBytes: number;
+  /** Largest request head (names, values and line framing of every header). */
+  maxHeaderBytes: number;
+  /** Request body bytes the whole server holds at once; beyond it requests get `server_busy`. */
+  budgetBytes: number;
+  /** A body arriving slower than this, once `bodyGraceMs` has passed, is cut with `body_timeout`. */
+  minBodyBytesPerSecond: number;
+  /** Time a body may take before the floor rate applies (connection setup, a short stall). */
+  bodyGraceMs: number;
+}
+
+/** Default largest request head: the 16 KiB that Node and Bun use themselves. */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+/** How long a caller refused for the budget waits: bodies in flight take about this long to land. */
+const BUSY_RETRY_AFTER_MS = 2_000;
+
+/**
+ * The first check every request meets, before any route reads a byte of its body: header size, declared
+ * body size, and the server-wide budget of request bytes in flight (a request is admitted only when its
+ * declared length fits; a body without one reserves as it arrives). The body the routes read is a guarded
+ * copy that counts bytes, returns its reservation as soon as it ends, and is cut when it exceeds its limit
+ * or arrives slower than the floor rate. Every refusal goes through `render`, so it is the same JSON error
+ * with a code as the rest of the API (whatever the route made of the cut body is replaced by it).
+ */
+export function requestDoor(
+  options: RequestDoorOptions,
+  render: (c: Context, error: CodexImgError) => Response,
+): MiddlewareHandler {
+  let inFlight = 0;
+  return async (c, next) => {
+    const raw = c.req.raw;
+    if (headBytes(raw.headers) > options.maxHeaderBytes) {
+      return render(
+        c,
+        new CodexImgError(
+          "headers_too_large",
+          `The request headers are larger than ${options.maxHeaderBytes} bytes.`,
+          { details: { limit: options.maxHeaderBytes } },
+        ),
+      );
+    }
+    const source = raw.body;
+    if (!source) return next();
+    const declaredHeader = raw.headers.get("content-length");
+    const declared = declaredHeader === null ? undefined : Number(declaredHeader);
+    if (declared !== undefined && declared > options.maxBodyBytes) return render(c, tooLarge(options));
+    let reserved = 0;
+    const reserve = (bytes: number): boolean => {
+      if (inFlight + bytes > options.budgetBytes && bytes > 0) return false;
+      inFlight += bytes;
+      reserved += bytes;
+      return true;
+    };
+    const release = (): void => {
+      inFlight -= reserved;
+      reserved = 0;
+    };
+    if (!reserve(declared ?? 0)) return render(c, busy(options));
+
+    let cut: CodexImgError | undefined;
+    let received = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const started = Date.now();
+    const reader = source.getReader();
+    let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const stop = (error: CodexImgError): void => {
+      cut ??= error;
+      clearTimeout(timer);
+      release();
+      controller?.error(error);
+      reader.cancel(error).catch(() => undefined);
+    };
+    // The next byte is due when the floor rate says so; every chunk pushes the deadline on.
+    const arm = (): void => {
+      clearTimeout(timer);
+      const due = started + options.bodyGraceMs + ((received + 1) / options.minBodyBytesPerSecond) * 1000;
+      timer = setTimeout(
+        () =>
+          stop(
+            new CodexImgError(
+              "body_timeout",
+              `The request body arrived slower than ${options.minBodyBytesPerSecond} bytes per second and was cut.`,
+              { details: { received } },
+            ),
+          ),
+        Math.max(0, due - Date.now()),
+      );
+    };
+    arm();
+    const guarded = new ReadableStream<Uint8Array>({
+      start(own) {
+        controller = own;
+      },
+      async pull(own) {
+        let read: ReadableStreamReadResult<Uint8Array>;
+        try {
+          read = await reader.read();
+        } catch (error) {
+          if (!cut) own.error(error);
+          return;
+        }
+        if (cut) return;
+        if (read.done) {
+          clearTimeout(timer);
+          release();
+          own.close();
+          return;
+        }
+        received += read.value.length;
+        if (received > options.maxBodyBytes) return stop(tooLarge(options));
+        if (received > reserved && !reserve(received - reserved)) return stop(busy(options));
+        arm();
+        own.enqueue(read.value);
+      },
+      cancel(reason) {
+        clearTimeout(timer);
+        release();
+        return reader.cancel(reason);
+      },
+    });
+    c.req.raw = new Request(raw, { body: guarded, duplex: "half" } as RequestInit);
+    try {
+      await next();
+    } finally {
+      clearTimeout(timer);
+      release();
+    }
+    if (cut) c.res = render(c, cut);
+  };
+}
+
+/** Bytes of the request head as sent: `name: value\r\n` per header. */
+function headBytes(headers: Headers): number {
+  let total = 0;
+  for (const [name, value] of headers) total += name.length + value.length + 4;
+  return total;
+}
+
+function tooLarge(options: RequestDoorOptions): CodexImgError {
+  return new CodexImgError(
+    "body_too_large",
+    `The request body is larger than ${options.maxBodyBytes} bytes.`,
+    {
+      details: { param: "body", limit: options.maxBodyBytes },
+    },
+  );
+}
+
+function busy(options: RequestDoorOptions): CodexImgError {
+  return new CodexImgError(
+    "server_busy",
+    `The server is receiving ${Math.round(options.budgetBytes / 2 ** 20)} MiB of request bodies already; retry shortly.`,
+    { retryAfterMs: BUSY_RETRY_AFTER_MS },
+  );
+}
