@@ -10,6 +10,7 @@ import { metricsRoutes } from "./rest/metrics-routes.js";
 import { openAiRoutes } from "./rest/openai-routes.js";
 import { openApiRoutes } from "./rest/openapi-routes.js";
 import { predecessorRoutes } from "./rest/predecessor-routes.js";
+import { responsesRoutes } from "./rest/responses-routes.js";
 import { systemRoutes } from "./rest/system-routes.js";
 import { visionRoutes } from "./rest/vision-routes.js";
 import type { ApiServices } from "./services.js";
@@ -64,6 +65,7 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
   app.route("/", visionRoutes(services));
   app.route("/", jobRoutes(services));
   app.route("/", openAiRoutes(services));
+  app.route("/", responsesRoutes(services));
   app.route("/", metricsRoutes(services, metrics));
   app.route("/", openApiRoutes(services));
   const trpc = createTrpcHandler(services);
