@@ -29,6 +29,8 @@ export interface QuotaWindowView {
 /** The Codex login behind an account, read from its auth.json without refreshing. No token. */
 export interface AccountLoginView {
   state: "ok" | "login_required";
+  /** The account's Codex home on the server, where `codex login` must be run again. */
+  home: string;
   plan: string | null;
   email: string | null;
   /** First 8 characters of the ChatGPT account id. */
@@ -96,8 +98,11 @@ export interface SystemOverview {
   queue: { queued: number; running: number };
   wall: UsageWallSetting;
   accounts: AccountOverview[];
-  /** Labels of accounts that need `codex login` (dead or without a usable login). */
-  needsLogin: string[];
+  /**
+   * Accounts that need `codex login` (dead or without a usable login), with the Codex home to log in
+   * again (admin-only: error messages that reach API callers name the label only).
+   */
+  needsLogin: Array<{ label: string; home: string | null }>;
 }
 
 /**

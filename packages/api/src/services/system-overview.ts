@@ -76,7 +76,7 @@ export async function buildSystemOverview(services: ApiServices): Promise<System
     accounts,
     needsLogin: accounts
       .filter((account) => account.state === "dead" || account.login?.state === "login_required")
-      .map((account) => account.label),
+      .map((account) => ({ label: account.label, home: account.login?.home ?? null })),
   };
 }
 
@@ -121,6 +121,7 @@ function loginView(status: CodexHomeStatus): AccountLoginView {
   const login = status.login;
   return {
     state: status.state,
+    home: status.home,
     plan: login?.plan ?? null,
     email: login?.email ?? null,
     accountIdShort: login?.accountIdShort ?? null,
