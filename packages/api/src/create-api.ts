@@ -23,7 +23,7 @@ export const DEFAULT_BODY_GRACE_MS = 10_000;
 
 /** Routes of the OpenAI family answer every error, the door's too, in OpenAI's shape. */
 function isOpenAiPath(path: string): boolean {
-  return /^\/v1\/(images\/(generations|edits)|chat\/completions|models)(\/|$)/.test(path);
+  return /^\/v1\/(images\/(generations|edits)|chat\/completions|models|responses)(\/|$)/.test(path);
 }
 
 /**
