@@ -1,3 +1,4 @@
+import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ApiServices } from "@codex-img/api";
 import {
@@ -6,6 +7,7 @@ import {
   createJobQueue,
   createRunner,
   type Logger,
+  parseCodexHomes,
   type Runner,
   systemClock,
 } from "@codex-img/core";
@@ -95,7 +97,7 @@ export async function composeServices(
     },
   };
   services.runCleanup = () => runRetentionSweep(services, clock);
-  const logins = accountLogins(pool);
+  const logins = accountLogins(pool, parseCodexHomes(config.codexHomes, join(homedir(), ".codex")));
   if (logins) services.accountLogins = logins;
   return {
     services,
