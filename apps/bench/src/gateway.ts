@@ -1,24 +1,34 @@
 /**
- * Gateway overhead: the real server process on loopback against the fake Codex backend, which answers
- * every image call after a fixed delay with a ~2 MB 1024x1024 PNG (noisy pixels, so it does not
- * compress). End-to-end latency of `POST /v1/images/generations` (b64_json) is compared with calling the
- * fake upstream directly with the same client, body and concurrency in the same run; the added latency is
- * the gateway's percentile minus the direct call's. Target at concurrency 8: p50 < 5 ms, p99 < 25 ms.
- * Exits non-zero when the target is missed.
+ * Gateway overhead against the floor: the real server process on loopback (codex-http against the fake
+ * Codex backend, which answers every image call after a fixed delay with a noisy PNG that does not
+ * compress) and a pass-through proxy of a few dozen lines in its own process (`support/pass-through.ts`),
+ * driven by the same client in the same run, alternating, three rounds, each figure the median of the
+ * rounds; the fake upstream called directly is the latency baseline. Per image size (0.5, 1.5 and 8 MB)
+ * and concurrency (8, 32): latency added over direct, images/s, CPU per image of the process
+ * (utime + stime / images) and its peak RSS. Targets, each a ratio to the floor in the same run, at 1.5 MB;
+ * the command exits non-zero when one is missed:
+ *   1. CPU per image at concurrency 8: server <= 3 x pass-through + 5 ms.
+ *   2. Images/s at concurrency 32: server >= 0.6 x pass-through.
+ *   3. Added latency at concurrency 8: p50 <= 2 x pass-through's + 5 ms; p99 <= 3 x + 10 ms.
+ *   4. Peak RSS of the server after concurrency 32: under 200 MB.
  *
- *   bun run bench:gateway [--delay-ms 200] [--requests 40,160,320] [--concurrency 1,8,32]
+ *   bun run bench:gateway [--delay-ms 200] [--rounds 3] [--requests-per-slot 4]
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type FakeCodexBackend, startFakeCodexBackend } from "@codex-img/core/testing";
 import {
+  BUN,
   machineInfo,
+  median,
   ms,
   noisyPng,
   printTable,
+  processMemory,
   quantile,
   runClosedLoop,
   sleep,
@@ -30,139 +40,245 @@ import {
 const { values } = parseArgs({
   options: {
     "delay-ms": { type: "string", default: "200" },
-    requests: { type: "string", default: "40,160,320" },
-    concurrency: { type: "string", default: "1,8,32" },
+    rounds: { type: "string", default: "3" },
+    "requests-per-slot": { type: "string", default: "4" },
   },
 });
 const DELAY_MS = Number(values["delay-ms"]);
-const LEVELS = (values.concurrency ?? "").split(",").map(Number);
-const REQUESTS = (values.requests ?? "").split(",").map(Number);
-// Each codex-http account runs DEFAULT_MAX_CONCURRENCY (4) calls at once: 8 homes give 32 slots, and the
-// server's workers are raised to match, so concurrency 32 is not throttled by the pool.
+const ROUNDS = Number(values.rounds);
+const PER_SLOT = Number(values["requests-per-slot"]);
+const LEVELS = [8, 32];
+// Width, height and noisy channels of each image: about 0.5, 1.5 and 8 MB. The 8 MB size runs last, so
+// the server's peak RSS read after 1.5 MB at concurrency 32 is that level's.
+const SIZES = [
+  { label: "0.5 MB", width: 512, height: 512, channels: 2 },
+  { label: "1.5 MB", width: 800, height: 800, channels: 2 },
+  { label: "8 MB", width: 1800, height: 1800, channels: 2 },
+];
+const TARGET_SIZE = "1.5 MB";
+// 8 Codex homes of 4 slots each and 32 workers: concurrency 32 is not throttled by the pool.
 const HOMES = 8;
-const TARGET = { concurrency: 8, p50: 5, p99: 25 };
+const CLOCK_TICKS_PER_SECOND = 100;
 
-interface GatewayLevel {
+type Side = "direct" | "pass" | "server";
+interface Sample {
+  p50: number;
+  p99: number;
+  imagesPerSecond: number;
+  cpuMsPerImage: number;
+}
+interface LevelResult {
+  size: string;
+  imageBytes: number;
   concurrency: number;
   requests: number;
-  directP50: number;
-  directP99: number;
-  gatewayP50: number;
-  gatewayP99: number;
-  addedP50: number;
-  addedP99: number;
+  direct: Sample;
+  pass: Sample;
+  server: Sample;
+  passAddedP50: number;
+  passAddedP99: number;
+  serverAddedP50: number;
+  serverAddedP99: number;
+  serverPeakRssMiB?: number;
+  passPeakRssMiB?: number;
+}
+
+/** utime + stime of a process, ms. */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+async function startPassThrough(
+  upstream: string,
+  token: string,
+): Promise<{ url: string; pid: number; stop(): void }> {
+  const child = spawn(BUN, [join(import.meta.dirname, "support/pass-through.ts"), upstream, token], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout?.once("data", (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once("exit", (code) => reject(new Error(`pass-through exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid ?? 0, stop: () => child.kill("SIGKILL") };
 }
 
 async function main(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "codex-img-bench-gateway-"));
   let upstream: FakeCodexBackend | undefined;
   let server: Awaited<ReturnType<typeof startServerAgainst>> | undefined;
+  let pass: Awaited<ReturnType<typeof startPassThrough>> | undefined;
   try {
-    const png = await noisyPng(1024, 1024, 2);
-    const nextBase64 = uniquePngBase64(png);
+    let nextBase64: () => string = () => "";
     const reply = async (_request: unknown, res: ServerResponse): Promise<void> => {
       await sleep(DELAY_MS);
-      // Built by hand: JSON.stringify of a 2.7 MB string would add the fake's own cost to both sides.
+      // Built by hand: JSON.stringify of a multi-MB string would add the fake's own cost to every side.
       const body = `{"created":${Math.floor(Date.now() / 1000)},"data":[{"b64_json":"${nextBase64()}"}],"output_format":"png","quality":"medium","size":"1024x1024"}`;
       if (res.destroyed) return;
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
       res.end(body);
     };
-    upstream = await startFakeCodexBackend({ defaults: { images: { kind: "custom", handle: reply } } });
+    // The direct and pass-through clients are not the official CLI: the fake's request check is off.
+    upstream = await startFakeCodexBackend({
+      cliFidelity: "off",
+      defaults: { images: { kind: "custom", handle: reply } },
+    });
     server = await startServerAgainst(upstream, {
       dir,
       homes: HOMES,
       args: ["--worker-concurrency", String(HOMES * 4), "--queue-max-size", "1000"],
     });
     await waitReady(server.url);
-    const { url, firstKey, homes } = server;
-    const body = JSON.stringify({
+    const token = server.homes[0]?.accessToken ?? "";
+    pass = await startPassThrough(upstream.baseUrl, token);
+    const request = JSON.stringify({
       model: "gpt-image-1",
       prompt: "a lighthouse at dawn",
       size: "1024x1024",
-      n: 1,
     });
-
-    // The same client work on both sides: send, read the whole body, parse it, check one image came back.
-    const direct = async (): Promise<void> => {
-      const res = await fetch(`${upstream?.baseUrl}/images/generations`, {
+    let minBase64 = 0;
+    const call = (url: string, key: string) => async (): Promise<void> => {
+      const res = await fetch(url, {
         method: "POST",
         headers: {
-          authorization: `Bearer ${homes[0]?.accessToken}`,
-          originator: "codex_cli_rs",
+          authorization: `Bearer ${key}`,
           "content-type": "application/json",
+          originator: "codex_cli_rs",
         },
-        body,
+        body: request,
       });
-      await expectImage(res, "direct");
+      const json = (await res.json()) as { data?: Array<{ b64_json?: string }> };
+      const length = json.data?.[0]?.b64_json?.length ?? 0;
+      if (res.status !== 200 || length < minBase64) {
+        throw new Error(`${url}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
+      }
     };
-    const gateway = async (): Promise<void> => {
-      const res = await fetch(`${url}/v1/images/generations`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${firstKey}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          model: "gpt-image-1",
-          prompt: "a lighthouse at dawn",
-          size: "1024x1024",
-          response_format: "b64_json",
-        }),
-      });
-      await expectImage(res, "gateway");
+    const sides: Record<Side, { run: () => Promise<void>; pid?: number }> = {
+      direct: { run: call(`${upstream.baseUrl}/images/generations`, token) },
+      pass: { run: call(`${pass.url}/v1/images/generations`, "unused"), pid: pass.pid },
+      server: { run: call(`${server.url}/v1/images/generations`, server.firstKey), pid: server.pid },
     };
 
-    // Warm-up: JIT, connection pools, SQLite pages, the accounts' first token reads.
-    await runClosedLoop(16, 8, direct);
-    await runClosedLoop(16, 8, gateway);
-
-    const levels: GatewayLevel[] = [];
-    for (const [i, concurrency] of LEVELS.entries()) {
-      const requests = REQUESTS[i] ?? REQUESTS.at(-1) ?? 100;
-      const d = (await runClosedLoop(requests, concurrency, direct)).sort((a, b) => a - b);
-      const g = (await runClosedLoop(requests, concurrency, gateway)).sort((a, b) => a - b);
-      const level: GatewayLevel = {
-        concurrency,
-        requests,
-        directP50: ms(quantile(d, 0.5)),
-        directP99: ms(quantile(d, 0.99)),
-        gatewayP50: ms(quantile(g, 0.5)),
-        gatewayP99: ms(quantile(g, 0.99)),
-        addedP50: ms(quantile(g, 0.5) - quantile(d, 0.5)),
-        addedP99: ms(quantile(g, 0.99) - quantile(d, 0.99)),
-      };
-      levels.push(level);
-      process.stderr.write(`concurrency ${concurrency}: done (${requests} requests each side)\n`);
+    const results: LevelResult[] = [];
+    for (const size of SIZES) {
+      const png = await noisyPng(size.width, size.height, size.channels);
+      nextBase64 = uniquePngBase64(png);
+      minBase64 = Math.floor((png.length * 4) / 3);
+      // Warm-up per size: JIT, connection pools, SQLite pages, buffers of this size.
+      for (const side of Object.values(sides)) await runClosedLoop(16, 8, side.run);
+      for (const concurrency of LEVELS) {
+        const requests = concurrency * PER_SLOT;
+        const rounds: Record<Side, Sample[]> = { direct: [], pass: [], server: [] };
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const name of ["direct", "pass", "server"] as const) {
+            const side = sides[name];
+            const cpuBefore = side.pid ? await cpuMs(side.pid) : 0;
+            const started = performance.now();
+            const times = (await runClosedLoop(requests, concurrency, side.run)).sort((a, b) => a - b);
+            const seconds = (performance.now() - started) / 1000;
+            const cpu = side.pid ? (await cpuMs(side.pid)) - cpuBefore : 0;
+            rounds[name].push({
+              p50: quantile(times, 0.5),
+              p99: quantile(times, 0.99),
+              imagesPerSecond: requests / seconds,
+              cpuMsPerImage: cpu / requests,
+            });
+          }
+        }
+        const summary = (name: Side): Sample => ({
+          p50: ms(median(rounds[name].map((s) => s.p50))),
+          p99: ms(median(rounds[name].map((s) => s.p99))),
+          imagesPerSecond: ms(median(rounds[name].map((s) => s.imagesPerSecond))),
+          cpuMsPerImage: ms(median(rounds[name].map((s) => s.cpuMsPerImage))),
+        });
+        const direct = summary("direct");
+        const passSample = summary("pass");
+        const serverSample = summary("server");
+        const level: LevelResult = {
+          size: size.label,
+          imageBytes: png.length,
+          concurrency,
+          requests,
+          direct,
+          pass: passSample,
+          server: serverSample,
+          passAddedP50: ms(passSample.p50 - direct.p50),
+          passAddedP99: ms(passSample.p99 - direct.p99),
+          serverAddedP50: ms(serverSample.p50 - direct.p50),
+          serverAddedP99: ms(serverSample.p99 - direct.p99),
+        };
+        if (size.label === TARGET_SIZE && concurrency === 32) {
+          level.serverPeakRssMiB = ms((await processMemory(server.pid)).hwmMiB);
+          level.passPeakRssMiB = ms((await processMemory(pass.pid)).hwmMiB);
+        }
+        results.push(level);
+        process.stderr.write(`${size.label} concurrency ${concurrency}: done\n`);
+      }
     }
 
-    const atTarget = levels.find((l) => l.concurrency === TARGET.concurrency);
-    const met = atTarget ? atTarget.addedP50 < TARGET.p50 && atTarget.addedP99 < TARGET.p99 : false;
+    const at = (concurrency: number): LevelResult | undefined =>
+      results.find((l) => l.size === TARGET_SIZE && l.concurrency === concurrency);
+    const c8 = at(8);
+    const c32 = at(32);
+    const targets = {
+      cpuPerImage: {
+        server: c8?.server.cpuMsPerImage,
+        limit: c8 ? ms(3 * c8.pass.cpuMsPerImage + 5) : undefined,
+        met: c8 ? c8.server.cpuMsPerImage <= 3 * c8.pass.cpuMsPerImage + 5 : false,
+      },
+      imagesPerSecondAt32: {
+        ratio: c32 ? Number((c32.server.imagesPerSecond / c32.pass.imagesPerSecond).toFixed(3)) : undefined,
+        limit: 0.6,
+        met: c32 ? c32.server.imagesPerSecond >= 0.6 * c32.pass.imagesPerSecond : false,
+      },
+      addedLatencyAt8: {
+        p50: c8?.serverAddedP50,
+        p50Limit: c8 ? ms(2 * Math.max(0, c8.passAddedP50) + 5) : undefined,
+        p99: c8?.serverAddedP99,
+        p99Limit: c8 ? ms(3 * Math.max(0, c8.passAddedP99) + 10) : undefined,
+        met: c8
+          ? c8.serverAddedP50 <= 2 * Math.max(0, c8.passAddedP50) + 5 &&
+            c8.serverAddedP99 <= 3 * Math.max(0, c8.passAddedP99) + 10
+          : false,
+      },
+      peakRssAt32: {
+        serverMiB: c32?.serverPeakRssMiB,
+        passMiB: c32?.passPeakRssMiB,
+        limitMB: 200,
+        met: (c32?.serverPeakRssMiB ?? Infinity) * 1.048576 < 200,
+      },
+    };
+    const met = Object.values(targets).every((t) => t.met);
     printTable(
-      `gateway overhead (upstream delay ${DELAY_MS} ms, PNG ${(png.length / 2 ** 20).toFixed(2)} MiB)`,
-      levels.map((l) => ({
+      `gateway vs pass-through (upstream delay ${DELAY_MS} ms, ${ROUNDS} rounds, medians)`,
+      results.map((l) => ({
+        size: l.size,
         conc: l.concurrency,
-        n: l.requests,
-        "direct p50": l.directP50,
-        "direct p99": l.directP99,
-        "gateway p50": l.gatewayP50,
-        "gateway p99": l.gatewayP99,
-        "added p50": l.addedP50,
-        "added p99": l.addedP99,
-        "p50 ratio": (l.gatewayP50 / l.directP50).toFixed(3),
+        "direct p50": l.direct.p50,
+        "pass +p50/+p99": `${l.passAddedP50} / ${l.passAddedP99}`,
+        "server +p50/+p99": `${l.serverAddedP50} / ${l.serverAddedP99}`,
+        "img/s pass": l.pass.imagesPerSecond,
+        "img/s server": l.server.imagesPerSecond,
+        "cpu ms/img pass": l.pass.cpuMsPerImage,
+        "cpu ms/img server": l.server.cpuMsPerImage,
       })),
     );
-    process.stderr.write(
-      `target at concurrency ${TARGET.concurrency}: added p50 < ${TARGET.p50} ms, p99 < ${TARGET.p99} ms: ${met ? "met" : "MISSED"}\n`,
-    );
+    for (const [name, target] of Object.entries(targets)) {
+      process.stderr.write(`${name}: ${JSON.stringify(target)}\n`);
+    }
+    process.stderr.write(`targets: ${met ? "met" : "MISSED"}\n`);
     process.stdout.write(
       `${JSON.stringify(
         {
           benchmark: "gateway",
           machine: await machineInfo(),
           upstreamDelayMs: DELAY_MS,
-          pngBytes: png.length,
+          rounds: ROUNDS,
           accounts: HOMES,
           workerConcurrency: HOMES * 4,
-          levels,
-          target: TARGET,
+          levels: results,
+          targets,
           met,
         },
         null,
@@ -171,17 +287,10 @@ async function main(): Promise<number> {
     );
     return met ? 0 : 1;
   } finally {
+    pass?.stop();
     await server?.stop();
     await upstream?.close();
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function expectImage(res: Response, side: string): Promise<void> {
-  const json = (await res.json()) as { data?: Array<{ b64_json?: string }> };
-  const length = json.data?.[0]?.b64_json?.length ?? 0;
-  if (res.status !== 200 || length < 1_000_000) {
-    throw new Error(`${side}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
   }
 }
 

@@ -29,6 +29,31 @@ describe("GET /metrics", () => {
     expect(response.headers.get("content-type")).toContain("text/plain");
   });
 
+  it("counts write transactions: a job's whole life, limits and usage included, is three", async () => {
+    harness = await createApiHarness();
+    const { rawKey } = await harness.services.keys.create({
+      name: "limited",
+      scopes: ["admin"],
+      limits: { requestsPerMinute: 100, imagesPerDay: 100, imagesPerMonth: 1000, maxConcurrentJobs: 4 },
+    });
+    const writes = async (): Promise<number> => {
+      const text = await (await harness?.app.request("/metrics", { headers: authJson(rawKey) }))?.text();
+      return Number(/^codex_img_db_write_transactions_total (\d+)$/m.exec(text ?? "")?.[1]);
+    };
+    await writes(); // the key's first use records its last-used time (a write once a minute)
+    const before = await writes();
+    expect(Number.isInteger(before)).toBe(true);
+    for (let i = 0; i < 2; i++) {
+      const created = await harness.app.request("/v1/images/generate", {
+        method: "POST",
+        headers: authJson(rawKey),
+        body: JSON.stringify({ prompt: `a lighthouse ${i}`, size: "256x256" }),
+      });
+      expect(created.status).toBe(200);
+    }
+    expect((await writes()) - before).toBe(6);
+  });
+
   it("reports requests by route pattern, jobs, images per key name and accounts, without secrets", async () => {
     const now = Date.now();
     harness = await createApiHarness({

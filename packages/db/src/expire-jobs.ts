@@ -1,5 +1,6 @@
 import type { ImageStore, StoredImageRef, StoredImageRequest } from "@codex-img/core";
 import type { Database } from "./create-db.js";
+import { finishedJobCache } from "./finished-job-cache.js";
 import { createLibsqlSession } from "./libsql-session.js";
 
 export interface ExpireJobsResult {
@@ -42,6 +43,7 @@ export async function expireJobs(
       return found.rows;
     });
     if (rows.length === 0) return result;
+    finishedJobCache(database.client).clear();
     result.expired += rows.length;
     const files = rows.flatMap(
       (row): Array<{ key: string; bytes: number }> => [

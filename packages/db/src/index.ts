@@ -11,7 +11,12 @@ export * from "./import-legacy.js";
 export * from "./key-store.js";
 export { parseLegacyTimestamp } from "./legacy-values.js";
 export * from "./libsql-job-store.js";
-export { createLibsqlSession, type LibsqlSession, RollbackWrite } from "./libsql-session.js";
+export {
+  createLibsqlSession,
+  type LibsqlSession,
+  RollbackWrite,
+  writeTransactionCount,
+} from "./libsql-session.js";
 export * from "./random-token.js";
 export * from "./schema/index.js";
 export * from "./session-store.js";

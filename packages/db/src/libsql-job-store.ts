@@ -20,6 +20,7 @@ import {
 import type { InStatement, Transaction } from "@libsql/client";
 import { jobOutcomeStatements } from "./account-usage.js";
 import type { Database } from "./create-db.js";
+import { finishedJobCache } from "./finished-job-cache.js";
 import {
   attemptStatement,
   eventStatement,
@@ -29,7 +30,7 @@ import {
   rowToEvent,
   rowToRecord,
 } from "./job-rows.js";
-import { createLibsqlSession } from "./libsql-session.js";
+import { createLibsqlSession, RollbackWrite } from "./libsql-session.js";
 import type { BusyRetryOptions } from "./with-busy-retry.js";
 
 export interface LibsqlJobStoreOptions {
@@ -46,6 +47,8 @@ export interface LibsqlJobStoreOptions {
  */
 export function createLibsqlJobStore(database: Database, options: LibsqlJobStoreOptions = {}): JobStore {
   const session = createLibsqlSession(database, options.busy);
+  // Finished jobs are read far more often than they change (clients poll for results).
+  const finished = finishedJobCache(database.client);
 
   const load = async (tx: Transaction, id: string): Promise<JobRecord | undefined> => {
     const result = await tx.execute({ sql: `${JOB_SELECT} WHERE j.id = ?`, args: [id] });
@@ -155,11 +158,16 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       });
     },
 
-    get(id) {
-      return session.read(async (client) => {
+    async get(id) {
+      const cached = finished.get(id, Date.now());
+      if (cached) return cached;
+      const version = finished.version;
+      const job = await session.read(async (client) => {
         const row = (await client.execute({ sql: `${JOB_SELECT} WHERE j.id = ?`, args: [id] })).rows[0];
         return row ? rowToRecord(row).job : undefined;
       });
+      if (job) finished.remember(job, Date.now(), version);
+      return job;
     },
 
     async list(query): Promise<JobPage> {
@@ -201,8 +209,14 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       });
     },
 
-    claim(claimOptions) {
+    async claim(claimOptions) {
       const { workerId, now, leaseMs } = claimOptions;
+      const ready = { where: CLAIMABLE, args: [now, now] };
+      // An idle queue costs a read, not a write transaction and the file's write lock.
+      const any = await session.read((client) =>
+        client.execute({ sql: `SELECT 1 FROM jobs WHERE ${ready.where} LIMIT 1`, args: ready.args }),
+      );
+      if (any.rows.length === 0) return undefined;
       return session.write(async (tx) => {
         // The one statement that decides who gets the job: pick and take in a single UPDATE, so no reader
         // between a SELECT and an UPDATE can exist, whatever the transaction mode of another writer.
@@ -210,18 +224,17 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
           sql: `UPDATE jobs SET state = 'running', lease_worker = ?, lease_attempt = attempt_count + 1,
               lease_expires_at = ?, updated_at = ?
             WHERE rowid = (
-              SELECT rowid FROM jobs
-              WHERE state = 'queued' AND run_after <= ? AND (deadline_at IS NULL OR deadline_at > ?)
-                AND cancel_requested = 0
+              SELECT rowid FROM jobs WHERE ${ready.where}
               ORDER BY priority DESC, created_at, rowid LIMIT 1)
               AND state = 'queued'
             RETURNING id`,
-          args: [workerId, now + leaseMs, now, now, now],
+          args: [workerId, now + leaseMs, now, ...ready.args],
         });
         const id = taken.rows[0]?.id;
-        if (id === undefined || id === null) return undefined;
+        // Another worker took it since the read: nothing was written, nothing to commit.
+        if (id === undefined || id === null) throw new RollbackWrite(undefined);
         const record = await load(tx, String(id));
-        if (!record) return undefined;
+        if (!record) throw new RollbackWrite(undefined);
         // The row is already ours; the shared transition adds the attempt, `startedAt` and the event.
         const { lease: _taken, ...queued } = record.job;
         const job = await save(tx, record, claimTransition({ ...queued, state: "queued" }, claimOptions));
@@ -285,17 +298,24 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
     },
 
     delete(id) {
-      return session.write(async (tx) => {
-        const [, , removed] = await tx.batch([
-          { sql: "DELETE FROM job_events WHERE job_id = ?", args: [id] },
-          { sql: "DELETE FROM job_attempts WHERE job_id = ?", args: [id] },
-          { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
-        ]);
-        return (removed?.rowsAffected ?? 0) > 0;
-      });
+      finished.forget(id);
+      return session
+        .write(async (tx) => {
+          const [, , removed] = await tx.batch([
+            { sql: "DELETE FROM job_events WHERE job_id = ?", args: [id] },
+            { sql: "DELETE FROM job_attempts WHERE job_id = ?", args: [id] },
+            { sql: "DELETE FROM jobs WHERE id = ?", args: [id] },
+          ]);
+          return (removed?.rowsAffected ?? 0) > 0;
+        })
+        .finally(() => finished.forget(id));
     },
   };
 }
+
+/** A `queued` job that may be claimed at `?1 = ?2 = now` (`isClaimable` in core, in SQL). */
+const CLAIMABLE = `state = 'queued' AND run_after <= ? AND (deadline_at IS NULL OR deadline_at > ?)
+  AND cancel_requested = 0`;
 
 async function countQueued(tx: Transaction): Promise<number> {
   const result = await tx.execute("SELECT count(*) AS n FROM jobs WHERE state = 'queued'");

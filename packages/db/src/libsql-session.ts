@@ -39,6 +39,17 @@ type Lock = <T>(work: () => Promise<T>) => Promise<T>;
  */
 const writeLocks = new WeakMap<Client, Lock>();
 
+/** Committed write transactions per client, for `/metrics` (`writeTransactionCount`). */
+const committedWrites = new WeakMap<Client, number>();
+
+/**
+ * Write transactions this process committed on `database` (a `write` or an `exclusive` statement; a
+ * transaction repeated after SQLITE_BUSY counts once). What a job's lifecycle costs, read at scrape time.
+ */
+export function writeTransactionCount(database: Database): number {
+  return committedWrites.get(database.client) ?? 0;
+}
+
 export function createLibsqlSession(database: Database, busy: BusyRetryOptions = {}): LibsqlSession {
   const { client } = database;
   let lock = writeLocks.get(client);
@@ -47,6 +58,9 @@ export function createLibsqlSession(database: Database, busy: BusyRetryOptions =
     writeLocks.set(client, lock);
   }
   const writeLock = lock;
+  const committed = (): void => {
+    committedWrites.set(client, (committedWrites.get(client) ?? 0) + 1);
+  };
   // `:memory:` and embedded replicas have one connection, which an open transaction holds: reads must
   // wait for it. A local file (a pool of connections, WAL) and remote databases read concurrently.
   const readsQueue = client.protocol === "file" && !database.local;
@@ -77,6 +91,7 @@ export function createLibsqlSession(database: Database, busy: BusyRetryOptions =
             try {
               const result = await work(tx);
               await tx.commit();
+              committed();
               return result;
             } catch (error) {
               if (error instanceof RollbackWrite) return error.value as T;
@@ -89,7 +104,13 @@ export function createLibsqlSession(database: Database, busy: BusyRetryOptions =
       );
     },
     exclusive(work) {
-      return writeLock(() => guard(() => withBusyRetry(work, busy)));
+      return writeLock(() =>
+        guard(async () => {
+          const result = await withBusyRetry(work, busy);
+          committed();
+          return result;
+        }),
+      );
     },
     read(work) {
       const run = (): ReturnType<typeof work> => guard(() => withBusyRetry(() => work(client), busy));

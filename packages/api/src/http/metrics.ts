@@ -1,5 +1,5 @@
 import type { AccountState, JobState } from "@codex-img/core";
-import { withBusyRetry } from "@codex-img/db";
+import { withBusyRetry, writeTransactionCount } from "@codex-img/db";
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
 import { Counter, Gauge, Histogram, type Metric, Registry } from "prom-client";
@@ -84,6 +84,15 @@ export function createApiMetrics(services: ApiServices): ApiMetrics {
     },
   });
   registry.registerMetric(upstreamHistogram(query));
+  new Counter({
+    name: "codex_img_db_write_transactions_total",
+    help: "Write transactions this process committed to the database (a job's life costs three: create, claim, finish).",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(writeTransactionCount(services.database));
+    },
+  });
   new Counter({
     name: "codex_img_key_images_total",
     help: "Final images generated per API key name (partial previews excluded).",

@@ -1,8 +1,14 @@
-import { CodexImgError, type ImageFormat, type Job, type StoredImageRef } from "@codex-img/core";
+import {
+  CodexImgError,
+  type ImageFormat,
+  type Job,
+  type JsonWithBase64,
+  type StoredImageRef,
+} from "@codex-img/core";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.js";
 import { imageUrl } from "../services/image-urls.js";
-import { type JsonWithImages, jsonWithImages } from "../services/json-with-images.js";
+import { jsonWithImages } from "../services/json-with-images.js";
 import type { ApiServices } from "../services.js";
 
 /** Usage as OpenAI reports it; the subscription tells us no token counts, so they are zeros. */
@@ -93,7 +99,7 @@ export async function imagesReply(
 }
 
 /** A streamed JSON reply; the headers already set on `c` (job id, warnings) are kept. */
-export function streamedJson(c: Context<AppEnv>, reply: JsonWithImages): Response {
+export function streamedJson(c: Context<AppEnv>, reply: JsonWithBase64): Response {
   return c.body(reply.body, 200, {
     "Content-Type": "application/json",
     "Content-Length": String(reply.length),

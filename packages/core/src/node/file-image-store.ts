@@ -11,12 +11,8 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  IMAGE_STREAM_CHUNK_BYTES,
-  type ImageStore,
-  isImageKey,
-  newImageKey,
-} from "../storage/image-store.js";
+import { BASE64_CHUNK_BYTES } from "../image/json-with-base64.js";
+import { type ImageStore, isImageKey, newImageKey } from "../storage/image-store.js";
 
 /**
  * An `ImageStore` of files in one folder (created on first use). Writes go to a temporary name and are
@@ -98,7 +94,7 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
   };
 }
 
-/** A file as a pull stream of `IMAGE_STREAM_CHUNK_BYTES` chunks; the handle closes at the end or on cancel. */
+/** A file as a pull stream of `BASE64_CHUNK_BYTES` chunks; the handle closes at the end or on cancel. */
 function fileChunks(handle: FileHandle): ReadableStream<Uint8Array> {
   const close = (): void => {
     handle.close().catch(() => undefined);
@@ -106,7 +102,7 @@ function fileChunks(handle: FileHandle): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const buffer = new Uint8Array(IMAGE_STREAM_CHUNK_BYTES);
+        const buffer = new Uint8Array(BASE64_CHUNK_BYTES);
         let filled = 0;
         // A short read is not the end: fill the chunk so every chunk but the last is a multiple of 3.
         while (filled < buffer.length) {

@@ -1,4 +1,5 @@
 import { CodexImgError } from "../errors.js";
+import type { Base64Source } from "../image/json-with-base64.js";
 import type { ImageFormat } from "../types.js";
 
 /** What a store knows about one stored image. */
@@ -21,32 +22,14 @@ export interface ImageStore {
   get(key: string): Promise<Uint8Array | undefined>;
   /**
    * The bytes as a stream (replies are written from it without holding the whole image), with their
-   * size; undefined when the key is unknown or malformed. The stream's chunks are at most
-   * `IMAGE_STREAM_CHUNK_BYTES` long, a multiple of 3 except the last, so each encodes to base64 alone.
+   * size; undefined when the key is unknown or malformed. The stream's chunks are `BASE64_CHUNK_BYTES`
+   * long except the last, so each encodes to base64 alone.
    */
-  stream(key: string): Promise<{ bytes: number; body: ReadableStream<Uint8Array> } | undefined>;
+  stream(key: string): Promise<Base64Source | undefined>;
   /** True when something was deleted. */
   delete(key: string): Promise<boolean>;
   /** Every stored object, for retention and orphan sweeps. */
   list(): AsyncIterable<StoredObject>;
-}
-
-/** 192 KiB: a multiple of 3 (whole base64 quanta) and few enough chunks that the per-chunk cost is small. */
-export const IMAGE_STREAM_CHUNK_BYTES = 3 * 64 * 1024;
-
-/** Streams bytes already in memory in `IMAGE_STREAM_CHUNK_BYTES` chunks (for stores that hold them). */
-export function streamOfBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (offset >= bytes.length) {
-        controller.close();
-        return;
-      }
-      controller.enqueue(bytes.subarray(offset, offset + IMAGE_STREAM_CHUNK_BYTES));
-      offset += IMAGE_STREAM_CHUNK_BYTES;
-    },
-  });
 }
 
 /** `img` for generated images, `ref` for reference images kept for a queued job. */

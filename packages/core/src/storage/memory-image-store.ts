@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from "../clock.js";
-import { type ImageStore, isImageKey, newImageKey, type StoredObject, streamOfBytes } from "./image-store.js";
+import { base64SourceOf } from "../image/json-with-base64.js";
+import { type ImageStore, isImageKey, newImageKey, type StoredObject } from "./image-store.js";
 
 /** An `ImageStore` in memory, for tests and short-lived library use. */
 export function createMemoryImageStore(options: { clock?: Clock } = {}): ImageStore {
@@ -18,7 +19,7 @@ export function createMemoryImageStore(options: { clock?: Clock } = {}): ImageSt
     async stream(key) {
       const object = isImageKey(key) ? objects.get(key) : undefined;
       // The stored copy is never mutated (a put replaces it), so the stream can read it without copying.
-      return object && { bytes: object.data.length, body: streamOfBytes(object.data) };
+      return object && base64SourceOf(object.data);
     },
     async delete(key) {
       return objects.delete(key);

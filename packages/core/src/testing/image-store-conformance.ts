@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BASE64_CHUNK_BYTES } from "../image/json-with-base64.js";
 import type { ImageStore } from "../storage/image-store.js";
-import { IMAGE_STREAM_CHUNK_BYTES, isImageKey } from "../storage/image-store.js";
+import { isImageKey } from "../storage/image-store.js";
 import { testImage } from "./test-images.js";
 
 /** The rules every `ImageStore` must keep; each implementation runs this suite. */
@@ -39,7 +40,7 @@ export function describeImageStoreConformance(
 
     it("streams the bytes in chunks that each encode to base64 alone", async () => {
       // Larger than two chunks and not a multiple of 3, so the last chunk is short.
-      const bytes = new Uint8Array(2 * IMAGE_STREAM_CHUNK_BYTES + 1001).map((_, i) => (i * 7919) % 251);
+      const bytes = new Uint8Array(2 * BASE64_CHUNK_BYTES + 1001).map((_, i) => (i * 7919) % 251);
       const { key } = await store.put(bytes, { format: "png" });
       const opened = await store.stream(key);
       expect(opened?.bytes).toBe(bytes.length);

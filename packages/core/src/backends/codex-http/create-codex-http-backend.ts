@@ -1,6 +1,14 @@
 import { type Clock, systemClock } from "../../clock.js";
 import { CodexImgError, isCodexImgError } from "../../errors.js";
-import { base64AsciiToBytes, fromDataUrlOrBase64, sniffImage } from "../../image/index.js";
+import {
+  base64AsciiToBytes,
+  base64SourceOf,
+  fromDataUrlOrBase64,
+  IMAGE_MIME_TYPES,
+  jsonWithBase64,
+  jsonWithBase64Bytes,
+  sniffImage,
+} from "../../image/index.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { type NormalizedImageRequest, normalizeImageRequest } from "../../request.js";
 import type {
@@ -220,7 +228,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
       path: ctx.normalized.referenceImages.length > 0 ? CODEX_PATHS.edits : CODEX_PATHS.generations,
       callId,
       headers: buildNativeImageHeaders({ credentials: creds, client, turn, model: carrierModel }),
-      body: JSON.stringify(buildNativeImageBody(ctx.request, ctx.normalized)),
+      body: await nativeBody(ctx),
     };
     return runCall(ctx, spec, async (response, timer, quota) => {
       ctx.emit({ type: "progress", stage: "receiving" });
@@ -524,6 +532,27 @@ function tryDecodeImage(b64: string | Uint8Array): GeneratedImage | undefined {
   }
   const info = sniffImage(bytes);
   return info ? { bytes, format: info.format, width: info.width, height: info.height } : undefined;
+}
+
+/**
+ * The native route's JSON body. With references it is written as bytes with each reference's base64
+ * encoded in place, instead of building base64 strings, a JSON string and its UTF-8 copy (an edit with
+ * 4 references of 5 MB is a 27 MB body).
+ */
+async function nativeBody(ctx: CallContext): Promise<string | Uint8Array<ArrayBuffer>> {
+  if (ctx.normalized.referenceImages.length === 0) {
+    return JSON.stringify(buildNativeImageBody(ctx.request, ctx.normalized));
+  }
+  const json = await jsonWithBase64(
+    (base64Of: (bytes: Uint8Array) => string) =>
+      buildNativeImageBody(
+        ctx.request,
+        ctx.normalized,
+        (bytes, format) => `data:${IMAGE_MIME_TYPES[format]};base64,${base64Of(bytes)}`,
+      ),
+    async (bytes) => base64SourceOf(bytes),
+  );
+  return jsonWithBase64Bytes(json);
 }
 
 /** `d` of `data:`: base64 never starts with it in an image (PNG `iVBO`, JPEG `/9j/`, WebP `UklG`). */

@@ -1,6 +1,6 @@
 import { toDataUrl } from "../../image/index.js";
 import type { NormalizedImageRequest } from "../../request.js";
-import type { ImageRequest } from "../../types.js";
+import type { ImageFormat, ImageRequest } from "../../types.js";
 import type { JsonBytes } from "./parse-json-bytes.js";
 
 /**
@@ -8,15 +8,17 @@ import type { JsonBytes } from "./parse-json-bytes.js";
  * fields and key order of the official CLI's image tool (upstream.md Appendix A): `images` first on an
  * edit, then `prompt`, `background` (`opaque` unless `transparent` was asked; the CLI never sends
  * `auto`), `model`, `quality`, `size`. `n` is sent only when more than one image is asked (the CLI never
- * sends it). References are always inline data URLs (multipart is rejected, remote URLs fail upstream).
+ * sends it). References are always inline data URLs (multipart is rejected, remote URLs fail upstream);
+ * `dataUrl` lets the caller put a placeholder there and stream the base64 in (`jsonWithBase64`).
  */
 export function buildNativeImageBody(
   _request: ImageRequest,
   normalized: NormalizedImageRequest,
+  dataUrl: (bytes: Uint8Array, format: ImageFormat) => string = toDataUrl,
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   if (normalized.referenceImages.length > 0) {
-    body.images = normalized.referenceImages.map((ref) => ({ image_url: toDataUrl(ref.bytes, ref.format) }));
+    body.images = normalized.referenceImages.map((ref) => ({ image_url: dataUrl(ref.bytes, ref.format) }));
   }
   body.prompt = normalized.prompt;
   body.background = normalized.background === "transparent" ? "transparent" : "opaque";
