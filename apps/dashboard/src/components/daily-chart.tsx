@@ -20,12 +20,16 @@ export function DailyChart({
   return (
     <figure>
       <figcaption className="text-xs text-zinc-500">{caption}</figcaption>
-      <ul className={`mt-2 flex h-28 items-end ${days.length <= 7 ? "gap-1.5" : "gap-0.5"}`}>
+      <ul className={`mt-2 flex h-28 items-end overflow-hidden ${days.length <= 7 ? "gap-1.5" : "gap-0.5"}`}>
         {days.map((day) => {
           const date = new Date(`${day.day}T00:00:00Z`);
           const label = `${fullDay.format(date)}: ${day.images} images, ${day.succeeded} succeeded, ${day.failed} failed`;
           return (
-            <li key={day.day} className="flex h-full flex-1 flex-col items-center justify-end" title={label}>
+            <li
+              key={day.day}
+              className="flex h-full min-w-0 flex-1 flex-col items-center justify-end"
+              title={label}
+            >
               <span className="sr-only">{label}</span>
               <span aria-hidden="true" className="text-[10px] tabular-nums text-zinc-500">
                 {formatCount(day.images)}
