@@ -5,9 +5,14 @@
  *            the fake upstream holds each call for a few seconds so all 50 are in the server at once.
  *   queued - 10,000 jobs enqueued by `POST /v1/images/jobs` while the only worker is stuck on a stalled
  *            upstream call, so they all wait in the queue.
- * Targets: edits < 400 MB, queued < 150 MB. Exits non-zero when a target is missed. Linux only.
+ *   flood  - 30 parallel 58 MB bodies at once, half with a valid key, half with a key the server refuses
+ *            before reading the body; the request budget (`--request-budget-mb`, default 256) admits
+ *            what fits and answers the rest 503 server_busy.
+ * Synchronous callers honour 503 `Retry-After` (as the OpenAI SDKs do), so every edit completes.
+ * Targets: edits < 400 MB, queued < 150 MB, flood < budget + 150 MB. Exits non-zero when a target is
+ * missed. Linux only.
  *
- *   bun run bench:memory [--edits 50] [--refs 4] [--ref-mb 5] [--jobs 10000] [--only edits|queued]
+ *   bun run bench:memory [--edits 50] [--refs 4] [--ref-mb 5] [--jobs 10000] [--only edits|queued|flood]
  *                        [--edit-workers 52]
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -39,6 +44,8 @@ const { values } = parseArgs({
     "ref-mb": { type: "string", default: "5" },
     jobs: { type: "string", default: "10000" },
     only: { type: "string" },
+    "flood-bodies": { type: "string", default: "30" },
+    "flood-mb": { type: "string", default: "58" },
   },
 });
 const EDITS = Number(values.edits);
@@ -47,7 +54,7 @@ const REF_MB = Number(values["ref-mb"]);
 const JOBS = Number(values.jobs);
 
 interface Scenario {
-  scenario: "edits" | "queued";
+  scenario: "edits" | "queued" | "flood";
   load: string;
   idleRssMiB: number;
   peakRssMiB: number;
@@ -157,13 +164,17 @@ async function editsScenario(): Promise<Scenario> {
               `ref${n}.png`,
             );
           }
-          const res = await fetch(`${server.url}/v1/images/edits`, {
-            method: "POST",
-            headers: { authorization: `Bearer ${server.firstKey}` },
-            body: form,
-          });
-          await res.arrayBuffer();
-          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          for (;;) {
+            const res = await fetch(`${server.url}/v1/images/edits`, {
+              method: "POST",
+              headers: { authorization: `Bearer ${server.firstKey}` },
+              body: form,
+            });
+            await res.arrayBuffer();
+            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            if (res.status !== 503) break;
+            await sleep(Number(res.headers.get("retry-after") ?? "1") * 1000);
+          }
         });
         return {
           statuses: JSON.stringify(Object.fromEntries(statuses)),
@@ -236,14 +247,60 @@ async function queuedScenario(): Promise<Scenario> {
   );
 }
 
+async function floodScenario(): Promise<Scenario> {
+  const budgetMiB = 256;
+  const bodies = Number(values["flood-bodies"]);
+  const body = new Uint8Array(Number(values["flood-mb"]) * 2 ** 20).fill(0x61);
+  return withServer(
+    "flood",
+    1,
+    { kind: "stall" },
+    ["--request-budget-mb", String(budgetMiB)],
+    async (server) => {
+      const idle = await idleRss(server.pid);
+      const measured = await measure(server.pid, async () => {
+        const statuses = new Map<string, number>();
+        await runClosedLoop(bodies, bodies, async (i) => {
+          const valid = i % 2 === 0;
+          const res = await fetch(`${server.url}/v1/images/edits`, {
+            method: "POST",
+            headers: {
+              authorization: `Bearer ${valid ? server.firstKey : "cimg_refusedrefusedrefusedrefused"}`,
+              "content-type": "application/json",
+            },
+            body,
+          }).catch(() => undefined);
+          await res?.arrayBuffer().catch(() => undefined);
+          const label = `${valid ? "valid" : "refused"} ${res?.status ?? "cut"}`;
+          statuses.set(label, (statuses.get(label) ?? 0) + 1);
+        });
+        return { statuses: JSON.stringify(Object.fromEntries(statuses)), budgetMiB };
+      });
+      const target = budgetMiB + 150;
+      return {
+        scenario: "flood",
+        load: `${bodies} parallel bodies of ${values["flood-mb"]} MiB`,
+        idleRssMiB: round(idle),
+        peakRssMiB: round(measured.peakMiB),
+        ratioToIdle: round(measured.peakMiB / idle),
+        targetMiB: round(target),
+        met: measured.peakMiB < target,
+        seconds: round(measured.seconds),
+        detail: { ...measured.detail, sampledMaxRssMiB: round(measured.sampledMaxMiB) },
+      };
+    },
+  );
+}
+
 function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
 async function main(): Promise<number> {
   const scenarios: Scenario[] = [];
-  if (values.only !== "queued") scenarios.push(await editsScenario());
-  if (values.only !== "edits") scenarios.push(await queuedScenario());
+  if (!values.only || values.only === "edits") scenarios.push(await editsScenario());
+  if (!values.only || values.only === "queued") scenarios.push(await queuedScenario());
+  if (!values.only || values.only === "flood") scenarios.push(await floodScenario());
   printTable(
     "memory: peak RSS of the server process (VmHWM)",
     scenarios.map((s) => ({

@@ -1,3 +1,4 @@
+import { chmod, mkdir } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ApiServices } from "@codex-img/api";
@@ -36,6 +37,10 @@ export async function composeServices(
 ): Promise<ComposedServices> {
   const { logger } = options;
   const clock = options.clock ?? systemClock;
+  // The data folder holds the database and every image: private to the service's user, even when an
+  // older version created it world-readable.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await chmod(config.dataDir, 0o700);
   const database = await openDatabase(config);
   const imagesDir = join(config.dataDir, "images");
   const images = createFileImageStore({ dir: imagesDir });

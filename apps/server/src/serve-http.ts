@@ -98,12 +98,14 @@ const STATUS_TEXT: Record<number, string> = {
   431: "Request Header Fields Too Large",
 };
 
-/** The socket's address for login throttling and the audit log; a client-sent value is overwritten. */
+/**
+ * The socket's address for login throttling and the audit log; a client-sent value is overwritten. Bun's
+ * incoming headers are mutable, so the request is not copied (a copy per request costs measurable CPU).
+ */
 function withPeer(request: Request, address: string | undefined): Request {
-  const headers = new Headers(request.headers);
-  if (address) headers.set(PEER_ADDRESS_HEADER, address);
-  else headers.delete(PEER_ADDRESS_HEADER);
-  return new Request(request, { headers });
+  if (address) request.headers.set(PEER_ADDRESS_HEADER, address);
+  else request.headers.delete(PEER_ADDRESS_HEADER);
+  return request;
 }
 
 interface BunServer {

@@ -164,7 +164,12 @@ describe("jobs", () => {
     });
     const mine = await asKey.jobs.list({ keyId: "someone-else" });
     expect(mine.items.map((item) => item.id)).toEqual([job.id]);
-    expect((await refusal(asOther.jobs.list())).code).toBe("forbidden");
+    // Same rights as REST: a generate-only key lists and reads its own jobs, and never another key's.
+    const theirs = await asOther.jobs.list();
+    expect(theirs.items).toHaveLength(1);
+    expect(theirs.items[0]?.id).not.toBe(job.id);
+    expect((await asOther.jobs.get({ id: theirs.items[0]?.id ?? "" })).job.id).toBe(theirs.items[0]?.id);
+    expect((await refusal(asOther.jobs.get({ id: job.id }))).code).toBe("not_found");
     expect((await refusal(asOther.keys.list())).code).toBe("unauthorized");
   });
 });

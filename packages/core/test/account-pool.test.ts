@@ -309,7 +309,7 @@ describe("no_account_available", () => {
     expect(error.retryAfterMs).toBeUndefined();
   });
 
-  it("says to run codex login, without retry-after, when every account is dead", async () => {
+  it("answers login_required, without retry-after, when every account is dead and one needs a login", async () => {
     const { pool } = setup([
       { label: "a", codexHome: "/homes/a" },
       { label: "b", codexHome: "/homes/b" },
@@ -323,12 +323,15 @@ describe("no_account_available", () => {
       ["dead", "revoked"],
       ["dead", "free plan"],
     ]);
+    // A dead login makes the answer login_required (503, not retryable), naming the account, not its folder.
     const error = await rejection(pool.acquire());
-    expect(error.code).toBe("no_account_available");
+    expect(error.code).toBe("login_required");
     expect(error.retryAfterMs).toBeUndefined();
     expect(error.retryable).toBe(false);
     expect(error.message).toContain("codex login");
-    expect(error.message).toContain("/homes/a");
+    expect(error.message).toContain('"a"');
+    expect(error.message).not.toContain("/homes/");
+    expect(error.details.loginRequired).toEqual(["a"]);
   });
 });
 
@@ -352,12 +355,12 @@ describe("dead accounts", () => {
     expect(pool.snapshot()[0]?.state).toBe("dead");
 
     await clock.advance(5_000);
-    expect((await rejection(pool.acquire())).code).toBe("no_account_available");
+    expect((await rejection(pool.acquire())).code).toBe("login_required");
     const readsAfterCheck = reads;
     fingerprint = "login-2";
     // Checks are rate-limited: within 5 s the change is not seen yet.
     await clock.advance(4_000);
-    expect((await rejection(pool.acquire())).code).toBe("no_account_available");
+    expect((await rejection(pool.acquire())).code).toBe("login_required");
     expect(reads).toBe(readsAfterCheck);
     await clock.advance(1_000);
     const lease = await pool.acquire();
@@ -372,7 +375,7 @@ describe("dead accounts", () => {
     (await pool.acquire()).release({ ok: false, error: new CodexImgError("login_required", "gone") });
     fingerprint = undefined;
     await clock.advance(10_000);
-    expect((await rejection(pool.acquire())).code).toBe("no_account_available");
+    expect((await rejection(pool.acquire())).code).toBe("login_required");
   });
 });
 

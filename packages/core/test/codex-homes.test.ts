@@ -92,7 +92,7 @@ describe("accountsFromCodexHomes", () => {
     lease.release({ ok: false, error: new CodexImgError("login_required", "refresh token was revoked") });
     expect(pool.snapshot()[0]?.state).toBe("dead");
     await clock.advance(5_000);
-    await expect(pool.acquire()).rejects.toMatchObject({ code: "no_account_available" });
+    await expect(pool.acquire()).rejects.toMatchObject({ code: "login_required" });
 
     // What `codex login` does: a whole new auth.json in the same folder.
     const tokens = mintFakeTokens({ accountId: home.accountId });

@@ -184,7 +184,8 @@ describe("codex-http error classification", () => {
     fake.script.responses.push({ kind: "text_only", text: "I can't draw that." });
     const error = await failure({ initialRoute: "responses" });
     expect(error.code).toBe("upstream_refused");
-    expect(error.message).toContain("I can't draw that.");
+    // The message arrives in output_item.done and again in response.completed: its text is told once.
+    expect(error.message).toBe("The model answered without drawing: I can't draw that.");
     expect(error.details).toMatchObject({ accountFault: false, declined: true });
   });
 

@@ -9,7 +9,7 @@ import {
 } from "./support/codex-http-fixtures.js";
 
 /** A fetch that answers every call with `body`, delivered in chunks of `chunkSize` bytes. */
-function replyingWith(body: string, chunkSize: number): typeof fetch {
+function replyingWith(body: string, chunkSize: number, declaredLength?: number): typeof fetch {
   const bytes = new TextEncoder().encode(body);
   return (async () =>
     new Response(
@@ -19,15 +19,21 @@ function replyingWith(body: string, chunkSize: number): typeof fetch {
           controller.close();
         },
       }),
-      { status: 200, headers: { "content-type": "application/json" } },
+      {
+        status: 200,
+        headers: {
+          "content-type": "application/json",
+          ...(declaredLength === undefined ? {} : { "content-length": String(declaredLength) }),
+        },
+      },
     )) as typeof fetch;
 }
 
-const generate = (body: string, chunkSize = 7919) =>
+const generate = (body: string, chunkSize = 7919, declaredLength?: number) =>
   createCodexHttpBackend({
     baseUrl: "http://upstream.invalid",
     client: TEST_CLIENT,
-    fetch: replyingWith(body, chunkSize),
+    fetch: replyingWith(body, chunkSize, declaredLength),
   }).generate({ prompt: "a fox" }, accountOptions(recordingCredentials()));
 
 describe("codex-http native reply read as bytes", () => {
@@ -41,6 +47,16 @@ describe("codex-http native reply read as bytes", () => {
       expect(result.images.map((image) => image.format)).toEqual(["png", "jpeg"]);
       expect(result.images[0]?.revisedPrompt).toBe('a "fox", "b64_json":"x"');
       expect(result.delivered).toEqual({ size: "1024x1024", quality: "medium" });
+    }
+  });
+
+  it("reads a declared length into one buffer, and takes a reply of another length as it came", async () => {
+    const png = await testImage("png", 256, 256, 5);
+    const body = `{"data":[{"b64_json":"${bytesToBase64(png)}"}]}`;
+    const length = new TextEncoder().encode(body).length;
+    for (const declared of [length, length - 1000, length + 1000]) {
+      const result = await generate(body, 4096, declared);
+      expect(result.images.map((image) => image.bytes)).toEqual([png]);
     }
   });
 

@@ -17,12 +17,13 @@ describeImageStoreConformance("files", async () => {
 });
 
 describe("file image store", () => {
-  it("creates its folder, writes world-readable files, and ignores and sweeps interrupted writes", async () => {
+  it("creates its folder private (0700), writes files 0600, and ignores and sweeps interrupted writes", async () => {
     const dir = join(await mkdtemp(join(tmpdir(), "codex-img-store-")), "nested", "images");
     const store = createFileImageStore({ dir });
     try {
       const { key } = await store.put(await testImage("png", 8, 8), { format: "png" });
-      expect((await stat(join(dir, key))).mode & 0o777).toBe(0o644);
+      expect((await stat(join(dir, key))).mode & 0o777).toBe(0o600);
+      expect((await stat(dir)).mode & 0o777).toBe(0o700);
       // A crash between write and rename leaves only a temporary file: never listed, swept later.
       await writeFile(join(dir, ".tmp-crashed"), "partial");
       const listed: string[] = [];

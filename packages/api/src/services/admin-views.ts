@@ -29,6 +29,8 @@ export interface QuotaWindowView {
 /** The Codex login behind an account, read from its auth.json without refreshing. No token. */
 export interface AccountLoginView {
   state: "ok" | "login_required";
+  /** The account's Codex home on the server, where `codex login` must be run again. */
+  home: string;
   plan: string | null;
   email: string | null;
   /** First 8 characters of the ChatGPT account id. */
@@ -111,8 +113,11 @@ export interface SystemOverview {
   accounts: AccountOverview[];
   /** Configured Codex homes outside the pool (with the demo backend: all of them). */
   homes: CodexHomeView[];
-  /** Labels of accounts and homes that need `codex login` (dead or without a usable login). */
-  needsLogin: string[];
+  /**
+   * Accounts and configured homes that need `codex login` (dead or without a usable login), with the
+   * Codex home to log in again (admin-only: error messages that reach API callers name the label only).
+   */
+  needsLogin: Array<{ label: string; home: string | null }>;
 }
 
 /**

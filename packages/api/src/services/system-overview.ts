@@ -92,8 +92,10 @@ export async function buildSystemOverview(services: ApiServices): Promise<System
     needsLogin: [
       ...accounts
         .filter((account) => account.state === "dead" || account.login?.state === "login_required")
-        .map((account) => account.label),
-      ...homes.filter((home) => home.needs === "login").map((home) => home.label),
+        .map((account) => ({ label: account.label, home: account.login?.home ?? null })),
+      ...homes
+        .filter((home) => home.needs === "login")
+        .map((home) => ({ label: home.label, home: home.login.home })),
     ],
   };
 }
@@ -119,6 +121,7 @@ function loginView(status: CodexHomeStatus): AccountLoginView {
   const login = status.login;
   return {
     state: status.state,
+    home: status.home,
     plan: login?.plan ?? null,
     email: login?.email ?? null,
     accountIdShort: login?.accountIdShort ?? null,

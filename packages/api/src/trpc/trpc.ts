@@ -107,8 +107,8 @@ export const adminProcedure = publicProcedure.use(async ({ ctx, type, next }) =>
   return next({ ctx: { admin } });
 });
 
-/** An admin session, or else a key with `scope` (the playground and scripts share one procedure). */
-export function adminOrKeyProcedure(scope: KeyScope) {
+/** An admin session, or else a key (with `scope` when given); the playground and scripts share one procedure. */
+export function adminOrKeyProcedure(scope?: KeyScope) {
   return publicProcedure.use(async ({ ctx, type, next }) => {
     let admin: TrpcContext["admin"];
     let caller: Caller | undefined;
@@ -116,7 +116,7 @@ export function adminOrKeyProcedure(scope: KeyScope) {
       admin = await requireAdmin(ctx, type);
     } else {
       caller = await callerOf(ctx);
-      assertScope(caller, scope);
+      if (scope) assertScope(caller, scope);
     }
     return next({ ctx: { admin, caller } });
   });

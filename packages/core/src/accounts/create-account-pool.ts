@@ -75,6 +75,8 @@ export interface AccountPool {
 
 interface DeadState {
   reason: string;
+  /** `login_required` (log in again) or `plan_not_supported` (the plan has no image access). */
+  code: "login_required" | "plan_not_supported";
   /** Fingerprint of the login that died; a different one on disk means someone logged in again. */
   baseline: Promise<string | undefined>;
   checkedAt: number;
@@ -250,10 +252,20 @@ export function createAccountPool(options: AccountPoolOptions): AccountPool {
       ...(f.block?.kind === "dead" ? { reason: f.block.reason } : {}),
     }));
     if (facts.every((f) => f.block?.kind === "dead")) {
-      const homes = entries.map((e) => e.config.codexHome ?? e.config.label).join(", ");
+      // Accounts are named by label, never by their folder: this message reaches API callers, and the
+      // dashboard shows each label's Codex home to the owner.
+      const needLogin = entries.filter((e) => e.dead?.code === "login_required").map((e) => e.config.label);
+      if (needLogin.length > 0) {
+        return new CodexImgError(
+          "login_required",
+          `Every account is unusable and ${needLogin.length === 1 ? "account" : "accounts"} ${needLogin.map((l) => `"${l}"`).join(", ")} ` +
+            "need a new login: the owner must run `codex login` again for that Codex home (the dashboard names it).",
+          { retryable: false, details: { accounts, loginRequired: needLogin } },
+        );
+      }
       return new CodexImgError(
         "no_account_available",
-        `Every account needs a new login: run \`codex login\` with CODEX_HOME set to each account's folder (${homes}).`,
+        "No account's plan includes image generation (usage_not_included).",
         { retryable: false, details: { accounts } },
       );
     }
@@ -319,9 +331,9 @@ export function createAccountPool(options: AccountPoolOptions): AccountPool {
     });
   };
 
-  const markDead = (entry: Entry, reason: string, now: number): void => {
+  const markDead = (entry: Entry, code: DeadState["code"], reason: string, now: number): void => {
     if (entry.dead) return;
-    entry.dead = { reason, baseline: fingerprint(entry), checkedAt: now };
+    entry.dead = { reason, code, baseline: fingerprint(entry), checkedAt: now };
     logger.warn("account is dead until its login changes", { account: entry.config.label, reason });
   };
 
@@ -359,7 +371,7 @@ export function createAccountPool(options: AccountPoolOptions): AccountPool {
       case "plan_not_supported":
       case "login_required":
         record();
-        markDead(entry, error.message, now);
+        markDead(entry, error.code, error.message, now);
         return;
       case "invalid_request":
       case "upstream_refused":

@@ -26,7 +26,8 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
   const { dir } = options;
   let ready: Promise<unknown> | undefined;
   const ensureDir = (): Promise<unknown> => {
-    ready ??= mkdir(dir, { recursive: true });
+    // Generated images are the callers' data: only the service's user may read them.
+    ready ??= mkdir(dir, { recursive: true, mode: 0o700 });
     return ready;
   };
   return {
@@ -35,7 +36,7 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
       await ensureDir();
       const key = newImageKey(format, prefix);
       const temporary = join(dir, `.tmp-${randomUUID()}`);
-      await writeFile(temporary, bytes, { mode: 0o644 });
+      await writeFile(temporary, bytes, { mode: 0o600 });
       await rename(temporary, join(dir, key));
       return { key, bytes: bytes.length, storedAt: Date.now() };
     },

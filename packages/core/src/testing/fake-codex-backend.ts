@@ -552,7 +552,8 @@ export async function startFakeCodexBackend(
         writer.event("response.output_item.added", { output_index: 0, item: { ...item, content: [] } });
         writer.event("response.output_text.delta", { output_index: 0, item_id: item.id, delta: text });
         writer.event("response.output_item.done", { output_index: 0, item });
-        completed(writer);
+        // Upstream repeats the finished message in response.completed's output.
+        completed(writer, [item]);
         return;
       }
       case "failed": {

@@ -30,7 +30,7 @@ export default function OverviewPage() {
       {data ? (
         <>
           {data.demo ? <DemoBanner /> : null}
-          <LoginBanner labels={data.needsLogin} />
+          <LoginBanner accounts={data.needsLogin} />
           <div className="grid gap-3 sm:grid-cols-2">
             <QueuePanel queued={data.queue.queued} running={data.queue.running} />
             <DispatchModeSelect value={data.dispatchMode} />

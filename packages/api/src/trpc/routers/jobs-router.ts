@@ -18,9 +18,13 @@ import { toTrpcError } from "../error-codes.js";
 import { jobId, jobListInput } from "../schemas.js";
 import { adminOrKeyProcedure, adminProcedure, auditAdmin } from "../trpc.js";
 
-/** History and live progress. Admins see every job; a key sees what REST would show it. */
+/**
+ * History and live progress. Admins see every job; a key sees what REST would show it, with the same
+ * rights: any key lists, reads and follows its own jobs (a generate-only key polls what it created),
+ * and `jobs:read` adds other keys' jobs to `get` (see `visibleJob`).
+ */
 export const jobsRouter = {
-  list: adminOrKeyProcedure("jobs:read")
+  list: adminOrKeyProcedure()
     .input(jobListInput)
     .query(async ({ ctx, input }) => {
       // A key lists its own jobs only, whatever filter it sends.
@@ -29,7 +33,7 @@ export const jobsRouter = {
       return { items: page.items, nextCursor: page.nextCursor ?? null };
     }),
 
-  get: adminOrKeyProcedure("jobs:read")
+  get: adminOrKeyProcedure()
     .input(z.object({ id: jobId }))
     .query(async ({ ctx, input }) => {
       const job = await findJob(ctx.services, ctx.caller, input.id);
@@ -106,7 +110,7 @@ export const jobsRouter = {
    * Past events after `lastEventId`, then live ones until the job ends. Each is `tracked` by its `seq`, so a
    * client that reconnects sends the last id back and misses nothing.
    */
-  events: adminOrKeyProcedure("jobs:read")
+  events: adminOrKeyProcedure()
     .input(
       z.object({
         id: jobId,

@@ -249,8 +249,13 @@ function parseTryAgainIn(message: string | undefined): number | undefined {
 }
 
 function describeNetworkError(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  const code = typeof cause?.code === "string" ? cause.code : undefined;
-  const message = error instanceof Error ? error.message : String(error);
-  return code ? `${message} (${code})` : message;
+  // Only a machine-readable code: the runtimes' own messages carry hints for developers ("pass
+  // `verbose: true` to fetch()"), local addresses and paths that a caller must never see.
+  const codeOf = (value: unknown): string | undefined => {
+    const code = (value as { code?: unknown } | undefined)?.code;
+    return typeof code === "string" && /^[A-Za-z0-9_]{2,40}$/.test(code) ? code : undefined;
+  };
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  const code = codeOf(error) ?? codeOf(cause);
+  return code ? `connection error ${code}` : "connection reset";
 }

@@ -233,7 +233,13 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     return runCall(ctx, spec, async (response, timer, quota) => {
       ctx.emit({ type: "progress", stage: "receiving" });
       // Bytes, never one multi-megabyte string: the base64 is cut out of them and decoded natively.
-      const body = await readTimedBytes(response.body, timer, CODEX_MAX_REPLY_BYTES);
+      const declared = response.headers.get("content-length");
+      const body = await readTimedBytes(
+        response.body,
+        timer,
+        CODEX_MAX_REPLY_BYTES,
+        declared === null ? undefined : Number(declared),
+      );
       const reply = parseImagesResponse(parseJsonBytes(body));
       if (!reply || reply.images.length === 0) {
         throw new CodexImgError("upstream_failed", "The native image route answered without any image.", {

@@ -6,3 +6,5 @@ export * from "./constants.js";
 export * from "./create-codex-http-backend.js";
 export * from "./quota-snapshot.js";
 export * from "./sse-parser.js";
+export * from "./uuid-v7.js";
+export * from "./zstd-raw-frame.js";

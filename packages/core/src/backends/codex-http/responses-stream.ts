@@ -79,13 +79,23 @@ export async function collectResponsesStream(
       }) as unknown as StreamImageItem,
     );
   };
+  const seenMessages = new Set<string>();
   const addText = (item: Record<string, unknown>): void => {
     if (!Array.isArray(item.content)) return;
+    const texts: string[] = [];
     for (const part of item.content as unknown[]) {
       const p = rec(part);
       const text = str(p?.text) ?? str(p?.refusal);
-      if (text) outcome.text.push(text);
+      if (text) texts.push(text);
     }
+    // One message arrives twice (its output_item.done and response.completed's output), with or
+    // without its id: keep one text per message.
+    const id = str(item.id);
+    const key = texts.join("\n");
+    if ((id !== undefined && seenMessages.has(id)) || seenMessages.has(key)) return;
+    if (id !== undefined) seenMessages.add(id);
+    seenMessages.add(key);
+    outcome.text.push(...texts);
   };
   const addOutputItem = (item: Record<string, unknown> | undefined): void => {
     if (!item) return;

@@ -18,7 +18,7 @@ export default function AccountsPage() {
       {overview.isPending ? <p role="status">Loading…</p> : null}
       {data ? (
         <>
-          <LoginBanner labels={data.needsLogin} />
+          <LoginBanner accounts={data.needsLogin} />
           <AccountsSection overview={data} />
           {data.accounts.length > 0 ? <UsagePanel overview={data} /> : null}
         </>
