@@ -1,6 +1,7 @@
 import { CodexImgError, type ImageRequest, isCodexImgError, type Job } from "@codex-img/core";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.js";
+import { readJsonValue } from "../http/native-error.js";
 import { openAiErrorResponse } from "../http/openai-error.js";
 import { assertScope, requireCaller, requireKey } from "../http/require-key.js";
 import { jobPollUrl } from "../services/image-urls.js";
@@ -50,12 +51,12 @@ interface EditInput {
 export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post("/v1/images/generations", requireKey(services, "generate"), async (c) => {
-    const options = parseOpenAi(openAiImageOptionsSchema, await readJson(c));
+    const options = parseOpenAi(openAiImageOptionsSchema, await readJson(c, services));
     return runImageJob(c, services, toImageRequest(options), options, "image_generation");
   });
 
   app.post("/v1/images/edits", requireKey(services, "edit"), async (c) => {
-    const input = isMultipart(c) ? await readMultipartEdit(c) : readJsonEdit(await readJson(c));
+    const input = isMultipart(c) ? await readMultipartEdit(c) : readJsonEdit(await readJson(c, services));
     // Masks have no counterpart in the subscription's image tool; sending one as a second reference would
     // make the model draw from it, so it is validated and ignored, and the reply says so.
     if (input.maskIgnored) c.header("x-codex-img-warning", "mask is not supported and was ignored");
@@ -78,7 +79,7 @@ export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
   });
 
   app.post("/v1/chat/completions", requireCaller(services), async (c) => {
-    const body = parseOpenAi(openAiChatSchema, await readJson(c));
+    const body = parseOpenAi(openAiChatSchema, await readJson(c, services));
     if (body.stream) {
       throw new CodexImgError(
         "invalid_request",
@@ -196,15 +197,8 @@ function isMultipart(c: Context<AppEnv>): boolean {
   return (c.req.header("content-type") ?? "").toLowerCase().startsWith("multipart/form-data");
 }
 
-async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new CodexImgError("invalid_request", "The request body is not valid JSON.", {
-      details: { param: "body" },
-    });
-  }
+function readJson(c: Context<AppEnv>, services: ApiServices): Promise<unknown> {
+  return readJsonValue(c, services.options.maxBodyBytes);
 }
 
 async function readMultipartEdit(c: Context<AppEnv>): Promise<EditInput> {
