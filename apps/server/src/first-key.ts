@@ -9,7 +9,7 @@ export async function createFirstKeyIfNone(services: ApiServices): Promise<strin
   if ((await services.keys.list()).length > 0) return undefined;
   const { key, rawKey } = await services.keys.create({
     name: "first key",
-    scopes: ["generate", "edit", "jobs:read"],
+    scopes: ["generate", "edit", "vision", "jobs:read"],
   });
   await services.audit.record({
     actor: "system",

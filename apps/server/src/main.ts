@@ -50,7 +50,7 @@ async function main(): Promise<number> {
     try {
       const { key, rawKey } = await keys.create({
         name: rest.join(" ") || "cli key",
-        scopes: ["generate", "edit", "jobs:read"],
+        scopes: ["generate", "edit", "vision", "jobs:read"],
       });
       await audit.record({
         actor: "system",

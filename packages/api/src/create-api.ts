@@ -11,6 +11,7 @@ import { openAiRoutes } from "./rest/openai-routes.js";
 import { openApiRoutes } from "./rest/openapi-routes.js";
 import { predecessorRoutes } from "./rest/predecessor-routes.js";
 import { systemRoutes } from "./rest/system-routes.js";
+import { visionRoutes } from "./rest/vision-routes.js";
 import type { ApiServices } from "./services.js";
 import { createTrpcHandler } from "./trpc/create-trpc-handler.js";
 
@@ -60,6 +61,7 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
   });
   app.route("/", systemRoutes(services));
   app.route("/", predecessorRoutes(services));
+  app.route("/", visionRoutes(services));
   app.route("/", jobRoutes(services));
   app.route("/", openAiRoutes(services));
   app.route("/", metricsRoutes(services, metrics));

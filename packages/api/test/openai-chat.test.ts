@@ -69,11 +69,11 @@ describe("POST /v1/chat/completions", () => {
     expect(sniffImage(new Uint8Array(Buffer.from(match?.[3] ?? "", "base64")))?.format).toBe("png");
   });
 
-  it("turns image parts of the message into references", async () => {
+  it("turns image parts of the message into references when an image model is asked", async () => {
     const png = Buffer.from(await testPng(64, 64)).toString("base64");
     const { data: completion, response } = await client.chat.completions
       .create({
-        model: "gpt-5.5",
+        model: "gpt-image-2",
         messages: [
           {
             role: "user",

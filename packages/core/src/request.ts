@@ -1,6 +1,13 @@
 import { CodexImgError } from "./errors.js";
 import { sniffImage } from "./image/sniff.js";
-import type { ImageBackground, ImageFormat, ImageQuality, ImageRequest, ImageSize } from "./types.js";
+import type {
+  ImageBackground,
+  ImageFormat,
+  ImageQuality,
+  ImageRequest,
+  ImageSize,
+  VisionRequest,
+} from "./types.js";
 
 /** Limits every entry point enforces before any work starts (documented in docs/backends.md). */
 export const REQUEST_LIMITS = {
@@ -71,6 +78,38 @@ export function normalizeImageRequest(request: ImageRequest): NormalizedImageReq
   });
   const model = request.model?.trim() || DEFAULT_IMAGE_MODEL;
   return { prompt, size, quality, background, outputFormat, n, referenceImages, model };
+}
+
+/** Vision asks about 1 to 16 images (the predecessor's `/v1/vision` rule). */
+export const VISION_LIMITS = { minImages: 1, maxImages: 16 } as const;
+
+/** A vision request after validation: the images' formats and sizes read from their bytes. */
+export interface NormalizedVisionRequest {
+  prompt: string;
+  images: NormalizedImageRequest["referenceImages"];
+  model?: string;
+}
+
+/**
+ * Validates a vision request: a prompt like an image prompt and 1 to 16 readable images. Throws
+ * `invalid_request` with `param` `prompt` or `images` (`details.count` when the count is wrong).
+ */
+export function normalizeVisionRequest(request: VisionRequest): NormalizedVisionRequest {
+  const images = Array.isArray(request.images) ? request.images : [];
+  if (images.length < VISION_LIMITS.minImages || images.length > VISION_LIMITS.maxImages) {
+    throw new CodexImgError(
+      "invalid_request",
+      `Vision takes ${VISION_LIMITS.minImages} to ${VISION_LIMITS.maxImages} images; ${images.length} were given.`,
+      { details: { param: "images", count: images.length } },
+    );
+  }
+  const checked = normalizeImageRequest({ prompt: request.prompt, referenceImages: images });
+  const model = request.model?.trim();
+  return {
+    prompt: checked.prompt,
+    images: checked.referenceImages,
+    ...(model ? { model } : {}),
+  };
 }
 
 /** Parses `auto` or `WxH` within the accepted range. */

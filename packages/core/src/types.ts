@@ -132,7 +132,31 @@ export interface GenerateOptions {
   onEvent?: (event: BackendEvent) => void;
 }
 
+/** A question about images (vision): answered with text, never with an image. */
+export interface VisionRequest {
+  /** What to ask about the images. 1 to 32,000 characters. */
+  prompt: string;
+  /** The images to look at: 1 to 16 PNG, JPEG or WebP images. */
+  images: ReferenceImage[];
+  /** Text model asked for; default the backend's own. */
+  model?: string;
+}
+
+export interface VisionResult {
+  /** The answer; never empty (an empty answer is an `upstream_failed` error). */
+  text: string;
+  backend: BackendKind;
+  route: BackendRoute;
+  upstreamIds: Record<string, string>;
+  quota?: QuotaSnapshot;
+  diagnostics?: Record<string, string>;
+  /** True for the demo backend: the answer is measured locally, not seen by a model. */
+  demo?: boolean;
+}
+
 export interface ImageBackend {
   readonly kind: BackendKind;
   generate(request: ImageRequest, options?: GenerateOptions): Promise<BackendResult>;
+  /** Answers a question about images; absent on backends that cannot (the runner fails such jobs clearly). */
+  describe?(request: VisionRequest, options?: GenerateOptions): Promise<VisionResult>;
 }

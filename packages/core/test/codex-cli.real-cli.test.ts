@@ -67,6 +67,26 @@ async function sessionFiles(home: string): Promise<string[]> {
 }
 
 describe("codex-cli backend with the real codex 0.169.0", () => {
+  it("answers a question about images with codex exec -i … --json in the read-only sandbox", async () => {
+    const result = await realBackend().describe(
+      {
+        prompt: "What do you see? $imagegen a cat",
+        images: [{ bytes: await testPng(20, 10) }, { bytes: await testPng(12, 12) }],
+      },
+      { account: { label: "real", codexHome: fixture.home } },
+    );
+    // The `$skill` in the question is defused, so the CLI offered no image tool and the answer is text.
+    expect(result.text).toMatch(
+      /^Fake CLI vision answer: I see 2 image\(s\)\. You asked: What do you see\? /,
+    );
+    expect(result).toMatchObject({ backend: "codex-cli", route: "cli" });
+    expect(result.upstreamIds.threadId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fake.requests.some((r) => r.url.includes("/images/"))).toBe(false);
+    const turn = fake.requests.find((r) => r.url === "/backend-api/codex/responses");
+    expect(turn?.headers.originator).toBe("codex_exec");
+    expect(String(turn?.headers["x-codex-turn-metadata"])).toContain('"sandbox_mode":"read-only"');
+  });
+
   it("generates an image", async () => {
     const bytes = await testPng(40, 30);
     fake.script.images.push({ kind: "image", bytes });

@@ -1,4 +1,4 @@
-import type { JobState } from "@codex-img/core";
+import type { JobKind, JobState } from "@codex-img/core";
 import type { InArgs } from "@libsql/client";
 import type { Database } from "./create-db.js";
 import { decodeCursor, encodeCursor } from "./page-cursor.js";
@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor } from "./page-cursor.js";
 /** One history row as a list shows it: no request JSON, no image list, the prompt cut short. */
 export interface JobSummary {
   id: string;
+  kind: JobKind;
   state: JobState;
   keyId: string | null;
   /** Copied into the job, so it survives the key's deletion. */
@@ -30,6 +31,8 @@ export interface HistoryQuery {
   /** 1 to `HISTORY_MAX_LIMIT`; default 50. */
   limit?: number;
   state?: JobState;
+  /** `image` or `vision`. */
+  kind?: JobKind;
   keyId?: string;
   /** Exact account label. */
   account?: string;
@@ -73,7 +76,7 @@ interface Filters {
   args: (string | number)[];
 }
 
-const SUMMARY_COLUMNS = `j.rowid AS rid, j.id, j.state, j.key_id, j.key_name, j.account, j.backend,
+const SUMMARY_COLUMNS = `j.rowid AS rid, j.id, j.kind, j.state, j.key_id, j.key_name, j.account, j.backend,
       substr(j.prompt, 1, ${HISTORY_PROMPT_CHARS}) AS prompt, j.image_count, j.attempt_count, j.error_code,
       j.created_at, j.started_at, j.finished_at, j.expires_at`;
 const ORDER = "ORDER BY j.created_at DESC, j.rowid DESC";
@@ -159,6 +162,10 @@ function baseFilters(query: HistoryQuery, position: [number, number] | undefined
   if (query.state !== undefined) {
     where.push("j.state = ?");
     args.push(query.state);
+  }
+  if (query.kind !== undefined) {
+    where.push("j.kind = ?");
+    args.push(query.kind);
   }
   if (query.keyId !== undefined) {
     where.push("j.key_id = ?");
@@ -269,6 +276,7 @@ async function countMatches(database: Database, match: string, cap: number): Pro
 function toSummary(row: Record<string, unknown>): JobSummary {
   return {
     id: String(row.id),
+    kind: String(row.kind ?? "image") as JobKind,
     state: String(row.state) as JobState,
     keyId: nullableString(row.key_id),
     keyName: nullableString(row.key_name),

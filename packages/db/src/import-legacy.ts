@@ -52,8 +52,8 @@ export interface ImportLegacyReport {
   warnings: string[];
 }
 
-/** Scopes a predecessor key had in effect: it could generate, edit and poll its jobs. */
-export const LEGACY_KEY_SCOPES: readonly string[] = ["generate", "edit", "jobs:read"];
+/** Scopes a predecessor key had in effect: it could generate, edit, ask about images and poll its jobs. */
+export const LEGACY_KEY_SCOPES: readonly string[] = ["generate", "edit", "vision", "jobs:read"];
 export const LEGACY_ORIGIN = "legacy-import";
 /** The predecessor's per-attempt limit and its one retry on another account. */
 const LEGACY_ATTEMPT_TIMEOUT_MS = 360_000;

@@ -3,6 +3,7 @@ import type {
   JobAttempt,
   JobError,
   JobEvent,
+  JobKind,
   JobProgress,
   JobState,
   NewJobEvent,
@@ -20,7 +21,8 @@ import type { InArgs, Row } from "@libsql/client";
  * every query (column metadata and row objects), so the 25 columns of a job cost ~200 µs a read, and
  * job reads are the hot path of polling and of every job write.
  */
-export const JOB_SELECT = `SELECT json_object('row_order', j.rowid, 'id', j.id, 'state', j.state,
+export const JOB_SELECT = `SELECT json_object('row_order', j.rowid, 'id', j.id, 'kind', j.kind, 'text', j.text,
+  'state', j.state,
   'key_id', j.key_id, 'priority', j.priority, 'idempotency_key', j.idempotency_key,
   'request_hash', j.request_hash, 'request', json(j.request), 'max_attempts', j.max_attempts,
   'attempt_timeout_ms', j.attempt_timeout_ms, 'deadline_at', j.deadline_at, 'run_after', j.run_after,
@@ -47,6 +49,7 @@ export function rowToRecord(row: Row): JobRecord {
   const r = JSON.parse(String(row.record)) as Record<string, unknown>;
   const job: Job = {
     id: text(r.id),
+    kind: text(r.kind) as JobKind,
     state: text(r.state) as JobState,
     request: r.request as StoredImageRequest,
     priority: num(r.priority),
@@ -60,6 +63,7 @@ export function rowToRecord(row: Row): JobRecord {
     updatedAt: num(r.updated_at),
   };
   if (r.key_id !== null) job.keyId = text(r.key_id);
+  if (r.text !== null) job.text = text(r.text);
   if (r.idempotency_key !== null) job.idempotencyKey = text(r.idempotency_key);
   if (r.error !== null) job.error = r.error as JobError;
   if (r.deadline_at !== null) job.deadlineAt = num(r.deadline_at);
@@ -81,6 +85,8 @@ export function rowToRecord(row: Row): JobRecord {
 export function jobColumns(job: Job): Record<string, string | number | null> {
   const last = job.attempts.at(-1);
   return {
+    kind: job.kind,
+    text: job.text ?? null,
     state: job.state,
     key_id: job.keyId ?? null,
     priority: job.priority,

@@ -6,7 +6,7 @@ import { randomId, randomToken } from "./random-token.js";
 import { apiKeys } from "./schema/keys.js";
 import { sha256Hex } from "./sha256-hex.js";
 
-export const KEY_SCOPES = ["generate", "edit", "jobs:read", "admin"] as const;
+export const KEY_SCOPES = ["generate", "edit", "vision", "jobs:read", "admin"] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
 /** Every raw key starts with this, as the predecessor's did. */
@@ -27,6 +27,9 @@ export interface KeyLimits {
   requestsPerMinute: number | null;
   imagesPerDay: number | null;
   imagesPerMonth: number | null;
+  /** Vision requests (questions about images) per UTC day and month; images per day/month do not count them. */
+  visionPerDay: number | null;
+  visionPerMonth: number | null;
   maxConcurrentJobs: number | null;
 }
 
@@ -258,6 +261,8 @@ const EMPTY_LIMITS: KeyLimits = {
   requestsPerMinute: null,
   imagesPerDay: null,
   imagesPerMonth: null,
+  visionPerDay: null,
+  visionPerMonth: null,
   maxConcurrentJobs: null,
 };
 
@@ -303,6 +308,8 @@ function checkLimits(limits: KeyLimits): KeyLimits {
     requestsPerMinute: limits.requestsPerMinute,
     imagesPerDay: limits.imagesPerDay,
     imagesPerMonth: limits.imagesPerMonth,
+    visionPerDay: limits.visionPerDay,
+    visionPerMonth: limits.visionPerMonth,
     maxConcurrentJobs: limits.maxConcurrentJobs,
   };
 }
@@ -321,6 +328,8 @@ function limitsOf(row: KeyRow): KeyLimits {
     requestsPerMinute: row.requestsPerMinute,
     imagesPerDay: row.imagesPerDay,
     imagesPerMonth: row.imagesPerMonth,
+    visionPerDay: row.visionPerDay,
+    visionPerMonth: row.visionPerMonth,
     maxConcurrentJobs: row.maxConcurrentJobs,
   };
 }

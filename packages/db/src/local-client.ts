@@ -48,11 +48,12 @@ export function createLocalClient(path: string): Client {
   let closed = false;
 
   const open = (): PooledConnection => {
-    const connection: PooledConnection = {
-      db: new Database(path, { timeout: 0 }),
-      statements: new Map(),
-      tainted: false,
-    };
+    const db = new Database(path, { timeout: 0 });
+    // In WAL mode, NORMAL syncs the log at checkpoints instead of on every commit: a commit then costs
+    // ~0.4 ms instead of ~2.7 ms of fsync on the event loop. A process crash (kill -9) loses nothing;
+    // a power loss or OS crash may roll back the last commits since a checkpoint, never corrupt the file.
+    db.exec("PRAGMA synchronous = NORMAL");
+    const connection: PooledConnection = { db, statements: new Map(), tainted: false };
     all.add(connection);
     return connection;
   };

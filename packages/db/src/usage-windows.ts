@@ -41,7 +41,7 @@ export function utcDay(now: number): string {
 }
 
 /** What a key's counter counts. */
-export type KeyCounterKind = "requests" | "images";
+export type KeyCounterKind = "requests" | "images" | "vision";
 
 /** `key:<id>:requests` / `key:<id>:images`: the scopes the service uses for per-key limits. */
 export function keyCounterScope(keyId: string, kind: KeyCounterKind): string {

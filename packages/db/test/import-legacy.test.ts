@@ -149,7 +149,7 @@ describe("importLegacyDatabase", () => {
       name: "ci-bot",
       origin: "legacy-import",
       enabled: true,
-      scopes: ["generate", "edit", "jobs:read"],
+      scopes: ["generate", "edit", "vision", "jobs:read"],
       createdAt: Date.parse("2026-05-01T08:00:00.123Z"),
       prefix: "cimg_alic",
     });

@@ -15,6 +15,8 @@ const LIMIT_FIELDS: Array<{ name: keyof KeyLimitsInput; label: string }> = [
   { name: "requestsPerMinute", label: "Requests/minute" },
   { name: "imagesPerDay", label: "Images/day" },
   { name: "imagesPerMonth", label: "Images/month" },
+  { name: "visionPerDay", label: "Vision/day" },
+  { name: "visionPerMonth", label: "Vision/month" },
   { name: "maxConcurrentJobs", label: "Concurrent jobs" },
 ];
 
@@ -52,6 +54,8 @@ export function KeyCreateForm({
     requestsPerMinute: "",
     imagesPerDay: "",
     imagesPerMonth: "",
+    visionPerDay: "",
+    visionPerMonth: "",
     maxConcurrentJobs: "",
   });
   const create = useMutation({

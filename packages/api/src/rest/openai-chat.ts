@@ -96,6 +96,29 @@ export function chatCompletion(
   };
 }
 
+/** A vision job's answer as a `chat.completion`: the assistant content is the answer itself. */
+export function chatTextCompletion(
+  services: ApiServices,
+  job: Job,
+  model: string | null | undefined,
+): ChatCompletion {
+  return {
+    id: `chatcmpl-${job.id}`,
+    object: "chat.completion",
+    created: Math.floor((job.finishedAt ?? services.clock.now()) / 1000),
+    model: model || "default",
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: job.text ?? "", refusal: null },
+        finish_reason: "stop",
+        logprobs: null,
+      },
+    ],
+    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+  };
+}
+
 /** Alt text must not close the markdown early or span lines. */
 function markdownAlt(text: string): string {
   return text

@@ -1,14 +1,15 @@
 import { CodexImgError, type ImageRequest, isCodexImgError, type Job } from "@codex-img/core";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.js";
+import { readJsonValue } from "../http/native-error.js";
 import { openAiErrorResponse } from "../http/openai-error.js";
 import { assertScope, requireCaller, requireKey } from "../http/require-key.js";
 import { jobPollUrl } from "../services/image-urls.js";
 import { jsonWithImages } from "../services/json-with-images.js";
 import { checkReference, invalidImage, referenceFromString } from "../services/reference-input.js";
-import { submitImageJob } from "../services/submit-image-job.js";
+import { type SubmitOptions, submitImageJob, submitVisionJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
-import { chatCompletion, chatImagePrompt } from "./openai-chat.js";
+import { chatCompletion, chatImagePrompt, chatTextCompletion } from "./openai-chat.js";
 import { imagesReply, jobFailure, streamedJson } from "./openai-images.js";
 import {
   formFieldValue,
@@ -50,12 +51,12 @@ interface EditInput {
 export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.post("/v1/images/generations", requireKey(services, "generate"), async (c) => {
-    const options = parseOpenAi(openAiImageOptionsSchema, await readJson(c));
+    const options = parseOpenAi(openAiImageOptionsSchema, await readJson(c, services));
     return runImageJob(c, services, toImageRequest(options), options, "image_generation");
   });
 
   app.post("/v1/images/edits", requireKey(services, "edit"), async (c) => {
-    const input = isMultipart(c) ? await readMultipartEdit(c) : readJsonEdit(await readJson(c));
+    const input = isMultipart(c) ? await readMultipartEdit(c) : readJsonEdit(await readJson(c, services));
     // Masks have no counterpart in the subscription's image tool; sending one as a second reference would
     // make the model draw from it, so it is validated and ignored, and the reply says so.
     if (input.maskIgnored) c.header("x-codex-img-warning", "mask is not supported and was ignored");
@@ -78,7 +79,7 @@ export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
   });
 
   app.post("/v1/chat/completions", requireCaller(services), async (c) => {
-    const body = parseOpenAi(openAiChatSchema, await readJson(c));
+    const body = parseOpenAi(openAiChatSchema, await readJson(c, services));
     if (body.stream) {
       throw new CodexImgError(
         "invalid_request",
@@ -87,12 +88,27 @@ export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
       );
     }
     const { prompt, references } = chatImagePrompt(body);
+    if (references.length > 0 && isTextModel(body.model)) {
+      // Images put to a text model are a question about them (vision), answered as text.
+      assertScope(c.get("caller"), "vision");
+      const request = {
+        prompt,
+        images: references.map((bytes) => ({ bytes })),
+        ...(body.model ? { model: body.model } : {}),
+      };
+      const job = await submitAndWait(c, services, (options) =>
+        submitVisionJob(services, c.get("caller"), request, options),
+      );
+      return c.json(chatTextCompletion(services, job, body.model));
+    }
     assertScope(c.get("caller"), references.length > 0 ? "edit" : "generate");
     const request: ImageRequest = {
       prompt,
       ...(references.length === 0 ? {} : { referenceImages: references.map((bytes) => ({ bytes })) }),
     };
-    const job = await submitAndWait(c, services, request);
+    const job = await submitAndWait(c, services, (options) =>
+      submitImageJob(services, c.get("caller"), request, options),
+    );
     const reply = await jsonWithImages(services.images, (base64Of) =>
       chatCompletion(services, job, body.model, base64Of),
     );
@@ -131,7 +147,9 @@ async function runImageJob(
       signal,
     });
   }
-  const job = await submitAndWait(c, services, request);
+  const job = await submitAndWait(c, services, (submitOptions) =>
+    submitImageJob(services, c.get("caller"), request, submitOptions),
+  );
   return imagesReply(c, services, job, options.response_format ?? "b64_json");
 }
 
@@ -139,16 +157,17 @@ async function runImageJob(
  * Submits and waits up to the configured time. The job is tied to the connection only while we wait:
  * once we have told the caller to poll, a later disconnect must not cancel it.
  */
-async function submitAndWait(c: Context<AppEnv>, services: ApiServices, request: ImageRequest): Promise<Job> {
+async function submitAndWait(
+  c: Context<AppEnv>,
+  services: ApiServices,
+  submit: (options: SubmitOptions) => Promise<{ job: Job }>,
+): Promise<Job> {
   const connection = c.req.raw.signal;
   const waiting = new AbortController();
   const hangUp = (): void => waiting.abort(connection.reason);
   connection.addEventListener("abort", hangUp, { once: true });
   try {
-    const { job } = await submitImageJob(services, c.get("caller"), request, {
-      ...idempotency(c),
-      signal: waiting.signal,
-    });
+    const { job } = await submit({ ...idempotency(c), signal: waiting.signal });
     c.header(JOB_ID_HEADER, job.id);
     const done = await services.queue.waitForJob(job.id, {
       timeoutMs: services.options.requestWaitTimeoutMs,
@@ -178,15 +197,8 @@ function isMultipart(c: Context<AppEnv>): boolean {
   return (c.req.header("content-type") ?? "").toLowerCase().startsWith("multipart/form-data");
 }
 
-async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new CodexImgError("invalid_request", "The request body is not valid JSON.", {
-      details: { param: "body" },
-    });
-  }
+function readJson(c: Context<AppEnv>, services: ApiServices): Promise<unknown> {
+  return readJsonValue(c, services.options.maxBodyBytes);
 }
 
 async function readMultipartEdit(c: Context<AppEnv>): Promise<EditInput> {
@@ -235,6 +247,16 @@ function readJsonEdit(body: unknown): EditInput {
   );
   if (parsed.mask) referenceFromString(parsed.mask.image_url, 0, "mask.image_url");
   return { options: parsed, references, maskIgnored: Boolean(parsed.mask) };
+}
+
+/**
+ * Whether a chat model names a text model: images sent to it are a question (vision). Image models
+ * (`gpt-image-*`, `dall-e-*`) and no model at all keep the seed gateway's meaning: draw, with the images
+ * as references.
+ */
+function isTextModel(model: string | null | undefined): boolean {
+  const name = model?.trim().toLowerCase() ?? "";
+  return name !== "" && !/^(gpt-image|dall-e|chatgpt-image)/.test(name);
 }
 
 function modelObject(id: string): { id: string; object: "model"; created: number; owned_by: string } {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { openAiChatSchema, openAiImageOptionsSchema, openAiJsonEditSchema } from "./openai-schemas.js";
 import { PredecessorImageBody } from "./predecessor-routes.js";
+import { VisionBody } from "./vision-routes.js";
 
 /** Paths served by the app that are not the REST surface (tRPC has its own typed client; the dashboard is HTML). */
 export const NON_REST_PREFIXES: readonly string[] = ["/trpc", "/admin"];
@@ -92,6 +93,12 @@ export function openApiDocument(options: { version: string; serverUrl: string })
     },
     ImageUrl: imageUrlSchema,
     PredecessorImageBody: fromZod(PredecessorImageBody),
+    VisionBody: fromZod(VisionBody),
+    VisionAnswer: {
+      type: "object",
+      required: ["id", "text"],
+      properties: { id: { type: "string", description: "`vis_…`" }, text: { type: "string" } },
+    },
     PredecessorJob: {
       type: "object",
       properties: {
@@ -265,6 +272,21 @@ export function openApiDocument(options: { version: string; serverUrl: string })
           "200": reply("Succeeded", ref("PredecessorJob")),
           "202": reply("Still running after the wait; poll `poll_url`", ref("Accepted")),
           ...nativeErrors(400, 401, 403, 429, 502, 503, 504),
+        },
+      },
+    },
+    "/v1/vision": {
+      post: {
+        summary: "Ask about 1 to 16 images and wait for the text answer (predecessor API)",
+        description: "Needs the `vision` scope. 422 outside 1-16 images; 502 when upstream gives no answer.",
+        tags: ["predecessor"],
+        security: bearer,
+        parameters: [idempotencyHeader],
+        requestBody: jsonBody(ref("VisionBody")),
+        responses: {
+          "200": reply("Answered", ref("VisionAnswer")),
+          "202": reply("Still running after the wait; poll `poll_url`", ref("Accepted")),
+          ...nativeErrors(400, 401, 403, 422, 429, 502, 503, 504),
         },
       },
     },

@@ -171,7 +171,7 @@ export function readIdempotencyKey(c: Context): string | undefined {
 }
 
 /** The failed or canceled job's own error, with its code and status, and the id so the caller can look it up. */
-function jobFailure(c: Context<AppEnv>, job: Job): Response {
+export function jobFailure(c: Context<AppEnv>, job: Job): Response {
   const source = job.error ?? { code: "internal" as const, message: `The job ended ${job.state}.` };
   const error = new CodexImgError(source.code, source.message, {
     ...(source.retryAfterMs === undefined ? {} : { retryAfterMs: source.retryAfterMs }),

@@ -113,6 +113,9 @@ export interface KeyUsageView {
   minute: { used: number | null; limit: number | null };
   day: { used: number | null; limit: number | null };
   month: { used: number | null; limit: number | null };
+  /** Vision requests (questions about images) today and this month, counted apart from images. */
+  visionDay: { used: number | null; limit: number | null };
+  visionMonth: { used: number | null; limit: number | null };
   concurrent: { used: number; limit: number | null };
   /** The last 30 days from history. */
   last30d: UsageTotals;

@@ -6,6 +6,7 @@ import {
   type ImageQuality,
   type Job,
   type JobEvent,
+  type JobKind,
   type JobState,
 } from "@codex-img/core";
 import type { Caller } from "../app-env.js";
@@ -21,7 +22,7 @@ const iso = (ms: number | undefined): string | null => (ms === undefined ? null 
  * jobs cannot be probed.
  */
 export async function visibleJob(services: ApiServices, caller: Caller, id: string): Promise<Job> {
-  const job = /^img_[a-z2-7]{26}$/.test(id) ? await services.queue.get(id) : undefined;
+  const job = /^(img|vis)_[a-z2-7]{26}$/.test(id) ? await services.queue.get(id) : undefined;
   if (!job || (job.keyId !== caller.key.id && !hasScope(caller.key, "jobs:read"))) {
     throw new CodexImgError("not_found", "No such job.", { details: { param: "id" } });
   }
@@ -44,6 +45,7 @@ export async function predecessorJobView(services: ApiServices, job: Job): Promi
     status: job.state,
     images: await Promise.all(job.images.map((image) => imageUrl(services, image, job))),
     error: job.error?.message ?? null,
+    ...(job.kind === "vision" ? { text: job.text ?? null } : {}),
     created_at: iso(job.createdAt),
     expires_at: iso(jobExpiresAt(services, job)),
     error_code: job.error?.code ?? null,
@@ -57,7 +59,11 @@ export async function predecessorJobView(services: ApiServices, job: Job): Promi
 export interface JobView {
   id: string;
   object: "job";
+  /** `image` or `vision`. */
+  kind: JobKind;
   status: JobState;
+  /** A vision job's answer, once it succeeded. */
+  text?: string;
   request: {
     prompt: string;
     size: string;
@@ -105,7 +111,9 @@ export async function fullJobView(services: ApiServices, job: Job, eventCount: n
   return {
     id: job.id,
     object: "job",
+    kind: job.kind,
     status: job.state,
+    ...(job.text === undefined ? {} : { text: job.text }),
     request: {
       prompt: job.request.prompt,
       size: job.request.size,

@@ -20,6 +20,8 @@ export type LimitRefusalReason =
   | "rate_per_minute"
   | "images_per_day"
   | "images_per_month"
+  | "vision_per_day"
+  | "vision_per_month"
   | "max_concurrent_jobs";
 
 type WindowReason = Exclude<LimitRefusalReason, "max_concurrent_jobs">;
@@ -32,7 +34,8 @@ type WindowReason = Exclude<LimitRefusalReason, "max_concurrent_jobs">;
  *
  * - Max concurrent jobs: the key's queued and running jobs, counted in that transaction.
  * - Requests per minute (1 per call) and images per day and per month (`n` each): guarded upserts of
- *   the usage counters (`consumeInTransaction`), all or nothing.
+ *   the usage counters (`consumeInTransaction`), all or nothing. A vision job (a question about images)
+ *   counts 1 against vision per day and per month instead of images.
  *
  * Once a job exists its images stay counted even if it fails or is canceled: the quota bounds what a key
  * may ask for, the work upstream was usually already attempted, and a cancel-and-retry loop must not make
@@ -47,27 +50,24 @@ export function keyAdmission(
     limits.requestsPerMinute === null &&
     limits.imagesPerDay === null &&
     limits.imagesPerMonth === null &&
+    limits.visionPerDay === null &&
+    limits.visionPerMonth === null &&
     limits.maxConcurrentJobs === null
   ) {
     return undefined;
   }
   // The libSQL job store hands its `Transaction` (the API always runs on it); `n` is the validated one.
-  return (transaction, job) => admit(services, key, transaction as SqlExecutor, job.request.n);
+  return (transaction, job) => admit(services, key, transaction as SqlExecutor, job);
 }
 
 /** The checks and counts of `keyAdmission`, in the insert's transaction `tx`. */
-async function admit(
-  services: ApiServices,
-  key: ApiKeyRecord,
-  tx: SqlExecutor,
-  images: number,
-): Promise<void> {
+async function admit(services: ApiServices, key: ApiKeyRecord, tx: SqlExecutor, job: Job): Promise<void> {
   const now = services.clock.now();
   const { limits } = key;
   const planned: Array<{ input: ConsumeInput; reason: WindowReason; endsAt: number }> = [];
   const add = (
     reason: WindowReason,
-    kind: "requests" | "images",
+    kind: "requests" | "images" | "vision",
     window: UsageWindow,
     amount: number,
     limit: number | null,
@@ -86,8 +86,13 @@ async function admit(
     });
   };
   add("rate_per_minute", "requests", minuteWindow(now), 1, limits.requestsPerMinute);
-  add("images_per_day", "images", dayWindow(now), images, limits.imagesPerDay);
-  add("images_per_month", "images", monthWindow(now), images, limits.imagesPerMonth);
+  if (job.kind === "vision") {
+    add("vision_per_day", "vision", dayWindow(now), 1, limits.visionPerDay);
+    add("vision_per_month", "vision", monthWindow(now), 1, limits.visionPerMonth);
+  } else {
+    add("images_per_day", "images", dayWindow(now), job.request.n, limits.imagesPerDay);
+    add("images_per_month", "images", monthWindow(now), job.request.n, limits.imagesPerMonth);
+  }
   const maxConcurrent = limits.maxConcurrentJobs;
   if (maxConcurrent !== null) {
     const result = await tx.execute({
@@ -130,6 +135,13 @@ function limitError(reason: WindowReason, endsAt: number, now: number, limit: nu
           retryAfterMs,
           details,
         },
+      );
+    case "vision_per_day":
+    case "vision_per_month":
+      return new CodexImgError(
+        "quota_exhausted",
+        `This API key's ${limit} vision requests per ${reason === "vision_per_day" ? "day" : "month"} are used up; the quota resets at ${when}.`,
+        { retryAfterMs, details },
       );
     case "images_per_day":
       return new CodexImgError(
@@ -174,7 +186,7 @@ export async function keyUsageViews(
   // `consumeKeyCounters` counts only limited windows, so an unlimited one has no count to show.
   const count = async (
     key: ApiKeyRecord,
-    kind: "requests" | "images",
+    kind: "requests" | "images" | "vision",
     window: UsageWindow,
     limit: number | null,
   ): Promise<{ used: number | null; limit: number | null }> => ({
@@ -186,10 +198,12 @@ export async function keyUsageViews(
   });
   const views = await Promise.all(
     keys.map(async (key): Promise<[string, KeyUsageView]> => {
-      const [minute, day, month] = await Promise.all([
+      const [minute, day, month, visionDay, visionMonth] = await Promise.all([
         count(key, "requests", minuteWindow(now), key.limits.requestsPerMinute),
         count(key, "images", dayWindow(now), key.limits.imagesPerDay),
         count(key, "images", monthWindow(now), key.limits.imagesPerMonth),
+        count(key, "vision", dayWindow(now), key.limits.visionPerDay),
+        count(key, "vision", monthWindow(now), key.limits.visionPerMonth),
       ]);
       return [
         key.id,
@@ -197,6 +211,8 @@ export async function keyUsageViews(
           minute,
           day,
           month,
+          visionDay,
+          visionMonth,
           concurrent: { used: running.get(key.id) ?? 0, limit: key.limits.maxConcurrentJobs },
           last30d: last30d[key.id] ?? { requests: 0, succeeded: 0, failed: 0, images: 0 },
         },

@@ -1,4 +1,11 @@
-import { enqueueImageJob, type ImageRequest, type Job } from "@codex-img/core";
+import {
+  type EnqueueOptions,
+  enqueueImageJob,
+  enqueueVisionJob,
+  type ImageRequest,
+  type Job,
+  type VisionRequest,
+} from "@codex-img/core";
 import type { Caller } from "../app-env.js";
 import type { ApiServices } from "../services.js";
 import { keyAdmission } from "./key-limits.js";
@@ -27,16 +34,42 @@ export async function submitImageJob(
   request: ImageRequest,
   options: SubmitOptions = {},
 ): Promise<{ job: Job; created: boolean }> {
-  const { key } = caller;
   // `enqueueImageJob` refuses invalid input before anything is stored or counted.
-  const admit = keyAdmission(services, key);
-  const result = await enqueueImageJob({ queue: services.queue, images: services.images }, request, {
-    keyId: key.id,
+  const result = await enqueueImageJob(
+    { queue: services.queue, images: services.images },
+    request,
+    enqueueOptions(services, caller, options),
+  );
+  if (result.created) services.wakeWorkers();
+  return result;
+}
+
+/**
+ * The same door for a question about images (a `vision` job): 1 to 16 images checked before anything is
+ * stored; counted against requests per minute and vision per day and month, not against images.
+ */
+export async function submitVisionJob(
+  services: ApiServices,
+  caller: Caller,
+  request: VisionRequest,
+  options: SubmitOptions = {},
+): Promise<{ job: Job; created: boolean }> {
+  const result = await enqueueVisionJob(
+    { queue: services.queue, images: services.images },
+    request,
+    enqueueOptions(services, caller, options),
+  );
+  if (result.created) services.wakeWorkers();
+  return result;
+}
+
+function enqueueOptions(services: ApiServices, caller: Caller, options: SubmitOptions): EnqueueOptions {
+  const admit = keyAdmission(services, caller.key);
+  return {
+    keyId: caller.key.id,
     ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.priority === undefined ? {} : { priority: options.priority }),
     ...(admit ? { admit } : {}),
-  });
-  if (result.created) services.wakeWorkers();
-  return result;
+  };
 }

@@ -3,7 +3,7 @@ import { HISTORY_MAX_LIMIT, KEY_SCOPES } from "@codex-img/db";
 import { z } from "zod";
 
 /** Job ids as the queue mints them; anything else is `not_found` without a lookup. */
-export const jobId = z.string().regex(/^img_[a-z2-7]{26}$/, "not a job id");
+export const jobId = z.string().regex(/^(img|vis)_[a-z2-7]{26}$/, "not a job id");
 
 export const keyId = z.string().min(1).max(100);
 
@@ -14,6 +14,8 @@ export const keyLimitsInput = z
     requestsPerMinute: limit,
     imagesPerDay: limit,
     imagesPerMonth: limit,
+    visionPerDay: limit,
+    visionPerMonth: limit,
     maxConcurrentJobs: limit,
   })
   .partial();

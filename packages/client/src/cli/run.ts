@@ -203,6 +203,8 @@ function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command
     .option("--requests-per-minute <n>")
     .option("--images-per-day <n>")
     .option("--images-per-month <n>")
+    .option("--vision-per-day <n>", "questions about images per UTC day")
+    .option("--vision-per-month <n>", "questions about images per UTC month")
     .option("--max-concurrent <n>", "queued and running jobs at once")
     .option("--json", "print the key record and the raw key as JSON")
     .action(async (name: string, flags: Parameters<typeof runKeysCreate>[2], command: Command) => {

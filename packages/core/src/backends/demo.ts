@@ -3,7 +3,16 @@ import { systemClock } from "../clock.js";
 import { CodexImgError } from "../errors.js";
 import { encodePng } from "../image/encode-png.js";
 import { normalizeImageRequest } from "../request.js";
-import type { BackendResult, GeneratedImage, GenerateOptions, ImageBackend, ImageRequest } from "../types.js";
+import type {
+  BackendResult,
+  GeneratedImage,
+  GenerateOptions,
+  ImageBackend,
+  ImageRequest,
+  VisionRequest,
+  VisionResult,
+} from "../types.js";
+import { describeForDemo } from "./demo-vision.js";
 
 export interface DemoBackendOptions {
   /** Largest side the demo draws; bigger requests are scaled down like upstream normalises sizes. Default 2048. */
@@ -16,7 +25,8 @@ const DEMO_DEFAULT_SIDE = 1024;
 /**
  * Draws a deterministic placeholder PNG from the prompt, so a fresh checkout works end to end with no
  * login. Never mistaken for a generation: the picture says DEMO, results carry `demo: true`, and the
- * revised prompt starts with `[demo]`.
+ * revised prompt starts with `[demo]`. Questions about images are answered with what can be measured
+ * (format, dimensions, dominant colours), also labelled as demo.
  */
 export function createDemoBackend(options: DemoBackendOptions = {}): ImageBackend {
   const maxSide = options.maxSide ?? 2048;
@@ -59,6 +69,10 @@ export function createDemoBackend(options: DemoBackendOptions = {}): ImageBacken
         upstreamIds: { demo_id: `demo-${clock.now().toString(36)}` },
         demo: true,
       };
+    },
+    async describe(request: VisionRequest, generateOptions: GenerateOptions = {}): Promise<VisionResult> {
+      throwIfAborted(generateOptions.signal);
+      return describeForDemo(request, generateOptions, clock);
     },
   };
 }

@@ -1,5 +1,6 @@
 export * from "./base64.js";
 export * from "./concat-bytes.js";
+export * from "./decode-png.js";
 export * from "./encode-png.js";
 export * from "./json-with-base64.js";
 export * from "./sniff.js";

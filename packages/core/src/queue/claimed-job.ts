@@ -38,8 +38,8 @@ export interface ClaimedJob {
   recordAttempt(info: JobAttemptInfo): Promise<boolean>;
   /** Adds a `progress` or `partial_image` event. False once the handle is done. */
   progress(update: JobProgressUpdate): Promise<boolean>;
-  /** Ends the job `succeeded` with its stored images. */
-  succeed(images: StoredImageRef[], info?: JobAttemptInfo): Promise<Job | undefined>;
+  /** Ends the job `succeeded` with its stored images (and, for a vision job, its answer). */
+  succeed(images: StoredImageRef[], info?: JobAttemptInfo, text?: string): Promise<Job | undefined>;
   /**
    * Ends the attempt with `error`. A cancel in flight ends the job `canceled`; a retryable error with
    * attempts left and time before the total deadline requeues it with backoff; anything else ends it
@@ -208,10 +208,16 @@ export function createClaimedJob(
       return true;
     },
 
-    async succeed(images, info) {
+    async succeed(images, info, text) {
       if (done) return undefined;
       const finished = await write(
-        store.finish(guard, { state: "succeeded", now: clock.now(), images, ...report(info) }),
+        store.finish(guard, {
+          state: "succeeded",
+          now: clock.now(),
+          images,
+          ...(text === undefined ? {} : { text }),
+          ...report(info),
+        }),
       );
       if (finished) release(finished.attempts.at(-1)?.durationMs);
       return finished;

@@ -21,7 +21,7 @@ export type JobEventBody =
       /** Epoch ms when the next attempt may start, when `willRetry`. */
       retryAt?: number;
     }
-  | { type: "succeeded"; images: StoredImageRef[] }
+  | { type: "succeeded"; images: StoredImageRef[]; text?: string }
   | { type: "failed"; error: JobError }
   | { type: "canceled"; error?: JobError };
 

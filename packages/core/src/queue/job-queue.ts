@@ -8,7 +8,7 @@ import {
   createClaimedJob,
   type LiveAttempt,
 } from "./claimed-job.js";
-import { createJob, isTerminalJobState, type Job, type StoredImageRequest } from "./job.js";
+import { createJob, isTerminalJobState, type Job, type JobKind, type StoredImageRequest } from "./job.js";
 import { createJobChangeFeed } from "./job-change-feed.js";
 import { isTerminalJobEvent, type JobEvent } from "./job-events.js";
 import type { JobPage, JobStore, ListJobsQuery, RecoveredJob } from "./job-store.js";
@@ -43,6 +43,8 @@ export interface JobQueueOptions {
 }
 
 export interface EnqueueOptions {
+  /** Default `image`. */
+  kind?: JobKind;
   /** The caller's API key id; also scopes `idempotencyKey`. */
   keyId?: string;
   /** Higher runs first. Default 0. */
@@ -205,9 +207,12 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         throw invalid("max_attempts", "maxAttempts must be a whole number of at least 1");
       }
       const now = clock.now();
+      const kind = enqueueOptions.kind ?? "image";
       const job = createJob({
+        kind,
         request,
-        requestHash: await hashJobRequest(request),
+        // The kind is part of what was asked: the same body as a vision question is another request.
+        requestHash: await hashJobRequest(kind === "image" ? request : { ...request, kind }),
         now,
         priority,
         maxAttempts,

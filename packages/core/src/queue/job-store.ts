@@ -74,7 +74,13 @@ export interface AttemptReport {
 
 export type JobOutcome = AttemptReport &
   (
-    | { state: "succeeded"; now: number; images: StoredImageRef[] }
+    | {
+        state: "succeeded";
+        now: number;
+        images: StoredImageRef[];
+        /** A vision job's answer. */
+        text?: string;
+      }
     | { state: "failed"; now: number; error: JobError }
     | { state: "canceled"; now: number; error?: JobError }
   );

@@ -84,7 +84,13 @@ export function finishTransition(job: Job, outcome: JobOutcome): JobTransition {
   if (outcome.state === "succeeded") {
     endAttempt(next, now);
     next.images = structuredClone(outcome.images);
-    events.push({ type: "succeeded", at: now, images: structuredClone(outcome.images) });
+    if (outcome.text !== undefined) next.text = outcome.text;
+    events.push({
+      type: "succeeded",
+      at: now,
+      images: structuredClone(outcome.images),
+      ...(outcome.text === undefined ? {} : { text: outcome.text }),
+    });
   } else if (outcome.state === "failed") {
     endAttempt(next, now, outcome.error);
     next.error = structuredClone(outcome.error);

@@ -9,6 +9,18 @@ import type { BackendEvent, BackendKind, BackendRoute, ImageFormat } from "../ty
  */
 export type JobState = "queued" | "running" | "succeeded" | "failed" | "canceled" | "expired";
 
+/**
+ * What a job does: `image` makes images (the request's references are edit inputs); `vision` answers a
+ * question about images with text (the request's references are the images asked about, and `prompt` the
+ * question). Both go through the same queue, accounts, keys and history.
+ */
+export type JobKind = "image" | "vision";
+
+export const JOB_KINDS: readonly JobKind[] = ["image", "vision"];
+
+/** Id prefix per kind: callers of the predecessor's `/v1/vision` know answers as `vis_…`. */
+const JOB_ID_PREFIX: Record<JobKind, string> = { image: "img", vision: "vis" };
+
 export const TERMINAL_JOB_STATES: readonly JobState[] = ["succeeded", "failed", "canceled", "expired"];
 
 export function isTerminalJobState(state: JobState): boolean {
@@ -107,6 +119,7 @@ export interface JobProgress {
 export interface Job {
   /** `img_` + 26 base32 characters (128 random bits): unguessable, safe to hand to callers. */
   id: string;
+  kind: JobKind;
   state: JobState;
   request: StoredImageRequest;
   /** The caller's API key id, when the job came through a key. */
@@ -119,6 +132,8 @@ export interface Job {
   requestHash: string;
   attempts: JobAttempt[];
   images: StoredImageRef[];
+  /** A vision job's answer, once it succeeded. */
+  text?: string;
   /** Why the job failed or was canceled. */
   error?: JobError;
   maxAttempts: number;
@@ -142,8 +157,11 @@ export interface Job {
 
 const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 
-/** A new job id from 128 bits of `crypto.getRandomValues`, base32 so it fits URLs and file names. */
-export function createJobId(): string {
+/**
+ * A new job id from 128 bits of `crypto.getRandomValues`, base32 so it fits URLs and file names;
+ * `img_…` for image jobs, `vis_…` for vision jobs.
+ */
+export function createJobId(kind: JobKind = "image"): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   let bits = 0;
   let value = 0;
@@ -157,10 +175,12 @@ export function createJobId(): string {
     }
   }
   if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return `img_${out}`;
+  return `${JOB_ID_PREFIX[kind]}_${out}`;
 }
 
 export interface NewJobInput {
+  /** Default `image`. */
+  kind?: JobKind;
   request: StoredImageRequest;
   requestHash: string;
   /** Epoch ms: `createdAt`, `updatedAt` and `runAfter`. */
@@ -171,14 +191,15 @@ export interface NewJobInput {
   deadlineAt?: number;
   keyId?: string;
   idempotencyKey?: string;
-  /** Default a fresh `createJobId()`. */
+  /** Default a fresh `createJobId(kind)`. */
   id?: string;
 }
 
 /** A new `queued` job record with no attempts yet. */
 export function createJob(input: NewJobInput): Job {
   return {
-    id: input.id ?? createJobId(),
+    id: input.id ?? createJobId(input.kind),
+    kind: input.kind ?? "image",
     state: "queued",
     request: structuredClone(input.request),
     ...(input.keyId === undefined ? {} : { keyId: input.keyId }),

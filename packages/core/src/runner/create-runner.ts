@@ -6,7 +6,7 @@ import type { ClaimedJob } from "../queue/claimed-job.js";
 import type { Job, JobAttemptInfo, StoredImageRef } from "../queue/job.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { ImageStore } from "../storage/image-store.js";
-import type { BackendEvent, BackendResult, GeneratedImage, ImageBackend, ImageRequest } from "../types.js";
+import type { BackendEvent, GeneratedImage, ImageBackend, ImageRequest, QuotaSnapshot } from "../types.js";
 import { loadStoredRequest } from "./load-stored-request.js";
 import { RecentOutputs } from "./recent-outputs.js";
 import { sha256Hex } from "./sha256-hex.js";
@@ -177,6 +177,12 @@ export function createRunner(options: RunnerOptions): Runner {
     try {
       const request = await loadStoredRequest(images, job.request);
       const exclude = accountsToAvoid(job);
+      if (job.kind === "vision") {
+        const text = await runVision(request, exclude, signal);
+        await progressChain.last;
+        info.account = accountsUsed.join(",") || undefined;
+        return await claimed.succeed([], info, text);
+      }
       // With a pool, every image is its own call on its own account; without one, one call makes all.
       const perCall = pool ? 1 : job.request.n;
       const siblings = new AbortController();
@@ -218,24 +224,16 @@ export function createRunner(options: RunnerOptions): Runner {
         accountsUsed.push(label);
         if (accountsUsed.length === 1) await claimed.recordAttempt({ account: label, backend: backend.kind });
       }
-      let result: BackendResult;
-      try {
-        result = await backend.generate(request, {
+      const result = await onLease(lease, callSignal, async () => {
+        const generated = await backend.generate(request, {
           ...(lease ? { account: lease.account } : {}),
           signal: callSignal,
           onEvent: (event) => onBackendEvent(event, slot, label),
         });
         // The demo backend draws the same placeholder for the same request on purpose (run again, tests).
-        if (!result.demo) await rejectStaleOutputs(result.images);
-      } catch (error) {
-        const failure =
-          callSignal.aborted && isCodexImgError(callSignal.reason)
-            ? callSignal.reason
-            : toCodexImgError(error);
-        lease?.release({ ok: false, error: toCodexImgError(error) });
-        throw failure;
-      }
-      lease?.release({ ok: true, ...(result.quota ? { quota: result.quota } : {}) });
+        if (!generated.demo) await rejectStaleOutputs(generated.images);
+        return generated;
+      });
       info.route = result.route;
       for (const [name, value] of Object.entries(result.upstreamIds)) {
         info.upstreamIds[callCount() > 1 ? `${name}#${slot + 1}` : name] = value;
@@ -255,6 +253,46 @@ export function createRunner(options: RunnerOptions): Runner {
           ...(image.partial ? { partial: true } : {}),
         });
       }
+    }
+
+    /** A vision job: one call on one account lease, answered with text (the references are the images). */
+    async function runVision(
+      request: ImageRequest,
+      exclude: string[],
+      callSignal: AbortSignal,
+    ): Promise<string> {
+      const describe = backend.describe?.bind(backend);
+      if (!describe) {
+        throw new CodexImgError(
+          "backend_unavailable",
+          `The ${backend.kind} backend cannot answer questions about images.`,
+          { retryable: false },
+        );
+      }
+      const lease = pool ? await acquire(pool, exclude, callSignal, clock, accountWaitMs) : undefined;
+      const label = lease?.account.label;
+      if (label) {
+        accountsUsed.push(label);
+        await claimed.recordAttempt({ account: label, backend: backend.kind });
+      }
+      const result = await onLease(lease, callSignal, () =>
+        describe(
+          {
+            prompt: request.prompt,
+            images: request.referenceImages ?? [],
+            ...(request.model ? { model: request.model } : {}),
+          },
+          {
+            ...(lease ? { account: lease.account } : {}),
+            signal: callSignal,
+            onEvent: (event) => onBackendEvent(event, 0, label),
+          },
+        ),
+      );
+      info.route = result.route;
+      Object.assign(info.upstreamIds, result.upstreamIds);
+      Object.assign(info.diagnostics, result.diagnostics ?? {});
+      return result.text;
     }
 
     function callCount(): number {
@@ -398,6 +436,28 @@ async function acquire(
       await sleep(clock, Math.max(wait, 1), signal);
     }
   }
+}
+
+/**
+ * Runs one backend call on `lease` and releases it with the outcome: its quota on success, its error on
+ * failure. When the call's signal was aborted with a reason of ours (a sibling failed, a cancel), that
+ * reason is the failure, not the backend's generic `canceled`.
+ */
+async function onLease<T extends { quota?: QuotaSnapshot }>(
+  lease: AccountLease | undefined,
+  signal: AbortSignal,
+  call: () => Promise<T>,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await call();
+  } catch (error) {
+    const failure = signal.aborted && isCodexImgError(signal.reason) ? signal.reason : toCodexImgError(error);
+    lease?.release({ ok: false, error: toCodexImgError(error) });
+    throw failure;
+  }
+  lease?.release({ ok: true, ...(result.quota ? { quota: result.quota } : {}) });
+  return result;
 }
 
 /** The error that ended the attempt: the first real failure, not the `canceled` of aborted siblings. */

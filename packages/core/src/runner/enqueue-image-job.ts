@@ -1,9 +1,11 @@
 import type { StoredImageRequest, StoredReferenceImage } from "../queue/job.js";
 import type { EnqueueOptions, EnqueueResult, JobQueue } from "../queue/job-queue.js";
-import { normalizeImageRequest } from "../request.js";
+import { type NormalizedImageRequest, normalizeImageRequest, normalizeVisionRequest } from "../request.js";
 import type { ImageStore } from "../storage/image-store.js";
-import type { ImageRequest } from "../types.js";
+import type { ImageRequest, VisionRequest } from "../types.js";
 import { sha256Hex } from "./sha256-hex.js";
+
+type EnqueueDeps = { queue: JobQueue; images: ImageStore };
 
 /**
  * Validates a request at the door, keeps its reference images in the image store (a queued job must
@@ -12,11 +14,37 @@ import { sha256Hex } from "./sha256-hex.js";
  * repeat leaves no orphan files.
  */
 export async function enqueueImageJob(
-  deps: { queue: JobQueue; images: ImageStore },
+  deps: EnqueueDeps,
   request: ImageRequest,
   options: EnqueueOptions = {},
 ): Promise<EnqueueResult> {
-  const normalized = normalizeImageRequest(request);
+  return storeAndEnqueue(deps, normalizeImageRequest(request), { ...options, kind: "image" });
+}
+
+/**
+ * The same for a question about images (a `vision` job): the images are kept as the job's references,
+ * the question as its prompt. Size, quality and the rest keep their defaults and mean nothing here; the
+ * model is the text model asked for, or empty for the backend's own.
+ */
+export async function enqueueVisionJob(
+  deps: EnqueueDeps,
+  request: VisionRequest,
+  options: Omit<EnqueueOptions, "kind"> = {},
+): Promise<EnqueueResult> {
+  const vision = normalizeVisionRequest(request);
+  const fields = normalizeImageRequest({ prompt: vision.prompt });
+  return storeAndEnqueue(
+    deps,
+    { ...fields, referenceImages: vision.images, model: vision.model ?? "" },
+    { ...options, kind: "vision" },
+  );
+}
+
+async function storeAndEnqueue(
+  deps: EnqueueDeps,
+  normalized: NormalizedImageRequest,
+  options: EnqueueOptions,
+): Promise<EnqueueResult> {
   const stored: StoredReferenceImage[] = [];
   try {
     for (const ref of normalized.referenceImages) {

@@ -75,6 +75,37 @@ export function fakeCliRoutes(backend: FakeCliRoutesOptions = {}): FakeHandler[]
   const responses: FakeHandler = async (request, res) => {
     if (request.method !== "POST" || pathOf(request) !== "/backend-api/codex/responses") return false;
     const body = request.json as CliTurnBody | undefined;
+    const turnInput = body?.input;
+    // A CLI turn whose user did not start with `$imagegen` is a question about `-i` images (upstream.md
+    // Appendix B), whatever tools the CLI offers: the fake model answers in words.
+    // (The CLI always offers its own tools; codex-img's own Responses calls offer none or the hosted one.)
+    const question =
+      headerValue(request.headers.originator) === "codex_exec" &&
+      Array.isArray(body?.tools) &&
+      body.tools.length > 0 &&
+      !body.tools.some((tool) => tool.type === "image_generation") &&
+      Array.isArray(turnInput) &&
+      lastUserText(turnInput) === "" &&
+      !turnInput.some((item) => item.type === "function_call_output");
+    if (question) {
+      const id = `resp_${randomUUID().replaceAll("-", "")}`;
+      writeSse(res, [
+        { type: "response.created", response: { id } },
+        {
+          type: "response.output_item.done",
+          output_index: 0,
+          item: {
+            type: "message",
+            id: `msg_${randomUUID().replaceAll("-", "")}`,
+            role: "assistant",
+            status: "completed",
+            content: [{ type: "output_text", text: cliVisionAnswer(turnInput ?? []), annotations: [] }],
+          },
+        },
+        completedEvent(id),
+      ]);
+      return true;
+    }
     if (!isCliTurn(body)) return false;
     const responseId = `resp_${randomUUID().replaceAll("-", "")}`;
     const input = body.input ?? [];
@@ -116,22 +147,7 @@ export function fakeCliRoutes(backend: FakeCliRoutesOptions = {}): FakeHandler[]
         },
       });
     }
-    // Without response.completed the CLI fails the turn.
-    events.push({
-      type: "response.completed",
-      response: {
-        id: responseId,
-        status: "completed",
-        output: [],
-        usage: {
-          input_tokens: 1,
-          input_tokens_details: null,
-          output_tokens: 1,
-          output_tokens_details: null,
-          total_tokens: 2,
-        },
-      },
-    });
+    events.push(completedEvent(responseId));
     writeSse(res, events);
     return true;
   };
@@ -173,6 +189,41 @@ function isCliTurn(body: CliTurnBody | undefined): body is CliTurnBody {
       (tool.type === "function" && tool.name === "imagegen") ||
       tool.tools?.some((inner) => inner.name === "imagegen") === true,
   );
+}
+
+/** Without `response.completed` the CLI fails the turn. */
+function completedEvent(responseId: string): Record<string, unknown> {
+  return {
+    type: "response.completed",
+    response: {
+      id: responseId,
+      status: "completed",
+      output: [],
+      usage: {
+        input_tokens: 1,
+        input_tokens_details: null,
+        output_tokens: 1,
+        output_tokens_details: null,
+        total_tokens: 2,
+      },
+    },
+  };
+}
+
+/** The fake model's answer about `-i` images: how many it was shown and the question between the fences. */
+function cliVisionAnswer(input: CliInputItem[]): string {
+  let images = 0;
+  let question = "";
+  for (const item of input) {
+    if (item.type !== "message" || item.role !== "user") continue;
+    for (const part of item.content ?? []) {
+      if (part.type === "input_image") images++;
+      const fenced =
+        typeof part.text === "string" ? /\nBEGIN (\S+)\n([\s\S]*)\nEND \1/.exec(part.text) : null;
+      if (fenced?.[2]) question = fenced[2];
+    }
+  }
+  return `Fake CLI vision answer: I see ${images} image(s). You asked: ${question}`;
 }
 
 function lastUserText(input: CliInputItem[]): string {

@@ -74,6 +74,12 @@ export type FakeCodexReply = FakeReplyCommon &
     | { kind: "cut"; partials?: number }
     /** Responses route: the carrier answers in words and completes without an image. */
     | { kind: "text_only"; text?: string }
+    /**
+     * Responses route without the image tool (vision, upstream.md Appendix B): the answer streams as
+     * `response.output_text.delta` events, then a `message` item. Default text names the images seen and
+     * the question; `""` streams no text at all (an empty answer).
+     */
+    | { kind: "answer"; text?: string }
     /** Responses route: `response.failed` with this error. */
     | { kind: "failed"; code: string; message: string }
     /** Responses route: a bare `error` event. */
@@ -454,6 +460,36 @@ export async function startFakeCodexBackend(
     ) as Record<string, unknown> | undefined;
     const responseId = `resp_${crypto.randomUUID().replaceAll("-", "")}`;
     const itemId = `ig_${crypto.randomUUID().replaceAll("-", "")}`;
+    // Without the image tool a request is a question (vision): a scripted image becomes an answer.
+    if (!tool && (reply.kind === "image" || reply.kind === "answer")) {
+      const text = reply.kind === "answer" && reply.text !== undefined ? reply.text : visionAnswer(body);
+      const writer = openSse(res, headers);
+      writer.event("response.created", { response: { id: responseId, status: "in_progress", output: [] } });
+      const item = {
+        id: `msg_${crypto.randomUUID().replaceAll("-", "")}`,
+        type: "message",
+        role: "assistant",
+        status: "completed",
+        content: text ? [{ type: "output_text", text, annotations: [] }] : [],
+      };
+      writer.event("response.output_item.added", { output_index: 0, item: { ...item, content: [] } });
+      // Two deltas, so a client that joins deltas and one that reads the item must agree.
+      const half = Math.ceil(text.length / 2);
+      for (const delta of [text.slice(0, half), text.slice(half)].filter(Boolean)) {
+        writer.event("response.output_text.delta", { output_index: 0, item_id: item.id, delta });
+      }
+      writer.event("response.output_item.done", { output_index: 0, item });
+      writer.event("response.completed", {
+        response: {
+          id: responseId,
+          status: "completed",
+          output: [item],
+          usage: { input_tokens: 900, output_tokens: 60, total_tokens: 960 },
+        },
+      });
+      writer.end();
+      return;
+    }
     const sse = (): SseWriter => openSse(res, headers);
     const head = (writer: SseWriter): void => {
       writer.event("response.created", { response: { id: responseId, status: "in_progress", output: [] } });
@@ -837,6 +873,15 @@ function validateResponsesRequest(request: RecordedRequest): string | undefined 
       choice !== null &&
       (choice as { type?: unknown }).type === "image_generation");
   if (forced) return "Tool choice 'image_generation' not found in 'tools' parameter.";
+  for (const message of Array.isArray(b.input) ? (b.input as Array<{ content?: unknown }>) : []) {
+    for (const part of Array.isArray(message?.content)
+      ? (message.content as Array<{ type?: unknown; image_url?: unknown }>)
+      : []) {
+      if (part?.type !== "input_image") continue;
+      if (typeof part.image_url !== "string" || !part.image_url.startsWith("data:"))
+        return "Error while downloading file";
+    }
+  }
   const tools = Array.isArray(b.tools) ? (b.tools as Array<{ type?: unknown }>) : [];
   if (
     typeof b.model === "string" &&
@@ -948,9 +993,26 @@ function isImageFormat(value: unknown): value is ImageFormat {
   return value === "png" || value === "jpeg" || value === "webp";
 }
 
-function promptOf(body: Record<string, unknown>): string {
+/** The fake model's answer to a question about images: what it was shown and what it was asked. */
+function visionAnswer(body: Record<string, unknown>): string {
   const input = Array.isArray(body.input) ? (body.input as Array<{ content?: unknown }>) : [];
+  const formats: string[] = [];
   for (const message of input) {
+    for (const part of Array.isArray(message?.content)
+      ? (message.content as Array<{ type?: unknown; image_url?: unknown }>)
+      : []) {
+      if (part?.type !== "input_image" || typeof part.image_url !== "string") continue;
+      formats.push(/^data:image\/(\w+);/.exec(part.image_url)?.[1] ?? "unknown");
+    }
+  }
+  return `Fake vision answer: I see ${formats.length} image(s) (${formats.join(", ")}). You asked: ${promptOf(body)}`;
+}
+
+/** The user's text: the first `input_text` of a user message (the CLI-style turn puts instructions first). */
+function promptOf(body: Record<string, unknown>): string {
+  const input = Array.isArray(body.input) ? (body.input as Array<{ role?: unknown; content?: unknown }>) : [];
+  for (const message of input) {
+    if (message?.role !== undefined && message.role !== "user") continue;
     for (const part of Array.isArray(message?.content)
       ? (message.content as Array<{ type?: unknown; text?: unknown }>)
       : []) {

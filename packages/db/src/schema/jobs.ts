@@ -16,6 +16,10 @@ export const jobs = sqliteTable(
      */
     seq: integer("seq").primaryKey(),
     id: text("id").notNull().unique(),
+    /** `image` or `vision` (a question about images, answered in `text`). */
+    kind: text("kind", { enum: ["image", "vision"] })
+      .notNull()
+      .default("image"),
     state: text("state", {
       enum: ["queued", "running", "succeeded", "failed", "canceled", "expired"],
     }).notNull(),
@@ -43,6 +47,8 @@ export const jobs = sqliteTable(
     cancelRequested: integer("cancel_requested", { mode: "boolean" }).notNull().default(false),
     images: text("images", { mode: "json" }).$type<StoredImageRef[]>().notNull(),
     imageCount: integer("image_count").notNull().default(0),
+    /** A vision job's answer. */
+    text: text("text"),
     error: text("error", { mode: "json" }).$type<JobError>(),
     errorCode: text("error_code"),
     progress: text("progress", { mode: "json" }).$type<JobProgress>(),
@@ -72,6 +78,8 @@ export const jobs = sqliteTable(
     index("jobs_key_state_created").on(t.keyId, t.state, t.createdAt),
     index("jobs_account_state_created").on(t.account, t.state, t.createdAt),
     index("jobs_expires").on(t.expiresAt),
+    // History filtered by kind (vision answers among many images).
+    index("jobs_kind_created").on(t.kind, t.createdAt),
     // Retention: the oldest finished jobs first.
     index("jobs_finished").on(t.finishedAt),
   ],

@@ -13,7 +13,7 @@ export const apiKeys = sqliteTable(
     hash: text("hash").notNull().unique(),
     /** First characters of the raw key for display (`cimg_3f8a…`). */
     prefix: text("prefix").notNull(),
-    /** JSON array of scopes: generate, edit, jobs:read, admin. */
+    /** JSON array of scopes: generate, edit, vision, jobs:read, admin. */
     scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     /** Epoch ms; null = never expires. */
@@ -21,6 +21,9 @@ export const apiKeys = sqliteTable(
     requestsPerMinute: integer("requests_per_minute"),
     imagesPerDay: integer("images_per_day"),
     imagesPerMonth: integer("images_per_month"),
+    /** Questions about images (vision requests) per UTC day / month, counted apart from images. */
+    visionPerDay: integer("vision_per_day"),
+    visionPerMonth: integer("vision_per_month"),
     maxConcurrentJobs: integer("max_concurrent_jobs"),
     createdAt: integer("created_at").notNull(),
     lastUsedAt: integer("last_used_at"),

@@ -3,7 +3,7 @@ import type { CliContext } from "../context.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { adminClient, type GlobalFlags, iso, writeJson } from "./shared.js";
 
-const SCOPES = ["generate", "edit", "jobs:read", "admin"] as const;
+const SCOPES = ["generate", "edit", "vision", "jobs:read", "admin"] as const;
 type Scope = (typeof SCOPES)[number];
 
 export interface KeyCreateFlags {
@@ -11,6 +11,8 @@ export interface KeyCreateFlags {
   requestsPerMinute?: string;
   imagesPerDay?: string;
   imagesPerMonth?: string;
+  visionPerDay?: string;
+  visionPerMonth?: string;
   maxConcurrent?: string;
   json?: boolean;
 }
@@ -46,6 +48,8 @@ export async function runKeysCreate(
     ...optional("requestsPerMinute", limit(flags.requestsPerMinute, "--requests-per-minute")),
     ...optional("imagesPerDay", limit(flags.imagesPerDay, "--images-per-day")),
     ...optional("imagesPerMonth", limit(flags.imagesPerMonth, "--images-per-month")),
+    ...optional("visionPerDay", limit(flags.visionPerDay, "--vision-per-day")),
+    ...optional("visionPerMonth", limit(flags.visionPerMonth, "--vision-per-month")),
     ...optional("maxConcurrentJobs", limit(flags.maxConcurrent, "--max-concurrent")),
   };
   const client = await adminClient(ctx, global);

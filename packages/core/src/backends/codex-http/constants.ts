@@ -46,6 +46,10 @@ export const CODEX_DEFAULT_CARRIER_MODEL = "gpt-5.5";
  */
 export const CODEX_DEFAULT_INSTRUCTIONS = "Use the image_generation tool to create the requested image.";
 
+/** Instructions for questions about images (vision, upstream.md Appendix B): words only, no tool. */
+export const CODEX_DEFAULT_VISION_INSTRUCTIONS =
+  "Answer the user's question about the attached images in plain text. Do not create or edit images.";
+
 /** The generation phase can stay silent for 60 s or more. */
 export const CODEX_DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 export const CODEX_DEFAULT_TOTAL_TIMEOUT_MS = 300_000;

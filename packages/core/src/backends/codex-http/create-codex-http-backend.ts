@@ -10,7 +10,7 @@ import {
   sniffImage,
 } from "../../image/index.js";
 import { type Logger, silentLogger } from "../../logger.js";
-import { type NormalizedImageRequest, normalizeImageRequest } from "../../request.js";
+import { type NormalizedImageRequest, normalizeImageRequest, normalizeVisionRequest } from "../../request.js";
 import type {
   BackendEvent,
   BackendResult,
@@ -21,6 +21,8 @@ import type {
   ImageBackend,
   ImageRequest,
   QuotaSnapshot,
+  VisionRequest,
+  VisionResult,
 } from "../../types.js";
 import { type CallTimer, startCallTimer } from "./call-timer.js";
 import { classifyUpstreamError } from "./classify-upstream-error.js";
@@ -40,6 +42,7 @@ import {
   CODEX_DEFAULT_IDLE_TIMEOUT_MS,
   CODEX_DEFAULT_INSTRUCTIONS,
   CODEX_DEFAULT_TOTAL_TIMEOUT_MS,
+  CODEX_DEFAULT_VISION_INSTRUCTIONS,
   CODEX_HEADERS,
   CODEX_MAX_REPLY_BYTES,
   CODEX_PATHS,
@@ -48,9 +51,10 @@ import { buildNativeImageBody, parseImagesResponse } from "./native-route.js";
 import { parseJsonBytes } from "./parse-json-bytes.js";
 import { parseQuotaHeaders } from "./quota-snapshot.js";
 import { buildResponsesBody } from "./responses-route.js";
-import { collectResponsesStream, type StreamImageItem } from "./responses-stream.js";
+import { answerText, collectResponsesStream, type StreamImageItem } from "./responses-stream.js";
 import { readSseEvents } from "./sse-parser.js";
 import { readTimedBytes, readTimedText, timedChunks } from "./timed-body.js";
+import { buildVisionBody } from "./vision-route.js";
 import { zstdRawFrame } from "./zstd-raw-frame.js";
 
 /** The two upstream paths: `/images/*` (native) and `/responses` with the hosted image tool. */
@@ -90,17 +94,22 @@ export interface CodexHttpBackendOptions {
 
 export interface CodexHttpBackend extends ImageBackend {
   readonly kind: "codex-http";
+  describe(request: VisionRequest, options?: GenerateOptions): Promise<VisionResult>;
   /** The route remembered for an account label; undefined until the account made a call. */
   rememberedRoute(accountLabel: string): CodexHttpRoute | undefined;
 }
 
-interface CallContext {
-  request: ImageRequest;
-  normalized: NormalizedImageRequest;
+/** One call's account and event sink: what every upstream call needs. */
+interface AccountContext {
   label: string;
   credentials: CredentialProvider;
   signal: AbortSignal | undefined;
   emit: (event: BackendEvent) => void;
+}
+
+interface CallContext extends AccountContext {
+  request: ImageRequest;
+  normalized: NormalizedImageRequest;
 }
 
 interface CallSpec {
@@ -130,10 +139,8 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   const client: CodexClientIdentity = { ...DEFAULT_CODEX_CLIENT, ...options.client };
   const installationId = options.installationId ?? crypto.randomUUID();
 
-  async function generate(
-    request: ImageRequest,
-    generateOptions: GenerateOptions = {},
-  ): Promise<BackendResult> {
+  /** The account's login and event sink for one call; refuses an account without a login. */
+  function accountContext(generateOptions: GenerateOptions): AccountContext {
     const label = generateOptions.account?.label ?? "default";
     const emit = (event: BackendEvent): void => {
       try {
@@ -142,7 +149,6 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
         logger.warn("codex-http: onEvent handler threw", { error, account: label });
       }
     };
-    const normalized = normalizeImageRequest(request);
     const credentials = generateOptions.account?.credentials;
     if (!credentials) {
       throw new CodexImgError(
@@ -152,14 +158,16 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
       );
     }
     if (generateOptions.signal?.aborted) throw canceledError(label);
-    const ctx: CallContext = {
-      request,
-      normalized,
-      label,
-      credentials,
-      signal: generateOptions.signal,
-      emit,
-    };
+    return { label, credentials, signal: generateOptions.signal, emit };
+  }
+
+  async function generate(
+    request: ImageRequest,
+    generateOptions: GenerateOptions = {},
+  ): Promise<BackendResult> {
+    const normalized = normalizeImageRequest(request);
+    const ctx: CallContext = { ...accountContext(generateOptions), request, normalized };
+    const { label, emit } = ctx;
 
     if ((routes.get(label) ?? options.initialRoute ?? "native") === "native") {
       try {
@@ -179,9 +187,75 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     return result;
   }
 
+  /**
+   * A question about images (upstream.md Appendix B): `/responses` with `input_image` parts and a text
+   * model, no tool. The answer is the model's text; none at all is `upstream_failed` (never an empty 200).
+   */
+  async function describe(
+    request: VisionRequest,
+    generateOptions: GenerateOptions = {},
+  ): Promise<VisionResult> {
+    const normalized = normalizeVisionRequest(request);
+    const ctx = accountContext(generateOptions);
+    const model = normalized.model ?? carrierModel;
+    return withUnauthorizedRecovery(ctx, (creds) => {
+      const spec = responsesSpec(creds, model, (threadId, clientMetadata) =>
+        buildVisionBody(normalized, {
+          model,
+          instructions: CODEX_DEFAULT_VISION_INSTRUCTIONS,
+          threadId,
+          clientMetadata,
+        }),
+      );
+      return runCall(ctx, spec, async (response, timer, headerQuota) => {
+        const outcome = await collectResponsesStream(readSseEvents(timedChunks(response.body, timer)), {
+          now: () => clock.now(),
+          onProgress: (stage) => ctx.emit({ type: "progress", stage }),
+          onQuota: (snapshot) => ctx.emit({ type: "quota", snapshot }),
+          classify: (payload) =>
+            classifyUpstreamError({ streamError: payload, account: ctx.label, now: clock.now() }),
+        });
+        if (outcome.interruption !== undefined) {
+          if (timer.stopReason !== undefined) throw outcome.interruption;
+          throw new CodexImgError(
+            "upstream_failed",
+            `The stream was cut before the answer was complete (${errorMessage(outcome.interruption)}).`,
+            {
+              cause: outcome.interruption,
+              details: { account: ctx.label, accountFault: true, upstreamStatus: response.status },
+            },
+          );
+        }
+        const text = answerText(outcome);
+        if (!text) {
+          throw new CodexImgError("upstream_failed", "Upstream gave no answer about the images.", {
+            retryable: false,
+            details: {
+              account: ctx.label,
+              accountFault: false,
+              upstreamStatus: response.status,
+              empty: true,
+            },
+          });
+        }
+        const quota = outcome.quota ?? headerQuota;
+        return {
+          text,
+          backend: "codex-http",
+          route: "responses",
+          upstreamIds: {
+            session_id: spec.callId,
+            ...(outcome.responseId ? { response_id: outcome.responseId } : {}),
+          },
+          ...(quota ? { quota } : {}),
+        };
+      });
+    });
+  }
+
   /** 401 → ask the credentials once for a recovered token and retry once (upstream.md §1). */
   async function withUnauthorizedRecovery<T>(
-    ctx: CallContext,
+    ctx: AccountContext,
     call: (creds: CodexCredentials) => Promise<T>,
   ): Promise<T> {
     const creds = await getCredentials(ctx, (signal) => ctx.credentials.get(signal));
@@ -198,7 +272,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   }
 
   async function getCredentials(
-    ctx: CallContext,
+    ctx: AccountContext,
     read: (signal?: AbortSignal) => Promise<CodexCredentials>,
   ): Promise<CodexCredentials> {
     try {
@@ -268,31 +342,44 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     });
   }
 
-  async function callResponses(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
+  /**
+   * A `POST {base}/responses` turn as the CLI sends it: a fresh thread, its headers, and the body that
+   * `bodyFor` builds for that thread, zstd-compressed.
+   */
+  function responsesSpec(
+    creds: CodexCredentials,
+    model: string,
+    bodyFor: (threadId: string, clientMetadata: Record<string, string>) => Record<string, unknown>,
+  ): CallSpec {
     const turnInput: CodexResponsesTurn = {
       credentials: creds,
       client,
       turn: newCodexTurn(clock.now()),
-      model: carrierModel,
+      model,
       installationId,
     };
     const callId = turnInput.turn.threadId;
-    const json = JSON.stringify(
-      buildResponsesBody(ctx.request, ctx.normalized, {
-        carrierModel,
-        instructions,
-        threadId: callId,
-        clientMetadata: responsesClientMetadata(turnInput),
-        ...(options.partialImages === undefined ? {} : { partialImages: options.partialImages }),
-      }),
-    );
-    const spec: CallSpec = {
+    const json = JSON.stringify(bodyFor(callId, responsesClientMetadata(turnInput)));
+    return {
       route: "responses",
       path: CODEX_PATHS.responses,
       callId,
       headers: buildResponsesHeaders(turnInput),
       body: zstdRawFrame(new TextEncoder().encode(json)),
     };
+  }
+
+  async function callResponses(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
+    const spec = responsesSpec(creds, carrierModel, (threadId, clientMetadata) =>
+      buildResponsesBody(ctx.request, ctx.normalized, {
+        carrierModel,
+        instructions,
+        threadId,
+        clientMetadata,
+        ...(options.partialImages === undefined ? {} : { partialImages: options.partialImages }),
+      }),
+    );
+    const callId = spec.callId;
     return runCall(ctx, spec, async (response, timer, headerQuota) => {
       const outcome = await collectResponsesStream(readSseEvents(timedChunks(response.body, timer)), {
         now: () => clock.now(),
@@ -381,11 +468,11 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   }
 
   /** One HTTP call under the timeouts: quota headers on every reply, errors classified in one place. */
-  async function runCall(
-    ctx: CallContext,
+  async function runCall<T>(
+    ctx: AccountContext,
     spec: CallSpec,
-    onOk: (response: Response, timer: CallTimer, quota: QuotaSnapshot | undefined) => Promise<BackendResult>,
-  ): Promise<BackendResult> {
+    onOk: (response: Response, timer: CallTimer, quota: QuotaSnapshot | undefined) => Promise<T>,
+  ): Promise<T> {
     const timer = startCallTimer({
       clock,
       idleTimeoutMs,
@@ -493,6 +580,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   return {
     kind: "codex-http",
     generate,
+    describe,
     rememberedRoute: (accountLabel) => routes.get(accountLabel),
   };
 }

@@ -20,8 +20,10 @@ export interface ResponsesStreamOutcome {
   images: StreamImageItem[];
   /** The last `partial_image` seen (base64), the best result when no final image arrives. */
   lastPartial?: { b64: string; index: number };
-  /** Assistant text, when the carrier answered in words. */
+  /** Assistant text from finished `message` items, when the model answered in words. */
   text: string[];
+  /** The same text as streamed by `response.output_text.delta`, for streams whose items never arrive. */
+  deltaText: string;
   /** A `response.completed` / `response.done` / `response.incomplete` arrived. */
   completed: boolean;
   /** Newest `codex.rate_limits` snapshot. */
@@ -51,7 +53,7 @@ export async function collectResponsesStream(
   events: AsyncIterable<SseEvent>,
   hooks: ResponsesStreamHooks,
 ): Promise<ResponsesStreamOutcome> {
-  const outcome: ResponsesStreamOutcome = { images: [], text: [], completed: false };
+  const outcome: ResponsesStreamOutcome = { images: [], text: [], deltaText: "", completed: false };
   const seenItems = new Set<string>();
   let stage: "queued" | "generating" | "receiving" | undefined;
   const progress = (next: "queued" | "generating" | "receiving"): void => {
@@ -139,6 +141,11 @@ export async function collectResponsesStream(
       case "response.image_generation_call.generating":
         progress("generating");
         break;
+      case "response.output_text.delta": {
+        const delta = typeof payload.delta === "string" ? payload.delta : "";
+        outcome.deltaText += delta;
+        break;
+      }
       case "response.image_generation_call.partial_image": {
         const b64 = str(payload.partial_image_b64);
         if (!b64) break;
@@ -179,6 +186,12 @@ export async function collectResponsesStream(
     }
     return outcome.completed ? "stop" : undefined;
   }
+}
+
+/** The model's words: from its finished messages, else from the deltas (Appendix B: one of the two, not both). */
+export function answerText(outcome: ResponsesStreamOutcome): string {
+  const fromItems = outcome.text.join("\n").trim();
+  return fromItems || outcome.deltaText.trim();
 }
 
 function compact(value: Record<string, unknown>): Record<string, unknown> {

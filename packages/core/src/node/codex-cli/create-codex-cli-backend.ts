@@ -8,6 +8,7 @@ import { CodexImgError, toCodexImgError } from "../../errors.js";
 import { bytesToBase64, sniffImage } from "../../image/index.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { redactSecrets } from "../../redact.js";
+import { normalizeVisionRequest } from "../../request.js";
 import type {
   BackendResult,
   GeneratedImage,
@@ -15,6 +16,8 @@ import type {
   ImageBackend,
   ImageFormat,
   ImageRequest,
+  VisionRequest,
+  VisionResult,
 } from "../../types.js";
 import { authLockPath, readCodexLogin } from "../codex-home.js";
 import { readInstalledCodexVersion } from "../codex-version.js";
@@ -22,11 +25,12 @@ import { acquireFileLock } from "../file-lock.js";
 import { basicChildEnv, buildChildEnv } from "./build-child-env.js";
 import { buildCliPrompt } from "./build-cli-prompt.js";
 import { cleanupCliRun } from "./cleanup-cli-run.js";
-import { detectCliFailure, stderrTail } from "./detect-cli-failure.js";
+import { detectCliFailure, withRunDetails } from "./detect-cli-failure.js";
 import { findCliImages } from "./find-cli-images.js";
 import { withHomeTurn } from "./home-run-queue.js";
 import { findSessionIdInStderr, parseCliEvents } from "./parse-cli-events.js";
 import { type CliProcessResult, runCliProcess } from "./run-cli-process.js";
+import { runCliVision } from "./run-cli-vision.js";
 
 /**
  * `read-only`: `-s read-only`, the default. `bypass`: `--dangerously-bypass-approvals-and-sandbox`, only
@@ -85,7 +89,9 @@ const DIAGNOSTIC_CHARS = 16_000;
  * An image backend that runs the official `codex exec` once per image (upstream.md §5). Success is
  * decided by the image file the CLI writes, never by its exit code; failures are read from its output.
  */
-export function createCodexCliBackend(options: CodexCliBackendOptions = {}): ImageBackend {
+export function createCodexCliBackend(
+  options: CodexCliBackendOptions = {},
+): ImageBackend & Required<Pick<ImageBackend, "describe">> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -249,13 +255,7 @@ export function createCodexCliBackend(options: CodexCliBackendOptions = {}): Ima
                   `codex exec did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped${run.killed ? " (SIGKILL after SIGTERM)" : ""}.`,
                 )
               : detectCliFailure({ ...run, events, now: clock.now(), ...(account ? { account } : {}) });
-      Object.assign(failure.details, {
-        ...(account ? { account } : {}),
-        ...(threadId ? { threadId } : {}),
-        exitCode: run.exitCode,
-        stderrTail: stderrTail(run.stderr),
-      });
-      throw failure;
+      throw withRunDetails(failure, { account, threadId, exitCode: run.exitCode, stderr: run.stderr });
     } finally {
       await cleanupCliRun({
         codexHome: home,
@@ -268,44 +268,73 @@ export function createCodexCliBackend(options: CodexCliBackendOptions = {}): Ima
     }
   };
 
+  /**
+   * Runs `work` holding the home: one run per Codex home at a time, in this process and across processes
+   * (the lock file next to auth.json), after refreshing the login through our own locked path.
+   */
+  const withHome = async <T>(
+    generateOptions: GenerateOptions,
+    work: (home: string) => Promise<T>,
+  ): Promise<T> => {
+    const home = generateOptions.account?.codexHome ?? options.defaultCodexHome;
+    if (!home) {
+      throw new CodexImgError(
+        "backend_unavailable",
+        "The codex-cli backend needs a Codex home: pass account.codexHome or set defaultCodexHome.",
+      );
+    }
+    const { signal } = generateOptions;
+    if (signal?.aborted) throw new CodexImgError("canceled", "The request was canceled.");
+    try {
+      return await withHomeTurn(
+        home,
+        async () => {
+          // Refresh through our own locked path first, so the CLI finds a fresh token and does not rotate it itself.
+          await generateOptions.account?.credentials?.get(signal);
+          await readCodexLogin(home);
+          const lock = await acquireFileLock(authLockPath(home), {
+            waitTimeoutMs: lockWaitTimeoutMs,
+            ...(signal ? { signal } : {}),
+          });
+          try {
+            return await work(resolve(home));
+          } finally {
+            await lock.release();
+          }
+        },
+        signal,
+      );
+    } catch (error) {
+      if (signal?.aborted && !(error instanceof CodexImgError && error.code === "canceled")) {
+        throw new CodexImgError("canceled", "The request was canceled.", { cause: error });
+      }
+      throw toCodexImgError(error);
+    }
+  };
+
   return {
     kind: "codex-cli",
-    async generate(request: ImageRequest, generateOptions: GenerateOptions = {}): Promise<BackendResult> {
+    generate(request: ImageRequest, generateOptions: GenerateOptions = {}): Promise<BackendResult> {
       validateRequest(request);
-      const home = generateOptions.account?.codexHome ?? options.defaultCodexHome;
-      if (!home) {
-        throw new CodexImgError(
-          "backend_unavailable",
-          "The codex-cli backend needs a Codex home: pass account.codexHome or set defaultCodexHome.",
-        );
-      }
-      const { signal } = generateOptions;
-      if (signal?.aborted) throw new CodexImgError("canceled", "The request was canceled.");
-      try {
-        return await withHomeTurn(
+      return withHome(generateOptions, (home) => runOnce(request, home, generateOptions));
+    },
+    async describe(request: VisionRequest, generateOptions: GenerateOptions = {}): Promise<VisionResult> {
+      const normalized = normalizeVisionRequest(request);
+      const ephemeral = await useEphemeral();
+      return withHome(generateOptions, (home) =>
+        runCliVision({
+          options,
+          ephemeral,
           home,
-          async () => {
-            // Refresh through our own locked path first, so the CLI finds a fresh token and does not rotate it itself.
-            await generateOptions.account?.credentials?.get(signal);
-            await readCodexLogin(home);
-            const lock = await acquireFileLock(authLockPath(home), {
-              waitTimeoutMs: lockWaitTimeoutMs,
-              ...(signal ? { signal } : {}),
-            });
-            try {
-              return await runOnce(request, resolve(home), generateOptions);
-            } finally {
-              await lock.release();
-            }
-          },
-          signal,
-        );
-      } catch (error) {
-        if (signal?.aborted && !(error instanceof CodexImgError && error.code === "canceled")) {
-          throw new CodexImgError("canceled", "The request was canceled.", { cause: error });
-        }
-        throw toCodexImgError(error);
-      }
+          request: normalized,
+          generateOptions,
+          workRoot,
+          timeoutMs,
+          killGraceMs,
+          clock,
+          logger,
+        }),
+      );
     },
   };
 }

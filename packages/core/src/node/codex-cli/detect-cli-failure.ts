@@ -211,3 +211,17 @@ function lastErrorLine(stderr: string): string | undefined {
 export function stderrTail(stderr: string, maxChars = 2000): string {
   return redactSecrets(stderr.length > maxChars ? stderr.slice(-maxChars) : stderr);
 }
+
+/** Adds what the owner needs to trace a failed run to its error (account, thread, exit code, stderr tail). */
+export function withRunDetails(
+  failure: CodexImgError,
+  run: { account: string | undefined; threadId: string | undefined; exitCode: number | null; stderr: string },
+): CodexImgError {
+  Object.assign(failure.details, {
+    ...(run.account ? { account: run.account } : {}),
+    ...(run.threadId ? { threadId: run.threadId } : {}),
+    exitCode: run.exitCode,
+    stderrTail: stderrTail(run.stderr),
+  });
+  return failure;
+}

@@ -1,0 +1,104 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bytesToBase64 } from "@codex-img/core";
+import {
+  type CodexHomeFixture,
+  createCodexHome,
+  type FakeCodexBackend,
+  startFakeCodexBackend,
+  testImage,
+} from "@codex-img/core/testing";
+import { fakeUpstreamArgs, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * Questions about images through a real server process and its Codex login, against the fake backend
+ * speaking upstream.md Appendix B: curl-shaped `/v1/vision` and the official SDK's chat completions.
+ */
+describe("vision through the server against the Codex backend", () => {
+  let dir: string;
+  let upstream: FakeCodexBackend;
+  let login: CodexHomeFixture;
+  let server: ServerProcess | undefined;
+  let url = "";
+  let key = "";
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "codex-img-vision-"));
+    upstream = await startFakeCodexBackend();
+    login = await createCodexHome({ email: "owner@example.com", plan: "plus" });
+    server = await startServerProcess({
+      args: ["--port", "0", "--data-dir", join(dir, "data"), ...fakeUpstreamArgs(upstream)],
+      env: { HOME: dir, CODEX_HOMES: `main=${login.home}` },
+      cwd: dir,
+    });
+    ({ url, firstKey: key } = server);
+  }, 40_000);
+
+  afterAll(async () => {
+    if (server?.child.exitCode === null) server.child.kill("SIGKILL");
+    await upstream.close();
+    await login.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const postVision = (body: unknown): Promise<Response> =>
+    fetch(`${url}/v1/vision`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  it("answers /v1/vision with the model's text from a Responses call with input_image parts and no tool", async () => {
+    const png = bytesToBase64(await testImage("png", 64, 48, 7));
+    const webp = bytesToBase64(await testImage("webp", 32, 32, 8));
+    const reply = await postVision({ prompt: "What is in these pictures?", images_base64: [png, webp] });
+    expect(reply.status).toBe(200);
+    const body = (await reply.json()) as { id: string; text: string };
+    expect(body.id).toMatch(/^vis_/);
+    // The fake streams the answer twice over (deltas and the item): it must arrive once.
+    expect(body.text).toBe(
+      "Fake vision answer: I see 2 image(s) (png, webp). You asked: What is in these pictures?",
+    );
+    const sent = upstream.requests.filter((r) => r.url.endsWith("/responses")).at(-1);
+    expect(sent?.headers["chatgpt-account-id"]).toBe(login.accountId);
+    const json = sent?.json as { tools?: unknown; stream: boolean; store: boolean; input: unknown };
+    expect(json.tools).toEqual([]);
+    expect(json).toMatchObject({ stream: true, store: false });
+    expect(JSON.stringify(json.input)).toContain('"type":"input_image"');
+  });
+
+  it("answers 502 when upstream gives no answer, never an empty 200", async () => {
+    upstream.script.responses.push({ kind: "answer", text: "" });
+    const png = bytesToBase64(await testImage("png", 16, 16, 9));
+    const reply = await postVision({ prompt: "anything there?", images_base64: [png] });
+    expect(reply.status).toBe(502);
+    const body = (await reply.json()) as { id: string; error: { code: string } };
+    expect(body.error.code).toBe("upstream_failed");
+    expect(body.id).toMatch(/^vis_/);
+  });
+
+  it("answers the OpenAI SDK's chat.completions.create with an image part as text", async () => {
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: key });
+    const png = bytesToBase64(await testImage("png", 24, 24, 10));
+    const completion = await client.chat.completions.create({
+      model: "gpt-5.5",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Describe the image." },
+            { type: "image_url", image_url: { url: `data:image/png;base64,${png}` } },
+          ],
+        },
+      ],
+    });
+    expect(completion.choices[0]?.message.content).toBe(
+      "Fake vision answer: I see 1 image(s) (png). You asked: Describe the image.",
+    );
+    const sent = upstream.requests.filter((r) => r.url.endsWith("/responses")).at(-1);
+    expect(sent?.json).toMatchObject({ model: "gpt-5.5" });
+  });
+});

@@ -1,0 +1,93 @@
+import {
+  CodexImgError,
+  fromDataUrlOrBase64,
+  isCodexImgError,
+  isTerminalJobState,
+  REQUEST_LIMITS,
+  type ReferenceImage,
+  VISION_LIMITS,
+} from "@codex-img/core";
+import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
+import type { AppEnv } from "../app-env.js";
+import { nativeErrorParts, nativeErrorResponse, readJsonBody } from "../http/native-error.js";
+import { requireKey } from "../http/require-key.js";
+import { jobPollUrl } from "../services/image-urls.js";
+import { submitVisionJob } from "../services/submit-image-job.js";
+import type { ApiServices } from "../services.js";
+import { jobFailure, readIdempotencyKey } from "./predecessor-routes.js";
+
+/** The predecessor's `/v1/vision` body: a prompt and 1 to 16 base64 images (PNG, JPEG or WebP). */
+export const VisionBody = z.object({
+  prompt: z.string().min(1).max(REQUEST_LIMITS.promptMaxChars),
+  images_base64: z.array(z.string()),
+  /** Extension: the text model to ask (default the backend's own). */
+  model: z.string().min(1).max(100).nullish(),
+});
+
+/**
+ * `POST /v1/vision` in the predecessor's shape: a question about images answered with text,
+ * `{"id": "vis_…", "text": …}`. The number of images outside 1-16 is 422, as the predecessor's FastAPI
+ * validation answered; an answer that never comes is the job's error (502 `upstream_failed` for an
+ * empty answer), never an empty 200. A wait that runs out answers 202 with the id and a poll URL.
+ */
+export function visionRoutes(services: ApiServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.post("/v1/vision", requireKey(services, "vision"), async (c) => {
+    const body = await readJsonBody(c, VisionBody, { maxBytes: services.options.maxBodyBytes });
+    const count = body.images_base64.length;
+    if (count < VISION_LIMITS.minImages || count > VISION_LIMITS.maxImages) {
+      const error = new CodexImgError(
+        "invalid_request",
+        `images_base64 must hold ${VISION_LIMITS.minImages} to ${VISION_LIMITS.maxImages} images; ${count} were given.`,
+        { details: { param: "images_base64" } },
+      );
+      const parts = nativeErrorParts(error);
+      return c.json(parts.body, 422);
+    }
+    const images = body.images_base64.map((source, index) => decodeImage(source, index));
+    const idempotencyKey = readIdempotencyKey(c);
+    let job: Awaited<ReturnType<typeof submitVisionJob>>["job"];
+    try {
+      ({ job } = await submitVisionJob(
+        services,
+        c.get("caller"),
+        { prompt: body.prompt, images, ...(body.model ? { model: body.model } : {}) },
+        idempotencyKey ? { idempotencyKey } : {},
+      ));
+    } catch (error) {
+      throw renameImageParam(error);
+    }
+    const done = await services.queue.waitForJob(job.id, {
+      timeoutMs: services.options.requestWaitTimeoutMs,
+      signal: c.req.raw.signal,
+    });
+    if (done.state === "succeeded") return c.json({ id: done.id, text: done.text ?? "" });
+    if (isTerminalJobState(done.state)) return jobFailure(c, done);
+    const pollUrl = jobPollUrl(services, done.id);
+    c.header("Location", pollUrl);
+    return c.json({ id: done.id, status: done.state, poll_url: pollUrl }, 202 as ContentfulStatusCode);
+  });
+  app.onError((error, c) => nativeErrorResponse(c, error));
+  return app;
+}
+
+function decodeImage(source: string, index: number): ReferenceImage {
+  try {
+    return { bytes: fromDataUrlOrBase64(source) };
+  } catch {
+    throw new CodexImgError("invalid_request", `image ${index + 1} is not valid base64`, {
+      details: { param: `images_base64.${index}` },
+    });
+  }
+}
+
+/** The engine names the images `image`; this route's callers know them as `images_base64`. */
+function renameImageParam(error: unknown): unknown {
+  if (!isCodexImgError(error, "invalid_request") || error.details.param !== "image") return error;
+  return new CodexImgError("invalid_request", error.message, {
+    details: { ...error.details, param: "images_base64" },
+    cause: error,
+  });
+}
