@@ -1,29 +1,9 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { REPO_ROOT, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import { SERVER_RUNTIMES, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const bun = join(REPO_ROOT, "node_modules/.bin/bun");
-const main = join(REPO_ROOT, "apps/server/src/main.ts");
-
-const runtimes: Array<[string, () => Promise<[string, string[]]>]> = [
-  ["bun", async () => [bun, ["--max-http-header-size=65536", "--conditions=source", main]]],
-  [
-    "node",
-    async () => {
-      await promisify(execFile)(process.execPath, [
-        join(REPO_ROOT, "node_modules/typescript/bin/tsc"),
-        "-b",
-        join(REPO_ROOT, "apps/server"),
-      ]);
-      return [process.execPath, [join(REPO_ROOT, "apps/server/dist/main.js")]];
-    },
-  ],
-];
 
 interface RawReply {
   status: number;
@@ -74,7 +54,7 @@ function head(path: string, key: string, extra: string[]): string {
 }
 
 /** Errors the HTTP layer itself raises are the API's JSON errors, through the real process on both runtimes. */
-describe.each(runtimes)("the request door of the server process on %s", (_name, command) => {
+describe.each(SERVER_RUNTIMES)("the request door of the server process on %s", (_name, command) => {
   let dir: string;
   let server: ServerProcess | undefined;
   let url = "";

@@ -2,35 +2,12 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { sniffImage } from "@codex-img/core";
-import { REPO_ROOT, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import { SERVER_RUNTIMES, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
-const root = REPO_ROOT;
-const bun = join(root, "node_modules/.bin/bun");
-const main = join(root, "apps/server/src/main.ts");
-const builtMain = join(root, "apps/server/dist/main.js");
-
-const runtimes: Array<[string, () => Promise<[string, string[]]>]> = [
-  // The README's start command: Bun runs the TypeScript sources.
-  ["bun", async () => [bun, ["--conditions=source", main]]],
-  // Node runs what `tsc -b` builds (the form a deployment installs).
-  [
-    "node",
-    async () => {
-      await promisify(execFile)(process.execPath, [
-        join(root, "node_modules/typescript/bin/tsc"),
-        "-b",
-        join(root, "apps/server"),
-      ]);
-      return [process.execPath, [builtMain]];
-    },
-  ],
-];
-
 /** The service as a real process: it must come up on a fresh machine with no login, on Bun and on Node. */
-describe.each(runtimes)("the server process on %s", (_name, command) => {
+describe.each(SERVER_RUNTIMES)("the server process on %s", (_name, command) => {
   let dir: string;
   let server: ServerProcess | undefined;
   let url = "";

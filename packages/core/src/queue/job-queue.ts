@@ -9,7 +9,7 @@ import {
   type LiveAttempt,
 } from "./claimed-job.js";
 import { createJob, isTerminalJobState, type Job, type JobKind, type StoredImageRequest } from "./job.js";
-import { createJobChangeFeed } from "./job-change-feed.js";
+import { ANY_JOB, createJobChangeFeed } from "./job-change-feed.js";
 import { isTerminalJobEvent, type JobEvent } from "./job-events.js";
 import type { JobPage, JobStore, ListJobsQuery, RecoveredJob } from "./job-store.js";
 import { mergeAttemptInfo } from "./job-transitions.js";
@@ -107,6 +107,11 @@ export interface JobQueue {
   subscribe(jobId: string, options?: SubscribeOptions): AsyncIterable<JobEvent>;
   /** The job once it is finished or when `timeoutMs` passes, whichever is first. Never throws on timeout. */
   waitForJob(jobId: string, options: WaitForJobOptions): Promise<Job>;
+  /**
+   * Resolves at the next change this process makes to any job, after `timeoutMs` (changes made by other
+   * processes are seen no later than that), or on abort: a live view re-reads then, instead of polling.
+   */
+  nextChange(options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   /** Claims the next job for `workerId`, or undefined when none is ready. */
   claim(workerId: string): Promise<ClaimedJob | undefined>;
   /** Recovers jobs of dead workers and fails overdue queued jobs. Run it periodically. */
@@ -258,6 +263,16 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
 
     subscribe(jobId, subscribeOptions = {}) {
       return { [Symbol.asyncIterator]: () => follow(jobId, subscribeOptions) };
+    },
+
+    async nextChange({ timeoutMs, signal }) {
+      // The waiter's poll timer is the timeout here: other processes' changes show up by then.
+      const waiter = feed.waiter(ANY_JOB, signal, timeoutMs);
+      try {
+        await waiter.promise;
+      } finally {
+        waiter.cancel();
+      }
     },
 
     async waitForJob(jobId, { timeoutMs, signal }) {
