@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -9,14 +8,10 @@ import {
   startFakeCodexBackend,
   testImage,
 } from "@codex-img/core/testing";
-import {
-  fakeUpstreamArgs,
-  REPO_ROOT,
-  type ServerProcess,
-  startServerProcess,
-} from "@codex-img/server/testing";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { fakeUpstreamArgs, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, SHOTS } from "./support/browser.js";
 
 /**
  * The owner's whole round in the real dashboard: Debian's Chromium (playwright-core) against the real
@@ -25,10 +20,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  */
 
 const ADMIN_PASSWORD = "e2e correct horse battery";
-const SHOTS = join(REPO_ROOT, "artifacts", "dashboard");
-const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
-  (path): path is string => Boolean(path && existsSync(path)),
-);
 
 describe("the dashboard in Chromium", () => {
   let dir: string;
@@ -50,14 +41,7 @@ describe("the dashboard in Chromium", () => {
   };
 
   beforeAll(async () => {
-    if (!CHROMIUM)
-      throw new Error("Chromium not found: run `node scripts/ensure-chromium.mjs` or set CHROMIUM_PATH.");
-    if (!existsSync(join(REPO_ROOT, "apps/dashboard/out/index.html"))) {
-      throw new Error(
-        "The dashboard is not built: run `bun run build:dashboard` first (`bun run test` does).",
-      );
-    }
-    await mkdir(SHOTS, { recursive: true });
+    browser = await launchChromium();
     dir = await mkdtemp(join(tmpdir(), "codex-img-dashboard-e2e-"));
     // The responses route streams partial images; the native route is missing for this account, so
     // the backend falls back to it and the playground has partials to show.
@@ -74,18 +58,6 @@ describe("the dashboard in Chromium", () => {
       cwd: dir,
     });
     base = server.url;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     // Anything the Content-Security-Policy blocks shows up as a console error; the last test checks.
@@ -157,6 +129,8 @@ describe("the dashboard in Chromium", () => {
     await expect.poll(() => status.textContent(), { timeout: 30_000 }).toMatch(/succeeded/i);
     await page.getByTestId("result-image").first().waitFor();
     expect(await page.getByTestId("partial-image").count()).toBeGreaterThan(0);
+    // No stage chip ("generating") is left once the job has succeeded.
+    expect(await page.getByRole("list", { name: "Progress" }).count()).toBe(0);
     const href = (await page.getByTestId("job-link").getAttribute("href")) ?? "";
     jobId = /img_[a-z2-7]{26}/.exec(href)?.[0] ?? "";
     expect(jobId).not.toBe("");
@@ -191,6 +165,11 @@ describe("the dashboard in Chromium", () => {
     expect(await page.getByTestId("audit-row").allTextContents()).toEqual(
       expect.arrayContaining([expect.stringContaining("key.create")]),
     );
+    // Details are fields, not a JSON string.
+    const details = page.getByTestId("audit-details").first();
+    await details.waitFor();
+    expect(await details.locator("dt").count()).toBeGreaterThan(0);
+    expect(await details.textContent()).not.toContain("{");
     await shot("audit");
     await nav("Settings");
     await page.getByRole("button", { name: "Run cleanup now" }).click();
@@ -247,12 +226,67 @@ describe("the dashboard in Chromium", () => {
     expect((await call(rotated)).status).toBe(401);
   });
 
+  it("follows server events on the overview instead of polling, and forecasts the wall honestly", async () => {
+    await nav("Overview");
+    await page.getByTestId("account-card").first().waitFor();
+    const reads: string[] = [];
+    const onRequest = (request: { url(): string }) => {
+      if (request.url().includes("system.overview")) reads.push(request.url());
+    };
+    page.on("request", onRequest);
+    // A job submitted elsewhere shows up through the `system.live` subscription. (Another size: the runner
+    // refuses an image byte-identical to an earlier job's.)
+    upstream.defaults.responses = { kind: "image", width: 1100, height: 1024 };
+    const queued = await fetch(`${base}/v1/images/jobs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server?.firstKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "a job the overview should see" }),
+    });
+    expect(queued.status).toBe(202);
+    await expect
+      .poll(
+        async () => {
+          const text = (await page.getByTestId("account-card").first().textContent()) ?? "";
+          return /Images 5 h \/ 24 h \/ 48 h\s*2 \/ 2 \/ 2/.test(text);
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+    page.off("request", onRequest);
+    expect(reads).toEqual([]);
+    // Two images a day keep the 48 h window near 4 of 320: never reached at this rate.
+    expect(await page.getByRole("region", { name: "Usage" }).textContent()).toMatch(
+      /Not at this rate: 2\/day keeps the 48 h window near 4 of 320/,
+    );
+    const summary = page.getByTestId("usage-summary");
+    await expect
+      .poll(() => summary.locator('[data-range="Last 7 days"]').textContent())
+      .toMatch(/2\s*Requests\s*2\s*Images\s*0\s*Failures/);
+    await shot("overview-usage");
+  });
+
+  it("has accounts and usage pages, and a styled not-found page inside the layout", async () => {
+    await nav("Accounts");
+    await page.waitForURL(`${base}/admin/accounts/`);
+    await page.getByTestId("account-card").first().waitFor();
+    await shot("accounts");
+    await nav("Usage");
+    await page.waitForURL(`${base}/admin/usage/`);
+    // The playground's job (its key deleted since) and the REST job of the first key.
+    await expect.poll(() => page.getByTestId("usage-key-row").count()).toBe(2);
+    await shot("usage");
+    await page.goto(`${base}/admin/no-such-page/`);
+    await page.getByTestId("not-found").waitFor();
+    expect(await page.getByRole("navigation", { name: "Main" }).count()).toBe(1);
+    await shot("not-found");
+  });
+
   it("fits a phone-sized screen and has a dark mode", async () => {
     // The overview again, now with a finished job in its figures.
     await nav("Overview");
     await expect
       .poll(() => page.getByTestId("account-card").first().textContent())
-      .toMatch(/Images 5 h \/ 24 h \/ 48 h\s*1 \/ 1 \/ 1/);
+      .toMatch(/Images 5 h \/ 24 h \/ 48 h\s*2 \/ 2 \/ 2/);
     await shot("overview");
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 },

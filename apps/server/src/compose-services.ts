@@ -1,4 +1,5 @@
 import { chmod, mkdir } from "node:fs/promises";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ApiServices } from "@codex-img/api";
 import {
@@ -7,6 +8,7 @@ import {
   createJobQueue,
   createRunner,
   type Logger,
+  parseCodexHomes,
   type Runner,
   systemClock,
 } from "@codex-img/core";
@@ -100,7 +102,7 @@ export async function composeServices(
     },
   };
   services.runCleanup = () => runRetentionSweep(services, clock);
-  const logins = accountLogins(pool);
+  const logins = accountLogins(pool, parseCodexHomes(config.codexHomes, join(homedir(), ".codex")));
   if (logins) services.accountLogins = logins;
   return {
     services,

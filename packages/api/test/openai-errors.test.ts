@@ -19,7 +19,8 @@ function holdBackend(): void {
 beforeAll(async () => {
   served = await serveOpenAiHarness({
     beforeGenerate: () => hold ?? Promise.resolve(),
-    options: { requestWaitTimeoutMs: 600 },
+    // Long enough for an unheld demo job on a loaded CI machine; the 504 tests hold the backend past it.
+    options: { requestWaitTimeoutMs: 3_000 },
     partialImages: 0,
   });
 });

@@ -41,6 +41,8 @@ describe("release tarballs installed with npm on Node", () => {
       { cwd: scratch, env: npmEnv, timeoutMs: 180_000 },
     );
     expect(global.code, global.stderr).toBe(0);
+    // Every run-time dependency supports the Node versions the package claims (engines >= 20.19).
+    expect(global.stderr).not.toContain("EBADENGINE");
     const library = await runProcess(
       "npm",
       ["install", "--prefix", join(scratch, "app"), join(release, "codex-img-core-0.1.0.tgz")],

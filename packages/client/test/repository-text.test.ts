@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "./support/server-process.js";
 
@@ -17,6 +17,21 @@ describe("the repository's instructions", () => {
   it("never suggest running codex-img through npx or bunx by its bare name", () => {
     const bare = new RegExp(`\\b(?:npx|bunx)(?:\\s+-[-\\w]+)*\\s+${"codex"}-img\\b`);
     expect(files.filter((file) => bare.test(text(file)))).toEqual([]);
+  });
+
+  it("in the docs, cite and link only files of the repository", () => {
+    const docs = files.filter((file) => file.endsWith(".md"));
+    const outside: string[] = [];
+    for (const file of docs) {
+      const body = text(file);
+      if (/\bshared\/reference\//.test(body)) outside.push(`${file}: shared/reference/…`);
+      for (const [, target = ""] of body.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/i.test(target)) continue;
+        const path = resolve(dirname(join(ROOT, file)), target);
+        if (!path.startsWith(`${ROOT}/`) || !existsSync(path)) outside.push(`${file}: ${target}`);
+      }
+    }
+    expect(outside).toEqual([]);
   });
 
   it("name the key variable CODEX_IMG_API_KEY only", () => {

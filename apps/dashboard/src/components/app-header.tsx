@@ -10,6 +10,8 @@ import { buttonClass } from "./ui-classes";
 
 const NAV = [
   { href: "/", label: "Overview" },
+  { href: "/accounts/", label: "Accounts" },
+  { href: "/usage/", label: "Usage" },
   { href: "/keys/", label: "Keys" },
   { href: "/playground/", label: "Playground" },
   { href: "/history/", label: "History" },

@@ -1,5 +1,6 @@
 import type { AuditEntry } from "@/lib/api-types";
 import { formatTime } from "@/lib/format-time";
+import { AuditDetails } from "./audit-details";
 import { DataTable } from "./data-table";
 import { tdClass } from "./ui-classes";
 
@@ -23,7 +24,7 @@ export function AuditTable({ items }: { items: AuditEntry[] }) {
             {entry.ip ?? "—"}
           </td>
           <td className={`${tdClass} max-w-md`}>
-            {entry.details ? <code className="break-all text-xs">{JSON.stringify(entry.details)}</code> : "—"}
+            <AuditDetails details={entry.details} />
           </td>
         </tr>
       ))}

@@ -35,7 +35,7 @@ export function JobLiveView({ job }: { job: { id: string; state: JobState } }) {
   useEffect(() => {
     // History, key usage and account counters changed once the job ended.
     if (!finished) return;
-    void invalidate(queryKeys.jobs.all, queryKeys.keys, queryKeys.overview);
+    void invalidate(queryKeys.jobs.all, queryKeys.keys, queryKeys.overview, queryKeys.usageAll);
   }, [finished, invalidate]);
 
   return (
@@ -56,14 +56,15 @@ export function JobLiveView({ job }: { job: { id: string; state: JobState } }) {
         </div>
       </div>
 
-      {live.stages.length > 0 ? (
+      {/* The stages are what is happening now: once the job has ended, its state badge says the rest. */}
+      {live.stages.length > 0 && !finished ? (
         <ol aria-label="Progress" className="flex flex-wrap gap-1 text-xs">
           {live.stages.map((stage) => (
             <li key={stage} className="rounded bg-zinc-100 px-2 py-0.5 dark:bg-zinc-800">
               {stage}
             </li>
           ))}
-          {live.message && !finished ? <li className="px-1 text-zinc-500">{live.message}</li> : null}
+          {live.message ? <li className="px-1 text-zinc-500">{live.message}</li> : null}
         </ol>
       ) : null}
 

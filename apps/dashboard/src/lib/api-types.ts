@@ -21,6 +21,7 @@ type InputOf<P> = P extends { query: (input: infer I, ...rest: never[]) => unkno
 
 export type SystemOverview = OutputOf<ApiClient["system"]["overview"]>;
 export type AccountOverview = SystemOverview["accounts"][number];
+export type CodexHomeView = SystemOverview["homes"][number];
 export type QuotaWindowView = NonNullable<AccountOverview["quota"]>["windows"][number];
 export type DispatchMode = SystemOverview["dispatchMode"];
 
@@ -39,6 +40,9 @@ export type JobDetail = OutputOf<ApiClient["jobs"]["detail"]>;
 export type AdminJobView = JobDetail["job"];
 export type AttemptView = AdminJobView["attempts"][number];
 export type ImageView = AdminJobView["images"][number];
+
+export type UsageSummary = OutputOf<ApiClient["usage"]["summary"]>;
+export type UsageTotals = Omit<UsageSummary["byDay"][number], "day">;
 
 export type AuditEntry = OutputOf<ApiClient["audit"]["list"]>["items"][number];
 

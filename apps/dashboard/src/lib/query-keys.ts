@@ -17,4 +17,6 @@ export const queryKeys = {
   audit: (action: string, cursor: string | undefined) => ["audit", "list", action, cursor ?? ""] as const,
   auditAll: ["audit"] as const,
   settings: ["settings"] as const,
+  usageAll: ["usage"] as const,
+  usage: (days: number) => ["usage", "summary", days] as const,
 };

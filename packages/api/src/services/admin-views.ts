@@ -55,11 +55,24 @@ export interface AccountWallView {
   level: "ok" | "warn" | "danger";
   /** Images per hour over the last 24 h. */
   ratePerHour: number;
+  /** Images the rolling window holds once this rate has gone on for a whole window (rate × window). */
+  settlesAt: number;
   /**
-   * When `used` reaches `limit` if the last 24 h rate goes on (epoch ms); null when the rate is zero or
-   * the wall is already reached (then `level` is danger).
+   * When the window reaches `limit` if the last 24 h rate goes on (epoch ms); null when it never does at
+   * this rate (`settlesAt` below the limit) or the wall is already reached (then `level` is danger).
    */
   forecastAt: number | null;
+}
+
+/**
+ * A configured Codex home the pool does not use (the demo backend serves): shown so the owner sees what
+ * each needs before it can serve.
+ */
+export interface CodexHomeView {
+  label: string;
+  login: AccountLoginView;
+  /** `login`: run `codex login` for it; `refresh`: its token has expired (refreshed on first use). */
+  needs: "login" | "refresh" | null;
 }
 
 export interface AccountOverview {
@@ -98,9 +111,11 @@ export interface SystemOverview {
   queue: { queued: number; running: number };
   wall: UsageWallSetting;
   accounts: AccountOverview[];
+  /** Configured Codex homes outside the pool (with the demo backend: all of them). */
+  homes: CodexHomeView[];
   /**
-   * Accounts that need `codex login` (dead or without a usable login), with the Codex home to log in
-   * again (admin-only: error messages that reach API callers name the label only).
+   * Accounts and configured homes that need `codex login` (dead or without a usable login), with the
+   * Codex home to log in again (admin-only: error messages that reach API callers name the label only).
    */
   needsLogin: Array<{ label: string; home: string | null }>;
 }

@@ -1,13 +1,14 @@
 import type { CodexHomeStatus, QuotaSnapshot } from "@codex-img/core";
-import { type AccountActivity, type UsageWallSetting, utcDay } from "@codex-img/db";
+import { type AccountActivity, utcDay } from "@codex-img/db";
 import type { ApiServices } from "../services.js";
 import type {
   AccountLoginView,
   AccountOverview,
-  AccountWallView,
+  CodexHomeView,
   QuotaWindowView,
   SystemOverview,
 } from "./admin-views.js";
+import { wallView } from "./wall-view.js";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -65,6 +66,19 @@ export async function buildSystemOverview(services: ApiServices): Promise<System
       daily: daily[view.label] ?? [],
     };
   });
+  const inPool = new Set(views.map((view) => view.label));
+  const homes = Object.entries(logins ?? {})
+    .filter(([label]) => !inPool.has(label))
+    .map(([label, status]): CodexHomeView => {
+      const login = loginView(status);
+      const needs =
+        login.state === "login_required" || status.dead
+          ? "login"
+          : login.freshness === "expired"
+            ? "refresh"
+            : null;
+      return { label, login, needs };
+    });
   return {
     now,
     version: services.options.version,
@@ -74,30 +88,16 @@ export async function buildSystemOverview(services: ApiServices): Promise<System
     queue,
     wall: settings.usageWall,
     accounts,
-    needsLogin: accounts
-      .filter((account) => account.state === "dead" || account.login?.state === "login_required")
-      .map((account) => ({ label: account.label, home: account.login?.home ?? null })),
+    homes,
+    needsLogin: [
+      ...accounts
+        .filter((account) => account.state === "dead" || account.login?.state === "login_required")
+        .map((account) => ({ label: account.label, home: account.login?.home ?? null })),
+      ...homes
+        .filter((home) => home.needs === "login")
+        .map((home) => ({ label: home.label, home: home.login.home })),
+    ],
   };
-}
-
-/**
- * Where the rolling window stands and when, at the last 24 h rate, it reaches the wall. The forecast is
- * linear: images leaving the window as it rolls would push it later, so it is the earliest estimate.
- */
-export function wallView(
-  used: number,
-  last24h: number,
-  wall: UsageWallSetting,
-  now: number,
-): AccountWallView {
-  const percent = wall.limit === 0 ? 100 : (used / wall.limit) * 100;
-  const ratePerHour = last24h / 24;
-  const level = percent >= wall.dangerPercent ? "danger" : percent >= wall.warnPercent ? "warn" : "ok";
-  const forecastAt =
-    used >= wall.limit || ratePerHour === 0
-      ? null
-      : now + Math.round(((wall.limit - used) / ratePerHour) * HOUR_MS);
-  return { used, limit: wall.limit, percent, level, ratePerHour, forecastAt };
 }
 
 function quotaView(snapshot: QuotaSnapshot | undefined): AccountOverview["quota"] {

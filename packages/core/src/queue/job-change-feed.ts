@@ -12,19 +12,22 @@ export interface JobChangeWaiter {
  * store stays the source of truth: a wake-up only means "read again". Changes made by other processes are
  * picked up by polling every `pollIntervalMs` (0 turns polling off).
  */
+/** `waiter(ANY_JOB)` wakes on a change to any job. */
+export const ANY_JOB = "\u0000any";
+
 export interface JobChangeFeed {
   notify(jobId: string): void;
   /** Register before reading the store, then await, so a change between the read and the wait is not lost. */
-  waiter(jobId: string, signal?: AbortSignal): JobChangeWaiter;
+  waiter(jobId: string, signal?: AbortSignal, pollMs?: number): JobChangeWaiter;
 }
 
 export function createJobChangeFeed(clock: Clock, pollIntervalMs: number): JobChangeFeed {
   const listeners = new Map<string, Set<() => void>>();
   return {
     notify(jobId) {
-      for (const wake of [...(listeners.get(jobId) ?? [])]) wake();
+      for (const wake of [...(listeners.get(jobId) ?? []), ...(listeners.get(ANY_JOB) ?? [])]) wake();
     },
-    waiter(jobId, signal) {
+    waiter(jobId, signal, pollMs = pollIntervalMs) {
       let wake = (): void => {};
       const promise = new Promise<void>((resolve) => {
         wake = resolve;
@@ -32,7 +35,7 @@ export function createJobChangeFeed(clock: Clock, pollIntervalMs: number): JobCh
       const set = listeners.get(jobId) ?? new Set();
       listeners.set(jobId, set);
       set.add(wake);
-      const cancelPoll = pollIntervalMs > 0 ? clock.setTimeout(wake, pollIntervalMs) : () => {};
+      const cancelPoll = pollMs > 0 ? clock.setTimeout(wake, pollMs) : () => {};
       signal?.addEventListener("abort", wake, { once: true });
       const cancel = (): void => {
         cancelPoll();

@@ -1,7 +1,6 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
-import { AccountCard } from "@/components/account-card";
+import { AccountsSection } from "@/components/accounts-section";
 import { DemoBanner } from "@/components/demo-banner";
 import { DispatchModeSelect } from "@/components/dispatch-mode-select";
 import { ErrorBanner } from "@/components/error-banner";
@@ -9,19 +8,12 @@ import { LoginBanner } from "@/components/login-banner";
 import { PageHeading } from "@/components/page-heading";
 import { QueuePanel } from "@/components/queue-panel";
 import { UsagePanel } from "@/components/usage-panel";
+import { UsageSummary } from "@/components/usage-summary";
 import { formatClock } from "@/lib/format-time";
-import { queryKeys } from "@/lib/query-keys";
-import { trpc } from "@/lib/trpc-client";
-
-/** Polled every 2 s: the queue and account states are the live part of the dashboard. */
-const OVERVIEW_POLL_MS = 2_000;
+import { useOverview } from "@/lib/use-overview";
 
 export default function OverviewPage() {
-  const overview = useQuery({
-    queryKey: queryKeys.overview,
-    queryFn: () => trpc().system.overview.query(),
-    refetchInterval: OVERVIEW_POLL_MS,
-  });
+  const overview = useOverview();
   const data = overview.data;
 
   return (
@@ -43,23 +35,9 @@ export default function OverviewPage() {
             <QueuePanel queued={data.queue.queued} running={data.queue.running} />
             <DispatchModeSelect value={data.dispatchMode} />
           </div>
-          <section aria-labelledby="accounts-heading" className="space-y-3">
-            <h2 id="accounts-heading" className="text-lg font-semibold">
-              Accounts
-            </h2>
-            {data.accounts.length === 0 ? (
-              <p className="text-sm text-zinc-500">
-                No accounts{data.demo ? ": the demo backend runs without any." : "."}
-              </p>
-            ) : (
-              <div className="grid gap-3 md:grid-cols-2 xl:grid-cols-3">
-                {data.accounts.map((account) => (
-                  <AccountCard key={account.label} account={account} />
-                ))}
-              </div>
-            )}
-          </section>
+          <AccountsSection overview={data} />
           {data.accounts.length > 0 ? <UsagePanel overview={data} /> : null}
+          <UsageSummary />
         </>
       ) : null}
     </div>
