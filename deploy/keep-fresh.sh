@@ -1,6 +1,6 @@
 #!/bin/sh
 # Weekly keep-fresh of codex-img's Codex logins: refreshes each home once, one after the other, through
-# codex-img's own refresh (auth.json.lock, re-read under the lock, atomic 0600 write), so it is safe
+# codex-img's own refresh (codex-img-auth.lock, re-read under the lock, atomic 0600 write), so it is safe
 # while the server runs. Prints one line per home, never a token.
 # Exit: 0 all fresh, 1 a home needs `codex login`, 2 configuration problem, 3 try again later.
 #

@@ -6,7 +6,7 @@
  *
  * Reads the same configuration as the server (flags, CODEX_IMG_* and the predecessor's names such as
  * CODEX_HOMES, the config file, defaults), then refreshes each Codex home once, one after the other,
- * through the project's own refresh: it takes `auth.json.lock`, re-reads auth.json under the lock,
+ * through the project's own refresh: it takes `codex-img-auth.lock`, re-reads auth.json under the lock,
  * adopts tokens another process (the server, `codex`) already rotated, and writes atomically with mode
  * 0600. So it is safe to run while the server runs on the same homes. It never starts `codex`.
  *

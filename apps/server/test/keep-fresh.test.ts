@@ -114,7 +114,7 @@ describe("deploy/keep-fresh.ts", () => {
       expect(auth.refresh).toBe(latest?.refreshToken);
       expect(auth.access).toBe(latest?.accessToken);
       expect(auth.mode).toBe(0o600);
-      expect(existsSync(join(fixture.home, "auth.json.lock"))).toBe(false);
+      expect(existsSync(join(fixture.home, "codex-img-auth.lock"))).toBe(false);
     }
     // The dead login is left as it was, for `codex login` to replace.
     expect((await authOf(dead)).refresh).toBe(dead.refreshToken);
@@ -157,8 +157,8 @@ describe("deploy/keep-fresh.ts", () => {
   it("waits for a refresh another process holds the lock for, then adopts its tokens", async () => {
     const { dir, backend } = await setup();
     const a = await home(dir, backend);
-    // Another process (the server) is mid-refresh: it holds auth.json.lock.
-    const lock = await acquireFileLock(join(a.home, "auth.json.lock"));
+    // Another process (the server) is mid-refresh: it holds codex-img-auth.lock.
+    const lock = await acquireFileLock(join(a.home, "codex-img-auth.lock"));
     let sawStart: () => void = () => {};
     const started = new Promise<void>((ok) => {
       sawStart = ok;

@@ -1,9 +1,11 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import {
   type CodexHomeCredentialsOptions,
   type CodexImgError,
   createCodexHomeCredentials,
   jsonLogger,
+  requestTokenRefresh,
 } from "@codex-img/core";
 import {
   type CodexHomeFixture,
@@ -324,6 +326,74 @@ describe("createCodexHomeCredentials", () => {
     expect(fresh.accessToken).not.toBe(s.fixture.accessToken);
     expect((await readAuth(s.fixture.authPath)).tokens.access_token).toBe(fresh.accessToken);
     expect(s.endpoint.refreshes).toBe(1);
+  });
+});
+
+describe("coexisting with the official CLI on one home", () => {
+  it("refreshes at once in a home where the CLI keeps its own auth.json.lock and auth.lock", async () => {
+    const s = await setup({ accessTokenExpiresInSeconds: 60 }, { lock: { waitTimeoutMs: 2_000 } });
+    // The CLI leaves these empty files behind for its flock; they are not ours to wait on or delete.
+    await writeFile(join(s.fixture.home, "auth.json.lock"), "");
+    await writeFile(join(s.fixture.home, "auth.lock"), "");
+    const fresh = await s.credentials.get();
+    expect(fresh.accessToken).not.toBe(s.fixture.accessToken);
+    expect(s.endpoint.refreshes).toBe(1);
+    expect(await readFile(join(s.fixture.home, "auth.json.lock"), "utf8")).toBe("");
+  });
+
+  /** Another writer (the CLI) spends the refresh token while ours is in flight, then writes auth.json. */
+  async function raceWithOtherWriter(s: Setup, writeFreshAccess: boolean): Promise<string> {
+    s.endpoint.script({ delayMs: 400 });
+    const ours = s.credentials.get();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const theirs = await requestTokenRefresh({
+      refreshToken: s.fixture.refreshToken,
+      tokenUrl: `${s.server.origin}/oauth/token`,
+    });
+    const content = await readAuth(s.fixture.authPath);
+    content.tokens.refresh_token = theirs.refreshToken ?? "";
+    content.tokens.access_token = writeFreshAccess
+      ? (theirs.accessToken ?? "")
+      : mintFakeTokens({
+          accountId: s.fixture.accountId,
+          now: s.clock.now(),
+          accessTokenExpiresInSeconds: -60,
+        }).accessToken;
+    await writeFile(s.fixture.authPath, JSON.stringify(content, null, 2));
+    return (await ours).accessToken;
+  }
+
+  it("after refresh_token_reused, re-reads auth.json and adopts the tokens the other writer put there", async () => {
+    const s = await setup({ accessTokenExpiresInSeconds: 60 });
+    const token = await raceWithOtherWriter(s, true);
+    const onDisk = await readAuth(s.fixture.authPath);
+    expect(token).toBe(onDisk.tokens.access_token);
+    // Our one spend of the old token was refused; the login is not declared dead.
+    expect(s.endpoint.reuses).toHaveLength(1);
+    expect((await s.credentials.summary()).state).toBe("ok");
+    expect((await s.credentials.get()).accessToken).toBe(token);
+  });
+
+  it("after refresh_token_reused, refreshes once with the refresh token on disk when its access token is stale", async () => {
+    const s = await setup({ accessTokenExpiresInSeconds: 60 });
+    const token = await raceWithOtherWriter(s, false);
+    expect(s.endpoint.refreshes).toBe(2);
+    expect(s.endpoint.reuses).toHaveLength(1);
+    expect(s.endpoint.requests.at(-1)?.status).toBe(200);
+    expect((await readAuth(s.fixture.authPath)).tokens.access_token).toBe(token);
+  });
+
+  it("declares the login dead when auth.json still holds the reused token", async () => {
+    const s = await setup({ accessTokenExpiresInSeconds: 60 });
+    // Someone spent the token and wrote nothing back.
+    await requestTokenRefresh({
+      refreshToken: s.fixture.refreshToken,
+      tokenUrl: `${s.server.origin}/oauth/token`,
+    });
+    const error = await rejection(s.credentials.get());
+    expect(error.code).toBe("login_required");
+    expect(error.message).not.toContain(s.fixture.home);
+    expect(s.endpoint.reuses).toHaveLength(1);
   });
 });
 

@@ -189,7 +189,7 @@ describe("two processes refreshing one Codex home", () => {
     expect(a?.accountId).toBe(fixture.accountId);
     const onDisk = JSON.parse(await readFile(fixture.authPath, "utf8"));
     expect(onDisk.tokens.refresh_token).toBe(latest?.refreshToken);
-    expect(existsSync(join(fixture.home, "auth.json.lock"))).toBe(false);
+    expect(existsSync(join(fixture.home, "codex-img-auth.lock"))).toBe(false);
 
     // Proof that they raced: one refreshed, the other found the tokens on disk under the lock.
     const stderr = results.map((result) => result.stderr).join("\n");

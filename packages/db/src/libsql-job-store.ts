@@ -3,7 +3,6 @@ import {
   cancelTransition,
   claimTransition,
   finishTransition,
-  heartbeatTransition,
   holdsLease,
   isTerminalJobState,
   type Job,
@@ -14,6 +13,7 @@ import {
   overdueTransition,
   queuedEvent,
   type RecoveredJob,
+  type RenewedLease,
   recoverTransition,
   requeueTransition,
 } from "@codex-img/core";
@@ -242,8 +242,23 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       });
     },
 
-    heartbeat(guard, now, leaseMs) {
-      return leased(guard, (job) => ({ job: heartbeatTransition(job, now, leaseMs), events: [] }));
+    async renewLeases(guards, now, leaseMs) {
+      if (guards.length === 0) return [];
+      // Only the lease columns change (`heartbeatTransition` in SQL), so no job is read or rewritten.
+      return session.write(async (tx) => {
+        const renewed: RenewedLease[] = [];
+        for (const guard of guards) {
+          const result = await tx.execute({
+            sql: `UPDATE jobs SET lease_expires_at = ?, updated_at = ?
+              WHERE id = ? AND state = 'running' AND lease_worker = ? AND lease_attempt = ?
+              RETURNING cancel_requested`,
+            args: [now + leaseMs, now, guard.jobId, guard.workerId, guard.attempt],
+          });
+          const row = result.rows[0];
+          if (row) renewed.push({ jobId: guard.jobId, cancelRequested: Number(row.cancel_requested) !== 0 });
+        }
+        return renewed;
+      });
     },
 
     finish(guard, outcome) {

@@ -15,9 +15,15 @@ export function authFilePath(home: string): string {
   return join(home, "auth.json");
 }
 
-/** The lock that serialises refreshes of one home across processes. */
+/**
+ * The lock that serialises refreshes of one home across codex-img processes. Not `auth.json.lock`: the
+ * official CLI keeps an empty file of that name for its own `flock`, which an exclusive-create lock
+ * would take for a holder it cannot identify (and wait ten minutes on), and deleting it would break the
+ * CLI's locking. The CLI does not take this lock; coexisting with it relies on re-reading auth.json
+ * before a refresh and after `refresh_token_reused` (see codex-home-credentials.ts).
+ */
 export function authLockPath(home: string): string {
-  return join(home, "auth.json.lock");
+  return join(home, "codex-img-auth.lock");
 }
 
 export async function readAuthFile(home: string): Promise<AuthFileSnapshot> {

@@ -5,7 +5,7 @@ import { type BackoffOptions, backoffDelayMs } from "./backoff.js";
 import type { Job, JobAttemptInfo, JobProgress, JobProgressStage, StoredImageRef } from "./job.js";
 import { toJobError } from "./job-error.js";
 import type { JobEvent, NewJobEvent } from "./job-events.js";
-import type { AttemptReport, JobStore, LeaseGuard } from "./job-store.js";
+import type { AttemptReport, JobStore, LeaseGuard, RenewedLease } from "./job-store.js";
 import { mergeAttemptInfo } from "./job-transitions.js";
 
 /** Progress a worker reports; a partial image is stored in the ImageStore first and passed by reference. */
@@ -32,7 +32,10 @@ export interface ClaimedJob {
   /** 1-based number of this attempt. */
   readonly attempt: number;
   readonly signal: AbortSignal;
-  /** Renews the lease (also done automatically unless `heartbeatIntervalMs` is 0). False when the lease is lost. */
+  /**
+   * Renews the lease now (the queue also renews all its jobs' leases together every `heartbeatIntervalMs`
+   * unless that is 0). False when the lease is lost.
+   */
   heartbeat(): Promise<boolean>;
   /** Records what the attempt learned (account picked, route, upstream ids). False once the handle is done. */
   recordAttempt(info: JobAttemptInfo): Promise<boolean>;
@@ -66,7 +69,6 @@ export interface ClaimContext {
   clock: Clock;
   logger: Logger;
   leaseMs: number;
-  heartbeatIntervalMs: number;
   backoff: BackoffOptions | undefined;
   /** Called after every write that changed the job. */
   changed(job: Job): void;
@@ -79,6 +81,9 @@ export interface ClaimContext {
 export interface ClaimedJobControl {
   handle: ClaimedJob;
   live: LiveAttempt;
+  guard: LeaseGuard;
+  /** Applies the answer of a lease renewal that included this job (`undefined`: not renewed, lost). */
+  renewed(lease: RenewedLease | undefined): boolean;
   /** Aborts the worker's signal (cancel, lease lost) and stops its timers. */
   abort(reason: CodexImgError): void;
 }
@@ -97,13 +102,11 @@ export function createClaimedJob(
   const learned = live.info;
   const controller = new AbortController();
   let done = false;
-  let stopHeartbeat = (): void => {};
 
   const release = (durationMs?: number): void => {
     if (done) return;
     done = true;
     stopDeadline();
-    stopHeartbeat();
     context.released(job.id, durationMs);
   };
 
@@ -141,26 +144,20 @@ export function createClaimedJob(
     Math.max(0, Math.min(totalLeft, job.attemptDeadlineMs)),
   );
 
-  const heartbeat = async (): Promise<boolean> => {
+  /** Applies a lease renewal's answer for this job (`undefined`: the lease is gone). */
+  const renewed = (lease: RenewedLease | undefined): boolean => {
     if (done) return false;
-    const current = await store.heartbeat(guard, clock.now(), context.leaseMs);
-    if (!current) return lost() ?? false;
+    if (!lease) return lost() ?? false;
     // A cancel requested through another process reaches this worker here.
-    if (current.cancelRequested) abort(new CodexImgError("canceled", "The job was canceled."));
+    if (lease.cancelRequested) abort(new CodexImgError("canceled", "The job was canceled."));
     return true;
   };
 
-  if (context.heartbeatIntervalMs > 0) {
-    // The next beat is armed before this one runs, so a slow store cannot stretch the interval.
-    const arm = (): void => {
-      stopHeartbeat = clock.setTimeout(() => {
-        if (done) return;
-        arm();
-        heartbeat().catch((error: unknown) => logger.error("job heartbeat failed", { jobId: job.id, error }));
-      }, context.heartbeatIntervalMs);
-    };
-    arm();
-  }
+  const heartbeat = async (): Promise<boolean> => {
+    if (done) return false;
+    const [lease] = await store.renewLeases([guard], clock.now(), context.leaseMs);
+    return renewed(lease);
+  };
 
   const write = async (result: Promise<Job | undefined>): Promise<Job | undefined> => {
     const current = await result;
@@ -255,5 +252,5 @@ export function createClaimedJob(
     },
   };
 
-  return { handle, live, abort };
+  return { handle, live, guard, renewed, abort };
 }

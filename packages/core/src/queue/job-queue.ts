@@ -30,7 +30,10 @@ export interface JobQueueOptions {
   totalTimeoutMs?: number;
   /** Lease length in ms; a worker that does not heartbeat within it is presumed dead. Default 30_000. */
   leaseMs?: number;
-  /** Interval of automatic heartbeats of a claimed job, in ms. Default `leaseMs / 3`; 0 turns them off. */
+  /**
+   * Interval of the automatic lease renewal of this queue's claimed jobs, in ms: one store write renews
+   * them all. Default `leaseMs / 3`; 0 turns it off.
+   */
   heartbeatIntervalMs?: number;
   /** Starting guess of one job's duration for `queue_full` estimates, in ms; then learned. Default 60_000. */
   averageJobMs?: number;
@@ -137,6 +140,29 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
    * reads and subscribers here see the attempt's live progress before it reaches the store.
    */
   const running = new Map<string, ClaimedJobControl>();
+  let stopRenewal: (() => void) | undefined;
+  /** Renews every lease this queue holds in one store step, then applies each answer. */
+  const renewAll = async (): Promise<void> => {
+    const controls = [...running.values()];
+    if (controls.length === 0) return;
+    const renewed = await store.renewLeases(
+      controls.map((control) => control.guard),
+      clock.now(),
+      leaseMs,
+    );
+    const byJob = new Map(renewed.map((lease) => [lease.jobId, lease]));
+    for (const control of controls) control.renewed(byJob.get(control.guard.jobId));
+  };
+  /** Arms the next renewal while this queue holds leases; a slow store cannot stretch the interval. */
+  const armRenewal = (): void => {
+    if (stopRenewal || heartbeatIntervalMs <= 0 || running.size === 0) return;
+    stopRenewal = clock.setTimeout(() => {
+      stopRenewal = undefined;
+      armRenewal();
+      renewAll().catch((error: unknown) => logger.error("lease renewal failed", { error }));
+    }, heartbeatIntervalMs);
+  };
+
   /** Enqueue signals to detach once their job is finished. */
   const detachers = new Map<string, () => void>();
 
@@ -313,17 +339,22 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         clock,
         logger,
         leaseMs,
-        heartbeatIntervalMs,
         backoff: options.backoff,
         changed,
         notify: (jobId) => feed.notify(jobId),
         released(jobId, durationMs) {
           if (running.get(jobId) === control) running.delete(jobId);
+          if (running.size === 0) {
+            // Nothing left to renew: no timer may keep an idle process alive.
+            stopRenewal?.();
+            stopRenewal = undefined;
+          }
           // Learned from real runs so `queue_full` estimates follow what jobs actually take here.
           if (durationMs !== undefined) averageJobMs = Math.round(averageJobMs * 0.8 + durationMs * 0.2);
         },
       });
       running.set(job.id, control);
+      armRenewal();
       return control.handle;
     },
 

@@ -55,6 +55,12 @@ export interface ClaimJobOptions {
   leaseMs: number;
 }
 
+/** A lease `renewLeases` extended, and whether a cancel was requested meanwhile (perhaps elsewhere). */
+export interface RenewedLease {
+  jobId: string;
+  cancelRequested: boolean;
+}
+
 /** A claimed job and the `seq` of its `started` event, after which the worker's own events follow. */
 export interface JobClaim {
   job: Job;
@@ -106,8 +112,8 @@ export interface RecoveredJob {
 
 /**
  * Durable storage of jobs and their events. Every method is one atomic step, so a SQL store implements each
- * as one transaction; a job's lifecycle is three of them (insert, claim, finish) plus a heartbeat per
- * `heartbeatIntervalMs` of a long attempt; `job-transitions.ts` holds the pure state changes every store applies, so the memory
+ * as one transaction; a job's lifecycle is three of them (insert, claim, finish), and a worker process
+ * renews the leases of all its running jobs in one more per `heartbeatIntervalMs`; `job-transitions.ts` holds the pure state changes every store applies, so the memory
  * and SQL stores share semantics and differ only in I/O. Records returned are copies: mutating them does not
  * change the store. `describeJobStoreConformance` (from `@codex-img/core/testing`) checks every rule below.
  *
@@ -131,10 +137,11 @@ export interface JobStore {
    */
   claim(options: ClaimJobOptions): Promise<JobClaim | undefined>;
   /**
-   * Extends the lease to `now + leaseMs`. Undefined when the guard no longer holds the lease (the job was
-   * recovered, finished, canceled or deleted). The returned job shows `cancelRequested`.
+   * Extends the leases still held by `guards` to `now + leaseMs`, all in one step (a worker process
+   * renews every job it runs at once). Returns the renewed ones with their `cancelRequested`; a guard
+   * missing from the answer lost its lease (the job was recovered, finished, canceled or deleted).
    */
-  heartbeat(guard: LeaseGuard, now: number, leaseMs: number): Promise<Job | undefined>;
+  renewLeases(guards: readonly LeaseGuard[], now: number, leaseMs: number): Promise<RenewedLease[]>;
   /**
    * Ends the job: `succeeded` (images, event `succeeded`), `failed` (events `attempt_failed` with
    * `willRetry: false` then `failed`) or `canceled` (event `canceled`), after the report's events. A

@@ -8,6 +8,7 @@ import type {
   LeaseGuard,
   ListJobsQuery,
   RecoveredJob,
+  RenewedLease,
 } from "./job-store.js";
 import {
   cancelTransition,
@@ -158,11 +159,15 @@ export function createMemoryJobStore(): JobStore {
       return { job, lastSeq: best.events.length };
     },
 
-    async heartbeat(guard, now, leaseMs) {
-      const record = leased(guard);
-      if (!record) return undefined;
-      record.job = heartbeatTransition(record.job, now, leaseMs);
-      return structuredClone(record.job);
+    async renewLeases(guards, now, leaseMs) {
+      const renewed: RenewedLease[] = [];
+      for (const guard of guards) {
+        const record = leased(guard);
+        if (!record) continue;
+        record.job = heartbeatTransition(record.job, now, leaseMs);
+        renewed.push({ jobId: record.job.id, cancelRequested: record.job.cancelRequested === true });
+      }
+      return renewed;
     },
 
     async finish(guard, outcome) {

@@ -262,15 +262,29 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
     });
 
     describe("leases", () => {
-      it("extends the lease for its holder only", async () => {
+      it("extends the leases of their holders only, all in one step, with their cancel requests", async () => {
         await store.insert(makeJob());
-        const claimed = await claimOne("w1");
-        const guard = guardOf(claimed);
-        const beat = await store.heartbeat(guard, T0 + 10_000, LEASE);
-        expect(beat?.lease?.expiresAt).toBe(T0 + 10_000 + LEASE);
-        expect(await store.heartbeat({ ...guard, workerId: "w2" }, T0 + 10_000, LEASE)).toBeUndefined();
-        expect(await store.heartbeat({ ...guard, attempt: 2 }, T0 + 10_000, LEASE)).toBeUndefined();
-        expect((await store.get(claimed.id))?.lease?.expiresAt).toBe(T0 + 10_000 + LEASE);
+        await store.insert(makeJob());
+        const first = await claimOne("w1");
+        const second = await claimOne("w1");
+        await store.requestCancel(second.id, T0 + 1);
+        const renewed = await store.renewLeases(
+          [
+            guardOf(first),
+            guardOf(second),
+            { ...guardOf(first), workerId: "w2" },
+            { ...guardOf(second), attempt: 2 },
+          ],
+          T0 + 10_000,
+          LEASE,
+        );
+        expect(renewed).toEqual([
+          { jobId: first.id, cancelRequested: false },
+          { jobId: second.id, cancelRequested: true },
+        ]);
+        expect((await store.get(first.id))?.lease?.expiresAt).toBe(T0 + 10_000 + LEASE);
+        expect((await store.get(second.id))?.lease?.expiresAt).toBe(T0 + 10_000 + LEASE);
+        expect(await store.renewLeases([], T0 + 10_000, LEASE)).toEqual([]);
       });
 
       it("returns the seq of the started event with the claim", async () => {
@@ -383,8 +397,9 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         const first = await claimOne("w1");
         await store.recoverExpiredLeases(T0 + LEASE);
         const second = await claimOne("w1", T0 + LEASE);
-        expect(await store.heartbeat(guardOf(first), T0 + LEASE + 1, LEASE)).toBeUndefined();
-        expect(await store.heartbeat(guardOf(second), T0 + LEASE + 1, LEASE)).toBeDefined();
+        expect(await store.renewLeases([guardOf(first), guardOf(second)], T0 + LEASE + 1, LEASE)).toEqual([
+          { jobId: second.id, cancelRequested: false },
+        ]);
       });
 
       it("requeues for another attempt with runAfter and an attempt_failed event", async () => {
@@ -470,7 +485,7 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
       it("leaves jobs whose lease was renewed alone", async () => {
         await store.insert(makeJob());
         const claimed = await claimOne("w1");
-        await store.heartbeat(guardOf(claimed), T0 + LEASE - 1, LEASE);
+        await store.renewLeases([guardOf(claimed)], T0 + LEASE - 1, LEASE);
         expect(await store.recoverExpiredLeases(T0 + LEASE)).toEqual([]);
       });
     });

@@ -26,7 +26,7 @@ while (empty < 3) {
     claimed.push(job.id);
     const guard = { jobId: job.id, workerId, attempt: job.lease.attempt };
     // A lease renewal: one more write transaction racing the other process's claims.
-    await store.heartbeat(guard, Date.now(), 60_000);
+    await store.renewLeases([guard], Date.now(), 60_000);
     // The "work": a moment without the lock, as a real job has, so the other process gets its turns.
     await new Promise((resolve) => setTimeout(resolve, 1));
     const now = Date.now();
