@@ -10,6 +10,7 @@ import { metricsRoutes } from "./rest/metrics-routes.js";
 import { openAiRoutes } from "./rest/openai-routes.js";
 import { openApiRoutes } from "./rest/openapi-routes.js";
 import { predecessorRoutes } from "./rest/predecessor-routes.js";
+import { responsesRoutes } from "./rest/responses-routes.js";
 import { systemRoutes } from "./rest/system-routes.js";
 import { visionRoutes } from "./rest/vision-routes.js";
 import type { ApiServices } from "./services.js";
@@ -22,7 +23,7 @@ export const DEFAULT_BODY_GRACE_MS = 10_000;
 
 /** Routes of the OpenAI family answer every error, the door's too, in OpenAI's shape. */
 function isOpenAiPath(path: string): boolean {
-  return /^\/v1\/(images\/(generations|edits)|chat\/completions|models)(\/|$)/.test(path);
+  return /^\/v1\/(images\/(generations|edits)|chat\/completions|models|responses)(\/|$)/.test(path);
 }
 
 /**
@@ -64,6 +65,7 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
   app.route("/", visionRoutes(services));
   app.route("/", jobRoutes(services));
   app.route("/", openAiRoutes(services));
+  app.route("/", responsesRoutes(services));
   app.route("/", metricsRoutes(services, metrics));
   app.route("/", openApiRoutes(services));
   const trpc = createTrpcHandler(services);

@@ -11,7 +11,13 @@ import { NON_REST_PREFIXES } from "../src/rest/openapi-document.js";
  * server path, runtime hint or secret, and a refused request must not create a job.
  */
 
-const OPENAI_PREFIXES = ["/v1/images/generations", "/v1/images/edits", "/v1/models", "/v1/chat/completions"];
+const OPENAI_PREFIXES = [
+  "/v1/images/generations",
+  "/v1/images/edits",
+  "/v1/models",
+  "/v1/chat/completions",
+  "/v1/responses",
+];
 const RUNS_PER_ENDPOINT = 50;
 
 interface Endpoint {

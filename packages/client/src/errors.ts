@@ -6,6 +6,7 @@ export type ClientErrorCode = ErrorCode | "unreachable";
 /** Every server code; `Record` so a new `ErrorCode` fails to compile until it is listed. */
 const KNOWN_CODES: Record<ErrorCode, true> = {
   invalid_request: true,
+  unsupported_tool: true,
   unauthorized: true,
   forbidden: true,
   not_found: true,

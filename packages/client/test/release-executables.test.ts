@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sniffImage } from "@codex-img/core";
 import { type ServerProcess, startServerProcess } from "@codex-img/server/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { BUN, ROOT, runProcess } from "./support/server-process.js";
 
 /**
@@ -52,6 +52,9 @@ describe.runIf(process.platform === "linux" && process.arch === "x64")(
       const dashboard = await fetch(`${server.url}/admin/`);
       expect(dashboard.status).toBe(200);
       expect(await dashboard.text()).toContain("<html");
+      // Its start hint names itself, not a checkout's script.
+      await vi.waitFor(() => expect(server.stderr()).toContain("Stop with Ctrl-C"));
+      expect(server.stderr()).toMatch(/More keys: `\S*codex-img-server-linux-x64 create-key NAME`/);
     });
 
     it("the server executable parses headers as `bun run start` does, so oversized ones get the API's JSON 431", async () => {

@@ -8,6 +8,8 @@ import { redactSecrets } from "./redact.js";
 export const ERROR_CODES = [
   /** The request itself is wrong (bad size, empty prompt, unreadable reference image). Never retried. */
   "invalid_request",
+  /** A request for something codex-img does not serve (a Responses call without the image tool). Never retried. */
+  "unsupported_tool",
   /** The caller's credentials are missing or wrong. */
   "unauthorized",
   /** The caller is known but not allowed to do this. */
@@ -57,6 +59,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** HTTP status per code, used by every HTTP-facing adapter. */
 export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
+  unsupported_tool: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -83,6 +86,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
 /** Whether a fresh attempt (possibly on another account) may succeed where this one failed. */
 const RETRYABLE_BY_DEFAULT: Record<ErrorCode, boolean> = {
   invalid_request: false,
+  unsupported_tool: false,
   unauthorized: false,
   forbidden: false,
   not_found: false,

@@ -119,6 +119,44 @@ describe("runner", () => {
     expect(types).toContain("progress");
   });
 
+  it("lets jobs with large references wait for the reference budget instead of loading all at once", async () => {
+    const reference = await testImage("png", 64, 64, 7);
+    let running = 0;
+    let mostAtOnce = 0;
+    const backend = scriptedBackend(async (_request, _options, call) => {
+      running += 1;
+      mostAtOnce = Math.max(mostAtOnce, running);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running -= 1;
+      return imageResult(call);
+    });
+    const clock = new ManualClock();
+    const queue = createJobQueue({
+      store: createMemoryJobStore(),
+      clock,
+      heartbeatIntervalMs: 0,
+      pollIntervalMs: 0,
+    });
+    const images = createMemoryImageStore({ clock });
+    // Room for one job's references (two of them), not for two jobs'.
+    const runner = createRunner({
+      queue,
+      backend,
+      images,
+      clock,
+      referenceBudgetBytes: reference.length * 3,
+    });
+    const edit = { prompt: "edit", referenceImages: [{ bytes: reference }, { bytes: reference }] };
+    await enqueueImageJob({ queue, images }, edit);
+    await enqueueImageJob({ queue, images }, edit);
+    await enqueueImageJob({ queue, images }, { prompt: "no references" });
+    const done = await Promise.all([runner.runOnce(), runner.runOnce(), runner.runOnce()]);
+    expect(done.map((job) => job?.state)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    // The two edits ran one after the other; the job without references never waited.
+    expect(mostAtOnce).toBe(2);
+    expect(backend.calls).toHaveLength(3);
+  });
+
   it("retries an account's failure on another account, and that account cools down", async () => {
     const clock = new ManualClock();
     const accounts = pool(clock, ["a", "b"]);

@@ -1,4 +1,9 @@
-import { CodexImgError, type ImageRequest, isCodexImgError, type Job } from "@codex-img/core";
+import { CodexImgError, type ImageRequest, isCodexImgError, type Job, REQUEST_LIMITS } from "@codex-img/core";
+import {
+  MaxFileSizeExceededError,
+  MaxTotalSizeExceededError,
+  parseMultipartRequest,
+} from "@remix-run/multipart-parser";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.js";
 import { readJsonValue } from "../http/native-error.js";
@@ -21,6 +26,9 @@ import {
   toImageRequest,
 } from "./openai-schemas.js";
 import { streamImageJob } from "./openai-stream.js";
+
+/** 16 images, a mask and the option fields, with room to spare; more parts is not an edit. */
+const MAX_EDIT_PARTS = 64;
 
 /** Every reply about a job names it, so a caller whose wait ended can still find the job. */
 const JOB_ID_HEADER = "x-codex-img-job-id";
@@ -56,7 +64,9 @@ export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
   });
 
   app.post("/v1/images/edits", requireKey(services, "edit"), async (c) => {
-    const input = isMultipart(c) ? await readMultipartEdit(c) : readJsonEdit(await readJson(c, services));
+    const input = isMultipart(c)
+      ? await readMultipartEdit(c, services)
+      : readJsonEdit(await readJson(c, services));
     // Masks have no counterpart in the subscription's image tool; sending one as a second reference would
     // make the model draw from it, so it is validated and ignored, and the reply says so.
     if (input.maskIgnored) c.header("x-codex-img-warning", "mask is not supported and was ignored");
@@ -201,43 +211,63 @@ function readJson(c: Context<AppEnv>, services: ApiServices): Promise<unknown> {
   return readJsonValue(c, services.options.maxBodyBytes);
 }
 
-async function readMultipartEdit(c: Context<AppEnv>): Promise<EditInput> {
-  let form: FormData;
+/**
+ * A multipart edit read as a stream of parts: each part is collected alone and checked as it ends, so a
+ * request holds its references once (not the whole body, then `File`s, then their copies). Parts past
+ * the limits (file size, part count, total) stop the parse at once.
+ */
+async function readMultipartEdit(c: Context<AppEnv>, services: ApiServices): Promise<EditInput> {
+  const fields: Record<string, unknown> = {};
+  const references: Uint8Array[] = [];
+  let maskIgnored = false;
+  let images = 0;
   try {
-    // From the raw request, not `c.req.formData()`: Hono caches a parsed body on the context, and a
-    // synchronous edit's context lives until its job ends, so the uploads (20 MB and more) would too.
-    form = await c.req.raw.formData();
+    for await (const part of parseMultipartRequest(c.req.raw, {
+      maxFileSize: REQUEST_LIMITS.maxReferenceBytes,
+      maxTotalSize: services.options.maxBodyBytes,
+      maxParts: MAX_EDIT_PARTS,
+    })) {
+      const name = part.name ?? "";
+      if (name === "image" || name === "image[]") {
+        images += 1;
+        if (images > 16) throw invalidImage("image", "at most 16 images are allowed.");
+        const index = references.length;
+        references.push(
+          part.isFile
+            ? checkReference(part.bytes, index, "image")
+            : referenceFromString(part.text, index, "image"),
+        );
+      } else if (name === "mask") {
+        if (part.isFile) checkReference(part.bytes, 0, "mask");
+        else referenceFromString(part.text, 0, "mask");
+        maskIgnored = true;
+      } else if (!part.isFile && !(name in fields)) {
+        fields[name] = formFieldValue(name, part.text);
+      }
+    }
   } catch (error) {
-    // The door cut the body (too large, too slow, over budget): its own error answers.
+    // The door cut the body (too large, too slow, over budget), or a reference was refused: as is.
     if (isCodexImgError(error)) throw error;
+    if (error instanceof MaxFileSizeExceededError) {
+      throw invalidImage("image", `an image is larger than ${REQUEST_LIMITS.maxReferenceBytes} bytes.`);
+    }
+    if (error instanceof MaxTotalSizeExceededError) {
+      throw new CodexImgError(
+        "body_too_large",
+        `The request body is larger than ${services.options.maxBodyBytes} bytes.`,
+        {
+          details: { param: "body", limit: services.options.maxBodyBytes },
+        },
+      );
+    }
     throw new CodexImgError("invalid_request", "The multipart/form-data body could not be read.", {
       details: { param: "body" },
     });
   }
-  const fields: Record<string, unknown> = {};
-  const files: Array<File | string> = [];
-  let mask: File | string | undefined;
-  for (const [name, value] of form.entries()) {
-    if (name === "image" || name === "image[]") files.push(value);
-    else if (name === "mask") mask = value;
-    else if (typeof value === "string" && !(name in fields)) fields[name] = formFieldValue(name, value);
-  }
   const options = parseOpenAi(openAiImageOptionsSchema, fields);
-  if (files.length === 0) throw invalidImage("image", "image is required: send one or more image files.");
-  if (files.length > 16) throw invalidImage("image", "at most 16 images are allowed.");
-  const references: Uint8Array[] = [];
-  for (const [index, file] of files.entries()) {
-    references.push(
-      typeof file === "string"
-        ? referenceFromString(file, index, "image")
-        : checkReference(new Uint8Array(await file.arrayBuffer()), index, "image"),
-    );
-  }
-  if (mask !== undefined) {
-    if (typeof mask === "string") referenceFromString(mask, 0, "mask");
-    else checkReference(new Uint8Array(await mask.arrayBuffer()), 0, "mask");
-  }
-  return { options, references, maskIgnored: mask !== undefined };
+  if (references.length === 0)
+    throw invalidImage("image", "image is required: send one or more image files.");
+  return { options, references, maskIgnored };
 }
 
 function readJsonEdit(body: unknown): EditInput {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { openAiChatSchema, openAiImageOptionsSchema, openAiJsonEditSchema } from "./openai-schemas.js";
 import { PredecessorImageBody } from "./predecessor-routes.js";
+import { responsesCreateSchema } from "./responses-request.js";
 import { VisionBody } from "./vision-routes.js";
 
 /** Paths served by the app that are not the REST surface (tRPC has its own typed client; the dashboard is HTML). */
@@ -94,6 +95,19 @@ export function openApiDocument(options: { version: string; serverUrl: string })
     ImageUrl: imageUrlSchema,
     PredecessorImageBody: fromZod(PredecessorImageBody),
     VisionBody: fromZod(VisionBody),
+    Response: {
+      type: "object",
+      description:
+        "OpenAI's Response object; `output` holds `image_generation_call` items with base64 `result`.",
+      required: ["id", "object", "status", "output"],
+      properties: {
+        id: { type: "string" },
+        object: { const: "response" },
+        status: { enum: ["queued", "in_progress", "completed", "failed", "cancelled", "incomplete"] },
+        output: { type: "array", items: { type: "object" } },
+        previous_response_id: { type: ["string", "null"] },
+      },
+    },
     VisionAnswer: {
       type: "object",
       required: ["id", "text"],
@@ -447,6 +461,52 @@ export function openApiDocument(options: { version: string; serverUrl: string })
         responses: {
           "200": reply("A completion with the image as markdown", ref("ChatCompletion")),
           ...openAiErrors(400, 401, 403, 413, 429, 502, 503, 504),
+        },
+      },
+    },
+    "/v1/responses": {
+      post: {
+        summary: "OpenAI Responses API with the image_generation tool (streaming or not)",
+        description:
+          'Needs `tools: [{type: "image_generation"}]` (otherwise 400 `unsupported_tool`). With `stream: true` the reply is SSE (`response.*` events). `previous_response_id` edits that response\'s images.',
+        tags: ["openai"],
+        security: bearer,
+        requestBody: jsonBody(fromZod(responsesCreateSchema)),
+        responses: {
+          "200": {
+            description: "A Response object, or its events as SSE when streaming",
+            content: {
+              "application/json": { schema: ref("Response") },
+              "text/event-stream": { schema: { type: "string" } },
+            },
+          },
+          ...openAiErrors(400, 401, 403, 413, 429, 502, 503, 504),
+        },
+      },
+    },
+    "/v1/responses/{id}": {
+      get: {
+        summary: "A stored response (every response is stored)",
+        tags: ["openai"],
+        security: bearer,
+        parameters: [pathParam("id", "Response id, resp_…")],
+        responses: { "200": reply("The Response", ref("Response")), ...openAiErrors(401, 404) },
+      },
+      delete: {
+        summary: "Delete a finished response with its images",
+        tags: ["openai"],
+        security: bearer,
+        parameters: [pathParam("id", "Response id, resp_…")],
+        responses: {
+          "200": reply("Deleted", {
+            type: "object",
+            properties: {
+              id: { type: "string" },
+              object: { const: "response.deleted" },
+              deleted: { const: true },
+            },
+          }),
+          ...openAiErrors(400, 401, 404),
         },
       },
     },

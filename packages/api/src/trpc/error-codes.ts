@@ -4,6 +4,7 @@ import { type TRPC_ERROR_CODE_KEY, TRPCError } from "@trpc/server";
 /** tRPC code (and so HTTP status) per error code; a new `ErrorCode` fails to compile until it is mapped. */
 export const TRPC_CODE_BY_ERROR: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   invalid_request: "BAD_REQUEST",
+  unsupported_tool: "BAD_REQUEST",
   unauthorized: "UNAUTHORIZED",
   forbidden: "FORBIDDEN",
   not_found: "NOT_FOUND",

@@ -20,6 +20,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** One exit code per error code; `Record` so a new server code fails to compile until it is placed. */
 export const EXIT_CODE_BY_ERROR: Record<ClientErrorCode, ExitCode> = {
   invalid_request: EXIT.usage,
+  unsupported_tool: EXIT.usage,
   unauthorized: EXIT.auth,
   forbidden: EXIT.auth,
   not_found: EXIT.other,

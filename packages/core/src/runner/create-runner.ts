@@ -7,6 +7,7 @@ import type { Job, JobAttemptInfo, StoredImageRef } from "../queue/job.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { ImageStore } from "../storage/image-store.js";
 import type { BackendEvent, GeneratedImage, ImageBackend, ImageRequest, QuotaSnapshot } from "../types.js";
+import { ByteBudget } from "./byte-budget.js";
 import { loadStoredRequest } from "./load-stored-request.js";
 import { RecentOutputs } from "./recent-outputs.js";
 import { sha256Hex } from "./sha256-hex.js";
@@ -38,7 +39,17 @@ export interface RunnerOptions {
   accountWaitMs?: number;
   /** Shared memory of recent output hashes for stale-result detection. Default one per runner. */
   recentOutputs?: RecentOutputs;
+  /**
+   * Reference image bytes the runner's jobs hold at once, bytes. A job reads its references back from
+   * the store and builds its upstream body from them (about 2.3 times their size while the call runs), so
+   * jobs with large references wait for room instead of all loading at once. A job whose references
+   * alone exceed it runs by itself. Default 64 MiB.
+   */
+  referenceBudgetBytes?: number;
 }
+
+/** Default `referenceBudgetBytes`: three edits of 4 x 5 MiB references at once. */
+export const DEFAULT_REFERENCE_BUDGET_BYTES = 64 * 1024 * 1024;
 
 export interface Runner {
   readonly workerId: string;
@@ -77,6 +88,7 @@ export function createRunner(options: RunnerOptions): Runner {
   const workerId = options.workerId ?? `worker-${crypto.randomUUID().slice(0, 8)}`;
   const recentOutputs = options.recentOutputs ?? new RecentOutputs();
   const accountWaitMs = options.accountWaitMs ?? 60_000;
+  const referenceBudget = new ByteBudget(options.referenceBudgetBytes ?? DEFAULT_REFERENCE_BUDGET_BYTES);
 
   const inFlight = new Map<Promise<unknown>, AbortController>();
   let running = false;
@@ -173,8 +185,13 @@ export function createRunner(options: RunnerOptions): Runner {
       diagnostics: {},
     };
     const accountsUsed: string[] = [];
+    let releaseReferences = (): void => undefined;
 
     try {
+      releaseReferences = await referenceBudget.acquire(
+        job.request.referenceImages.reduce((sum, ref) => sum + ref.bytes, 0),
+        signal,
+      );
       const request = await loadStoredRequest(images, job.request);
       const exclude = accountsToAvoid(job);
       if (job.kind === "vision") {
@@ -209,6 +226,7 @@ export function createRunner(options: RunnerOptions): Runner {
       info.account = accountsUsed.join(",") || undefined;
       return claimed.fail(cause, info);
     } finally {
+      releaseReferences();
       await deleteKeys(partials);
     }
 

@@ -18,7 +18,9 @@ export async function runServe(args: readonly string[], env: NodeJS.ProcessEnv):
     throw new CliError(
       EXIT.usage,
       "`serve` runs the server of a codex-img checkout (apps/server), and none was found next to this CLI. " +
-        "Run it from the repository (`bun run start`) or use the Docker image (docs/deployment.md).",
+        "Run it from the repository (`npx --yes bun@1.4.5 run start`), run the single-file server that " +
+        "`npx --yes bun@1.4.5 run release` builds (release/codex-img-server-<target>), or use the Docker image " +
+        "(docs/deployment.md).",
     );
   }
   const child = spawn(process.execPath, [...command, ...args], { stdio: "inherit", env });

@@ -1,0 +1,282 @@
+import { CodexImgError, isCodexImgError, isTerminalJobState, type Job } from "@codex-img/core";
+import { createLibsqlJobStore, deleteJobWithFiles } from "@codex-img/db";
+import { type Context, Hono } from "hono";
+import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import type { AppEnv } from "../app-env.js";
+import { openAiErrorObject, openAiErrorResponse } from "../http/openai-error.js";
+import { assertScope, requireCaller } from "../http/require-key.js";
+import { visibleJob } from "../services/job-views.js";
+import { type Base64Of, jsonWithImages } from "../services/json-with-images.js";
+import { submitImageJob } from "../services/submit-image-job.js";
+import type { ApiServices } from "../services.js";
+import { jobFailure, streamedJson } from "./openai-images.js";
+import { parseOpenAi } from "./openai-schemas.js";
+import { imageCallItem, type ResponseEcho, responseObject } from "./responses-object.js";
+import {
+  imageToolOf,
+  jobIdOfResponse,
+  responsesCreateSchema,
+  responsesImageRequest,
+} from "./responses-request.js";
+
+/** Proxies drop idle connections; an SSE comment keeps a long generation's stream open. */
+const KEEPALIVE_MS = 15_000;
+
+/**
+ * OpenAI's Responses API with the `image_generation` tool: `POST /v1/responses` (streaming and not),
+ * `GET` and `DELETE /v1/responses/{id}`. Each response is a job (same key limits, history, accounts);
+ * its id is the job's under the `resp_` prefix, so every response is stored and `previous_response_id`
+ * continues from its images (a multi-turn edit). Errors are in OpenAI's shape.
+ */
+export function responsesRoutes(services: ApiServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const auth = requireCaller(services);
+
+  app.post("/v1/responses", auth, async (c) => {
+    const body = parseOpenAi(responsesCreateSchema, await readJson(c));
+    const tool = imageToolOf(body);
+    const caller = c.get("caller");
+    const previous = body.previous_response_id
+      ? await previousImages(services, c, body.previous_response_id)
+      : [];
+    const request = responsesImageRequest(body, tool, previous);
+    assertScope(caller, request.referenceImages?.length ? "edit" : "generate");
+    const echo: ResponseEcho = {
+      model: body.model ?? null,
+      tools: body.tools ?? [],
+      previousResponseId: body.previous_response_id ?? null,
+      store: body.store ?? true,
+      instructions: body.instructions ?? null,
+    };
+    const connection = c.req.raw.signal;
+    if (body.stream) {
+      const { job } = await submitImageJob(services, caller, request, { signal: connection });
+      return streamResponse(c, services, job, echo, tool.partial_images ?? 0);
+    }
+    const waiting = new AbortController();
+    const hangUp = (): void => waiting.abort(connection.reason);
+    connection.addEventListener("abort", hangUp, { once: true });
+    try {
+      const { job } = await submitImageJob(services, caller, request, { signal: waiting.signal });
+      const done = await services.queue.waitForJob(job.id, {
+        timeoutMs: services.options.requestWaitTimeoutMs,
+        signal: waiting.signal,
+      });
+      if (done.state === "failed" || done.state === "canceled") throw jobFailure(done);
+      // Still running after the wait: the response is `in_progress`, and the caller polls GET by its id.
+      return reply(c, services, done, echo);
+    } finally {
+      connection.removeEventListener("abort", hangUp);
+    }
+  });
+
+  app.get("/v1/responses/:id", auth, async (c) => {
+    const job = await responseJob(services, c, c.req.param("id"));
+    return reply(c, services, job, {});
+  });
+
+  app.delete("/v1/responses/:id", auth, async (c) => {
+    const id = c.req.param("id");
+    const job = await responseJob(services, c, id);
+    if (job.keyId !== c.get("caller").key.id) assertScope(c.get("caller"), "admin");
+    if (!isTerminalJobState(job.state)) {
+      throw new CodexImgError(
+        "invalid_request",
+        `The response is ${job.state}; delete it once it has ended.`,
+        {
+          details: { param: "id", reason: "not_finished" },
+        },
+      );
+    }
+    // The row, its events and its files (generated and reference images) go together.
+    await deleteJobWithFiles(
+      { store: createLibsqlJobStore(services.database), images: services.images },
+      job.id,
+    );
+    return c.json({ id, object: "response.deleted", deleted: true });
+  });
+
+  app.onError((error, c) => {
+    if (!isCodexImgError(error)) {
+      services.logger.error("responses route failed", { requestId: c.get("requestId"), error });
+    }
+    return openAiErrorResponse(c, error);
+  });
+  return app;
+}
+
+async function reply(
+  c: Context<AppEnv>,
+  services: ApiServices,
+  job: Job,
+  echo: ResponseEcho,
+): Promise<Response> {
+  const body = await jsonWithImages(services.images, (base64Of) =>
+    responseObject(services, job, echo, base64Of),
+  );
+  return streamedJson(c, body);
+}
+
+/** The job behind a response id the caller may see; anything else is `not_found`. */
+async function responseJob(services: ApiServices, c: Context<AppEnv>, id: string): Promise<Job> {
+  const jobId = jobIdOfResponse(id);
+  if (!jobId)
+    throw new CodexImgError("not_found", `No response with id '${id.slice(0, 100)}'.`, {
+      details: { param: "id" },
+    });
+  return visibleJob(services, c.get("caller"), jobId);
+}
+
+/** The images of the previous response, which the next turn edits. */
+async function previousImages(services: ApiServices, c: Context<AppEnv>, id: string): Promise<Uint8Array[]> {
+  let job: Job;
+  try {
+    job = await responseJob(services, c, id);
+  } catch (error) {
+    if (!isCodexImgError(error, "not_found")) throw error;
+    throw new CodexImgError(
+      "invalid_request",
+      `previous_response_id '${id.slice(0, 100)}' is not a stored response.`,
+      {
+        details: { param: "previous_response_id" },
+      },
+    );
+  }
+  if (job.state !== "succeeded") {
+    throw new CodexImgError("invalid_request", `The previous response is ${job.state}, not completed.`, {
+      details: { param: "previous_response_id" },
+    });
+  }
+  return Promise.all(
+    job.images.map(async (image) => {
+      const bytes = await services.images.get(image.key);
+      if (!bytes) {
+        throw new CodexImgError(
+          "invalid_request",
+          "The images of the previous response are no longer stored.",
+          {
+            details: { param: "previous_response_id" },
+          },
+        );
+      }
+      return bytes;
+    }),
+  );
+}
+
+/**
+ * The Responses streaming events for one job, as OpenAI sends them for the image tool: `response.created`,
+ * `response.in_progress`, `response.output_item.added`, `response.image_generation_call.in_progress` /
+ * `.generating` / `.partial_image` (up to `partialImages`) / `.completed`, `response.output_item.done`
+ * with the image in `item.result`, then `response.completed`; a failed job ends with `response.failed`.
+ * Every event has a `sequence_number`.
+ */
+function streamResponse(
+  c: Context<AppEnv>,
+  services: ApiServices,
+  job: Job,
+  echo: ResponseEcho,
+  partialImages: number,
+): Response {
+  const signal = c.req.raw.signal;
+  return streamSSE(c, async (stream) => {
+    let sequence = 0;
+    const send = (type: string, build: (base64Of: Base64Of) => Record<string, unknown>): Promise<void> =>
+      writeEvent(stream, services, type, (base64Of) => ({
+        type,
+        sequence_number: sequence++,
+        ...build(base64Of),
+      }));
+    const keepalive = setInterval(() => stream.write(": keepalive\n\n").catch(() => undefined), KEEPALIVE_MS);
+    const item = imageCallItem(job, undefined, undefined);
+    const itemRef = { output_index: 0, item_id: item.id };
+    try {
+      await send("response.created", () => ({ response: responseObject(services, job, echo, undefined) }));
+      await send("response.in_progress", () => ({
+        response: { ...responseObject(services, job, echo, undefined), status: "in_progress" },
+      }));
+      await send("response.output_item.added", () => ({ output_index: 0, item }));
+      await send("response.image_generation_call.in_progress", () => itemRef);
+      let generating = false;
+      let partials = 0;
+      for await (const event of services.queue.subscribe(job.id, { signal })) {
+        if (event.type === "progress" && event.stage === "generating" && !generating) {
+          generating = true;
+          await send("response.image_generation_call.generating", () => itemRef);
+        } else if (event.type === "partial_image" && partials < partialImages) {
+          const index = partials++;
+          await send("response.image_generation_call.partial_image", (base64Of) => ({
+            ...itemRef,
+            partial_image_index: index,
+            partial_image_b64: base64Of(event.image.key),
+          })).catch((error: unknown) => {
+            // The runner deletes partials when the job ends; one already gone is simply skipped.
+            if (!isCodexImgError(error, "internal")) throw error;
+          });
+        } else if (event.type === "succeeded") {
+          const finished = (await services.queue.get(job.id)) ?? job;
+          await send("response.image_generation_call.completed", () => itemRef);
+          for (const [index, image] of finished.images.entries()) {
+            await send("response.output_item.done", (base64Of) => ({
+              output_index: index,
+              item: imageCallItem(finished, image, base64Of),
+            }));
+          }
+          await send("response.completed", (base64Of) => ({
+            response: responseObject(services, finished, echo, base64Of),
+          }));
+        } else if (event.type === "failed" || event.type === "canceled") {
+          const finished = (await services.queue.get(job.id)) ?? job;
+          await send("response.failed", () => ({
+            response: {
+              ...responseObject(services, finished, echo, undefined),
+              error: openAiErrorObject(jobFailure(finished)),
+            },
+          }));
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      if (!isCodexImgError(error)) services.logger.error("responses stream failed", { jobId: job.id, error });
+      await stream
+        .writeSSE({
+          event: "error",
+          data: JSON.stringify({ type: "error", error: openAiErrorObject(error) }),
+        })
+        .catch(() => undefined);
+    } finally {
+      clearInterval(keepalive);
+    }
+  });
+}
+
+/** One SSE event whose data line is JSON with stored images streamed into it (never a whole image string). */
+async function writeEvent(
+  stream: SSEStreamingApi,
+  services: ApiServices,
+  type: string,
+  build: (base64Of: Base64Of) => Record<string, unknown>,
+): Promise<void> {
+  const event = await jsonWithImages(services.images, build);
+  await stream.write(`event: ${type}\ndata: `);
+  const reader = event.body.getReader();
+  try {
+    for (let read = await reader.read(); !read.done; read = await reader.read())
+      await stream.write(read.value);
+  } catch (error) {
+    await reader.cancel().catch(() => undefined);
+    throw error;
+  }
+  await stream.write("\n\n");
+}
+
+async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CodexImgError("invalid_request", "The request body is not valid JSON.", {
+      details: { param: "body" },
+    });
+  }
+}
