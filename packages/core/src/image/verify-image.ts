@@ -142,7 +142,8 @@ function verifyJpeg(b: Uint8Array): void {
     offset += 2 + length;
     if (marker === 0xda) {
       if (!frame) throw new Error("is not a valid JPEG (scan data before a frame header)");
-      return verifyJpegScans(b, offset);
+      verifyJpegScans(b, offset);
+      return;
     }
   }
   throw new Error("is truncated (no JPEG image data)");
