@@ -55,6 +55,12 @@ export interface ApiOptions {
   /** Secret of the URL signatures, 16+ characters; changing it invalidates every URL handed out. */
   urlSigningSecret?: string;
   /**
+   * How long the dashboard's live overview (`system.live`) waits for a job change before reading again
+   * anyway, ms: changes made by other instances, and states that move with time alone (a cooldown ending),
+   * show up within this. Default 5 s.
+   */
+  liveOverviewRereadMs?: number;
+  /**
    * Serve `/metrics` without a key (for a scraper on a private network). Default false: a bearer key with
    * the `admin` scope is required, since the labels name accounts and keys.
    */

@@ -1,10 +1,7 @@
 import { buildSystemOverview } from "../../services/system-overview.js";
 import { adminProcedure } from "../trpc.js";
 
-/**
- * How long the live overview waits for a job change before reading again anyway: changes made by other
- * instances, and states that move with time alone (a cooldown ending), show up within this.
- */
+/** Default of `ApiOptions.liveOverviewRereadMs`. */
 const LIVE_OVERVIEW_REREAD_MS = 5_000;
 
 export const systemRouter = {
@@ -17,11 +14,12 @@ export const systemRouter = {
    */
   live: adminProcedure.subscription(async function* ({ ctx, signal }) {
     let last = "";
+    const timeoutMs = ctx.services.options.liveOverviewRereadMs ?? LIVE_OVERVIEW_REREAD_MS;
     while (!signal?.aborted) {
       // Listening before reading: a change while the read runs, or while the client takes the last
       // overview, is not lost.
       const change = ctx.services.queue.nextChange({
-        timeoutMs: LIVE_OVERVIEW_REREAD_MS,
+        timeoutMs,
         ...(signal ? { signal } : {}),
       });
       const overview = await buildSystemOverview(ctx.services);
