@@ -52,6 +52,10 @@ describe("GET /metrics", () => {
       expect(created.status).toBe(200);
     }
     expect((await writes()) - before).toBe(6);
+    // An idle queue costs reads only: recovery and an empty claim write nothing.
+    await harness.services.queue.recover();
+    expect(await harness.services.queue.claim("idle-worker")).toBeUndefined();
+    expect((await writes()) - before).toBe(6);
   });
 
   it("reports requests by route pattern, jobs, images per key name and accounts, without secrets", async () => {

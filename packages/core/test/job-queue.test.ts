@@ -107,6 +107,47 @@ describe("job queue", () => {
     expect((await rejection(collect(queue.subscribe("img_missing")))).code).toBe("not_found");
   });
 
+  it("shows a running attempt's progress here before the store has it, with the seqs the store gives it", async () => {
+    const { queue, store } = setup();
+    const { job } = await queue.enqueue(REQUEST);
+    const claimed = await mustClaim(queue);
+    await claimed.recordAttempt({ account: "alice", backend: "demo" });
+    await claimed.progress({ type: "progress", stage: "generating", message: "drawing" });
+    await claimed.progress({ type: "partial_image", index: 0, image: { ...IMAGE, key: "partial/0.png" } });
+    // Nothing written since the claim: another process sees only `started`.
+    expect((await store.readEvents(job.id)).map((e) => e.type)).toEqual(["queued", "started"]);
+    expect((await store.get(job.id))?.progress).toBeUndefined();
+    // This process sees the attempt as it runs.
+    expect(await queue.get(job.id)).toMatchObject({
+      progress: { stage: "generating", message: "drawing" },
+      attempts: [{ account: "alice", backend: "demo" }],
+    });
+    const live: Array<[number, string]> = [];
+    const controller = new AbortController();
+    for await (const event of queue.subscribe(job.id, { signal: controller.signal })) {
+      live.push([event.seq, event.type]);
+      if (event.type === "partial_image") controller.abort();
+    }
+    expect(live).toEqual([
+      [1, "queued"],
+      [2, "started"],
+      [3, "progress"],
+      [4, "partial_image"],
+    ]);
+    await claimed.succeed([IMAGE]);
+    // A client that saw seq 4 live resumes after it and gets exactly the rest.
+    expect((await collect(queue.subscribe(job.id, { afterSeq: 4 }))).map((e) => [e.seq, e.type])).toEqual([
+      [5, "succeeded"],
+    ]);
+    expect((await store.readEvents(job.id)).map((e) => [e.seq, e.type])).toEqual([
+      [1, "queued"],
+      [2, "started"],
+      [3, "progress"],
+      [4, "partial_image"],
+      [5, "succeeded"],
+    ]);
+  });
+
   it("follows live events and ends after the terminal one", async () => {
     const { queue } = setup();
     const { job } = await queue.enqueue(REQUEST);

@@ -97,6 +97,17 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
     return job;
   };
 
+  /**
+   * Whether a job matches `where`, as a read: the claim loop and recovery ask this first, so an idle
+   * queue costs reads, never a write transaction or the file's write lock.
+   */
+  const exists = async (where: string, args: (string | number)[]): Promise<boolean> => {
+    const found = await session.read((client) =>
+      client.execute({ sql: `SELECT 1 FROM jobs WHERE ${where} LIMIT 1`, args }),
+    );
+    return found.rows.length > 0;
+  };
+
   /** Loads the job under the lease guard, applies `change`, saves. Undefined when the guard lost the lease. */
   const leased = (guard: LeaseGuard, change: (job: Job) => JobTransition): Promise<Job | undefined> =>
     session.write(async (tx) => {
@@ -212,11 +223,7 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
     async claim(claimOptions) {
       const { workerId, now, leaseMs } = claimOptions;
       const ready = { where: CLAIMABLE, args: [now, now] };
-      // An idle queue costs a read, not a write transaction and the file's write lock.
-      const any = await session.read((client) =>
-        client.execute({ sql: `SELECT 1 FROM jobs WHERE ${ready.where} LIMIT 1`, args: ready.args }),
-      );
-      if (any.rows.length === 0) return undefined;
+      if (!(await exists(ready.where, ready.args))) return undefined;
       return session.write(async (tx) => {
         // The one statement that decides who gets the job: pick and take in a single UPDATE, so no reader
         // between a SELECT and an UPDATE can exist, whatever the transaction mode of another writer.
@@ -280,9 +287,11 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       });
     },
 
-    recoverExpiredLeases(now, recoverOptions = {}) {
+    async recoverExpiredLeases(now, recoverOptions = {}) {
+      if (!(await exists("state = 'running' AND lease_expires_at <= ?", [now]))) return [];
       return session.write(async (tx) => {
         const expired = await loadMany(tx, "j.state = 'running' AND j.lease_expires_at <= ?", [now]);
+        if (expired.length === 0) throw new RollbackWrite([]);
         const changed: RecoveredJob[] = [];
         for (const record of expired) {
           const { outcome, ...transition } = recoverTransition(record.job, now, recoverOptions.retryDelayMs);
@@ -292,9 +301,11 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       });
     },
 
-    failOverdue(now) {
+    async failOverdue(now) {
+      if (!(await exists("state = 'queued' AND deadline_at <= ?", [now]))) return [];
       return session.write(async (tx) => {
         const overdue = await loadMany(tx, "j.state = 'queued' AND j.deadline_at <= ?", [now]);
+        if (overdue.length === 0) throw new RollbackWrite([]);
         const changed: Job[] = [];
         for (const record of overdue)
           changed.push(await save(tx, record, overdueTransition(record.job, now)));
