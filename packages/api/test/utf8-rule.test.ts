@@ -1,4 +1,5 @@
 import { type ApiHarness, createApiHarness } from "@codex-img/api/testing";
+import { testImage } from "@codex-img/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** One UTF-8 rule for every route that takes a body: invalid bytes are refused 400, never patched to U+FFFD. */
@@ -37,6 +38,35 @@ describe("invalid UTF-8 in a request body", () => {
     expect(reply.status).toBe(400);
     const body = (await reply.json()) as { error: { code?: string; data?: { code: string } } };
     expect(body.error.data?.code ?? body.error.code).toBe("invalid_request");
+    expect(await h.countJobs()).toBe(before);
+  });
+
+  it("a multipart edit's text field (prompt) with invalid UTF-8 answers 400 invalid_request and creates no job", async () => {
+    const png = await testImage("png", 256, 256, 3);
+    const boundary = "utf8-rule-boundary";
+    const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+    const body = new Uint8Array(
+      Buffer.concat([
+        text(`--${boundary}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\na `),
+        new Uint8Array([0xff, 0xfe]),
+        text(` fox\r\n--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n`),
+        text("Content-Type: image/png\r\n\r\n"),
+        png,
+        text(`\r\n--${boundary}--\r\n`),
+      ]),
+    );
+    const before = await h.countJobs();
+    const reply = await h.app.request("/v1/images/edits", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": `multipart/form-data; boundary=${boundary}`,
+      },
+      body,
+    });
+    expect(reply.status).toBe(400);
+    const error = ((await reply.json()) as { error: { code: string; param: string } }).error;
+    expect(error).toMatchObject({ code: "invalid_request", param: "prompt" });
     expect(await h.countJobs()).toBe(before);
   });
 

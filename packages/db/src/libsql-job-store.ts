@@ -1,5 +1,6 @@
 import {
   CodexImgError,
+  cancelChanges,
   cancelTransition,
   claimTransition,
   finishTransition,
@@ -276,14 +277,15 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       return leased(guard, (job) => requeueTransition(job, retry));
     },
 
-    requestCancel(id, now) {
+    requestCancel(id, now, cancelOptions = {}) {
       return session.write(async (tx) => {
         const record = await load(tx, id);
         if (!record) return undefined;
         const transition = cancelTransition(record.job, now);
-        const unchanged =
-          transition.events.length === 0 && JSON.stringify(transition.job) === JSON.stringify(record.job);
-        return unchanged ? record.job : save(tx, record, transition);
+        if (!cancelChanges(record.job, transition)) return record.job;
+        // Counts given back commit with the cancel or not at all (see `CancelJobOptions.release`).
+        await cancelOptions.release?.(tx, structuredClone(transition.job));
+        return save(tx, record, transition);
       });
     },
 

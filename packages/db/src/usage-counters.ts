@@ -76,6 +76,24 @@ export async function consumeInTransaction(
   return { count };
 }
 
+/**
+ * Gives back amounts inside an open write transaction (never below 0; a counter without a row stays
+ * absent): `release` runs it in a transaction of its own, a job cancel in its own (see
+ * `CancelJobOptions.release`), so what a caller who left had been counted is returned with the cancel.
+ */
+export async function releaseInTransaction(
+  tx: SqlExecutor,
+  refs: ReadonlyArray<CounterRef & { amount: number }>,
+): Promise<void> {
+  for (const ref of refs) {
+    if (ref.amount <= 0) continue;
+    await tx.execute({
+      sql: `UPDATE usage_counters SET count = max(0, count - ?) WHERE scope = ? AND "window" = ?`,
+      args: [ref.amount, ref.scope, ref.window],
+    });
+  }
+}
+
 export function createUsageCounters(database: Database): UsageCounters {
   const { client } = database;
   // Writes take the process-wide write lock and the busy-safe transaction start (see libsql-session.ts).
@@ -113,12 +131,7 @@ export function createUsageCounters(database: Database): UsageCounters {
 
   async function release(ref: CounterRef & { amount: number }): Promise<void> {
     if (ref.amount <= 0) return;
-    await session.write((tx) =>
-      tx.execute({
-        sql: `UPDATE usage_counters SET count = max(0, count - ?) WHERE scope = ? AND "window" = ?`,
-        args: [ref.amount, ref.scope, ref.window],
-      }),
-    );
+    await session.write((tx) => releaseInTransaction(tx, [ref]));
   }
 
   return {

@@ -109,16 +109,26 @@ export async function readJsonValue(c: Context, maxBytes: number): Promise<unkno
   const first = bytes.findIndex((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09);
   if (bytes[first] !== 0x7b && bytes[first] !== 0x5b)
     throw invalid("body", "The request body is not valid JSON.");
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw invalid("body", "The request body is not valid UTF-8.");
-  }
+  const text = decodeUtf8(bytes, "body");
   try {
     return JSON.parse(text);
   } catch {
     throw invalid("body", "The request body is not valid JSON.");
+  }
+}
+
+/**
+ * Text the client sent (a body, a multipart field), decoded by the one UTF-8 rule of every route: invalid
+ * bytes are refused 400 `invalid_request` naming `param`, never patched to U+FFFD.
+ */
+export function decodeUtf8(bytes: Uint8Array, param: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw invalid(
+      param,
+      param === "body" ? "The request body is not valid UTF-8." : `The field ${param} is not valid UTF-8.`,
+    );
   }
 }
 

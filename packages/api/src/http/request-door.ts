@@ -126,7 +126,9 @@ export function requestDoor(
         return reader.cancel(reason);
       },
     });
-    c.req.raw = new Request(raw, { body: guarded, duplex: "half" } as RequestInit);
+    // The signal is passed on by hand: Bun's copy does not follow the original's, and on Node reading it
+    // is what makes @hono/node-server create the controller it aborts when the connection closes early.
+    c.req.raw = new Request(raw, { body: guarded, duplex: "half", signal: raw.signal } as RequestInit);
     try {
       await next();
     } finally {

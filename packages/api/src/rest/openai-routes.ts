@@ -6,9 +6,10 @@ import {
 } from "@remix-run/multipart-parser";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../app-env.js";
-import { readJsonValue } from "../http/native-error.js";
+import { decodeUtf8, readJsonValue } from "../http/native-error.js";
 import { openAiErrorResponse } from "../http/openai-error.js";
 import { assertScope, requireCaller, requireKey } from "../http/require-key.js";
+import { whileConnected } from "../http/while-connected.js";
 import { jobPollUrl } from "../services/image-urls.js";
 import { jsonWithImages } from "../services/json-with-images.js";
 import { checkReference, invalidImage, referenceFromString } from "../services/reference-input.js";
@@ -172,16 +173,12 @@ async function submitAndWait(
   services: ApiServices,
   submit: (options: SubmitOptions) => Promise<{ job: Job }>,
 ): Promise<Job> {
-  const connection = c.req.raw.signal;
-  const waiting = new AbortController();
-  const hangUp = (): void => waiting.abort(connection.reason);
-  connection.addEventListener("abort", hangUp, { once: true });
-  try {
-    const { job } = await submit({ ...idempotency(c), signal: waiting.signal });
+  return whileConnected(c, async (signal) => {
+    const { job } = await submit({ ...idempotency(c), signal });
     c.header(JOB_ID_HEADER, job.id);
     const done = await services.queue.waitForJob(job.id, {
       timeoutMs: services.options.requestWaitTimeoutMs,
-      signal: waiting.signal,
+      signal,
     });
     if (done.state === "succeeded") return done;
     if (done.state === "queued" || done.state === "running") {
@@ -193,9 +190,7 @@ async function submitAndWait(
       );
     }
     throw jobFailure(done);
-  } finally {
-    connection.removeEventListener("abort", hangUp);
-  }
+  });
 }
 
 function idempotency(c: Context<AppEnv>): { idempotencyKey?: string } {
@@ -228,6 +223,8 @@ async function readMultipartEdit(c: Context<AppEnv>, services: ApiServices): Pro
       maxParts: MAX_EDIT_PARTS,
     })) {
       const name = part.name ?? "";
+      // `part.text` would decode invalid UTF-8 to U+FFFD; text fields follow the JSON routes' rule.
+      const text = (): string => decodeUtf8(part.bytes, name || "body");
       if (name === "image" || name === "image[]") {
         images += 1;
         if (images > 16) throw invalidImage("image", "at most 16 images are allowed.");
@@ -235,14 +232,14 @@ async function readMultipartEdit(c: Context<AppEnv>, services: ApiServices): Pro
         references.push(
           part.isFile
             ? checkReference(part.bytes, index, "image")
-            : referenceFromString(part.text, index, "image"),
+            : referenceFromString(text(), index, "image"),
         );
       } else if (name === "mask") {
         if (part.isFile) checkReference(part.bytes, 0, "mask");
-        else referenceFromString(part.text, 0, "mask");
+        else referenceFromString(text(), 0, "mask");
         maskIgnored = true;
       } else if (!part.isFile && !(name in fields)) {
-        fields[name] = formFieldValue(name, part.text);
+        fields[name] = formFieldValue(name, text());
       }
     }
   } catch (error) {

@@ -18,6 +18,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env.js";
 import { nativeErrorParts, nativeErrorResponse, readJsonBody } from "../http/native-error.js";
 import { assertScope, requireCaller } from "../http/require-key.js";
+import { whileConnected } from "../http/while-connected.js";
 import { assertImageServable, imageUrl, jobPollUrl, signingSecret } from "../services/image-urls.js";
 import { predecessorJobView, visibleJob } from "../services/job-views.js";
 import { submitImageJob } from "../services/submit-image-job.js";
@@ -48,10 +49,9 @@ export function predecessorRoutes(services: ApiServices): Hono<AppEnv> {
   const auth = requireCaller(services);
 
   app.post("/v1/images/generate", auth, async (c) => {
-    const job = await createJob(services, c);
-    const done = await services.queue.waitForJob(job.id, {
-      timeoutMs: services.options.requestWaitTimeoutMs,
-      signal: c.req.raw.signal,
+    const done = await whileConnected(c, async (signal) => {
+      const job = await createJob(services, c, signal);
+      return services.queue.waitForJob(job.id, { timeoutMs: services.options.requestWaitTimeoutMs, signal });
     });
     if (done.state === "succeeded") {
       return c.json({
@@ -106,14 +106,18 @@ export function predecessorRoutes(services: ApiServices): Hono<AppEnv> {
   return app;
 }
 
-async function createJob(services: ApiServices, c: Context<AppEnv>): Promise<Job> {
+/** `signal`: the connection of a caller waiting for the result (see `whileConnected`); none for 202 jobs. */
+async function createJob(services: ApiServices, c: Context<AppEnv>, signal?: AbortSignal): Promise<Job> {
   const body = await readJsonBody(c, PredecessorImageBody, { maxBytes: services.options.maxBodyBytes });
   const { request, referenceParam } = toImageRequest(body);
   const caller = c.get("caller");
   assertScope(caller, request.referenceImages?.length ? "edit" : "generate");
   const idempotencyKey = readIdempotencyKey(c);
   try {
-    const { job } = await submitImageJob(services, caller, request, idempotencyKey ? { idempotencyKey } : {});
+    const { job } = await submitImageJob(services, caller, request, {
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(signal ? { signal } : {}),
+    });
     return job;
   } catch (error) {
     throw renameParam(error, { n: "count", image: referenceParam });

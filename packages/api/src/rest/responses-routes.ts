@@ -5,6 +5,7 @@ import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
 import { openAiErrorObject, openAiErrorResponse } from "../http/openai-error.js";
 import { assertScope, requireCaller } from "../http/require-key.js";
+import { whileConnected } from "../http/while-connected.js";
 import { visibleJob } from "../services/job-views.js";
 import { type Base64Of, jsonWithImages } from "../services/json-with-images.js";
 import { submitImageJob } from "../services/submit-image-job.js";
@@ -48,26 +49,17 @@ export function responsesRoutes(services: ApiServices): Hono<AppEnv> {
       store: body.store ?? true,
       instructions: body.instructions ?? null,
     };
-    const connection = c.req.raw.signal;
     if (body.stream) {
-      const { job } = await submitImageJob(services, caller, request, { signal: connection });
+      const { job } = await submitImageJob(services, caller, request, { signal: c.req.raw.signal });
       return streamResponse(c, services, job, echo, tool.partial_images ?? 0);
     }
-    const waiting = new AbortController();
-    const hangUp = (): void => waiting.abort(connection.reason);
-    connection.addEventListener("abort", hangUp, { once: true });
-    try {
-      const { job } = await submitImageJob(services, caller, request, { signal: waiting.signal });
-      const done = await services.queue.waitForJob(job.id, {
-        timeoutMs: services.options.requestWaitTimeoutMs,
-        signal: waiting.signal,
-      });
-      if (done.state === "failed" || done.state === "canceled") throw jobFailure(done);
-      // Still running after the wait: the response is `in_progress`, and the caller polls GET by its id.
-      return reply(c, services, done, echo);
-    } finally {
-      connection.removeEventListener("abort", hangUp);
-    }
+    const done = await whileConnected(c, async (signal) => {
+      const { job } = await submitImageJob(services, caller, request, { signal });
+      return services.queue.waitForJob(job.id, { timeoutMs: services.options.requestWaitTimeoutMs, signal });
+    });
+    if (done.state === "failed" || done.state === "canceled") throw jobFailure(done);
+    // Still running after the wait: the response is `in_progress`, and the caller polls GET by its id.
+    return reply(c, services, done, echo);
   });
 
   app.get("/v1/responses/:id", auth, async (c) => {

@@ -13,6 +13,7 @@ import { z } from "zod";
 import type { AppEnv } from "../app-env.js";
 import { nativeErrorParts, nativeErrorResponse, readJsonBody } from "../http/native-error.js";
 import { requireKey } from "../http/require-key.js";
+import { whileConnected } from "../http/while-connected.js";
 import { jobPollUrl } from "../services/image-urls.js";
 import { submitVisionJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
@@ -48,20 +49,19 @@ export function visionRoutes(services: ApiServices): Hono<AppEnv> {
     }
     const images = body.images_base64.map((source, index) => decodeImage(source, index));
     const idempotencyKey = readIdempotencyKey(c);
-    let job: Awaited<ReturnType<typeof submitVisionJob>>["job"];
-    try {
-      ({ job } = await submitVisionJob(
-        services,
-        c.get("caller"),
-        { prompt: body.prompt, images, ...(body.model ? { model: body.model } : {}) },
-        idempotencyKey ? { idempotencyKey } : {},
-      ));
-    } catch (error) {
-      throw renameImageParam(error);
-    }
-    const done = await services.queue.waitForJob(job.id, {
-      timeoutMs: services.options.requestWaitTimeoutMs,
-      signal: c.req.raw.signal,
+    const done = await whileConnected(c, async (signal) => {
+      let job: Awaited<ReturnType<typeof submitVisionJob>>["job"];
+      try {
+        ({ job } = await submitVisionJob(
+          services,
+          c.get("caller"),
+          { prompt: body.prompt, images, ...(body.model ? { model: body.model } : {}) },
+          { ...(idempotencyKey ? { idempotencyKey } : {}), signal },
+        ));
+      } catch (error) {
+        throw renameImageParam(error);
+      }
+      return services.queue.waitForJob(job.id, { timeoutMs: services.options.requestWaitTimeoutMs, signal });
     });
     if (done.state === "succeeded") return c.json({ id: done.id, text: done.text ?? "" });
     if (isTerminalJobState(done.state)) return jobFailure(c, done);

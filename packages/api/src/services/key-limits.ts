@@ -7,6 +7,7 @@ import {
   keyCounterScope,
   minuteWindow,
   monthWindow,
+  releaseInTransaction,
   type SqlExecutor,
   type UsageWindow,
   utcDay,
@@ -39,12 +40,19 @@ type WindowReason = Exclude<LimitRefusalReason, "max_concurrent_jobs">;
  *
  * Once a job exists its images stay counted even if it fails or is canceled: the quota bounds what a key
  * may ask for, the work upstream was usually already attempted, and a cancel-and-retry loop must not make
- * it unlimited.
+ * it unlimited. One exception, `release`: a synchronous caller gone before its reply (no
+ * `Idempotency-Key`) never gets the result, so the cancel that follows gives back exactly what `admit`
+ * counted, in the cancel's transaction.
  */
 export function keyAdmission(
   services: ApiServices,
   key: ApiKeyRecord,
-): ((transaction: unknown, job: Job) => Promise<void>) | undefined {
+):
+  | {
+      admit: (transaction: unknown, job: Job) => Promise<void>;
+      release: (transaction: unknown, job: Job) => Promise<void>;
+    }
+  | undefined {
   const { limits } = key;
   if (
     limits.requestsPerMinute === null &&
@@ -57,11 +65,23 @@ export function keyAdmission(
     return undefined;
   }
   // The libSQL job store hands its `Transaction` (the API always runs on it); `n` is the validated one.
-  return (transaction, job) => admit(services, key, transaction as SqlExecutor, job);
+  // What was counted is kept for `release`, windows included (a cancel may come in the next minute).
+  let counted: ConsumeInput[] = [];
+  return {
+    admit: async (transaction, job) => {
+      counted = await admit(services, key, transaction as SqlExecutor, job);
+    },
+    release: (transaction) => releaseInTransaction(transaction as SqlExecutor, counted),
+  };
 }
 
-/** The checks and counts of `keyAdmission`, in the insert's transaction `tx`. */
-async function admit(services: ApiServices, key: ApiKeyRecord, tx: SqlExecutor, job: Job): Promise<void> {
+/** The checks and counts of `keyAdmission`, in the insert's transaction `tx`; returns what it counted. */
+async function admit(
+  services: ApiServices,
+  key: ApiKeyRecord,
+  tx: SqlExecutor,
+  job: Job,
+): Promise<ConsumeInput[]> {
   const now = services.clock.now();
   const { limits } = key;
   const planned: Array<{ input: ConsumeInput; reason: WindowReason; endsAt: number }> = [];
@@ -119,6 +139,7 @@ async function admit(services: ApiServices, key: ApiKeyRecord, tx: SqlExecutor, 
     if (!refused) throw new CodexImgError("internal", "A usage counter refused without a reason.");
     throw limitError(refused.reason, refused.endsAt, services.clock.now(), refused.input.limit);
   }
+  return planned.map((p) => p.input);
 }
 
 function limitError(reason: WindowReason, endsAt: number, now: number, limit: number): CodexImgError {

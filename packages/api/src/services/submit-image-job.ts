@@ -13,7 +13,11 @@ import { keyAdmission } from "./key-limits.js";
 export interface SubmitOptions {
   /** Scoped per key: the same key and body return the same job, and are not counted again. */
   idempotencyKey?: string;
-  /** Aborting it cancels the job (a caller that stays connected for the result and leaves). */
+  /**
+   * The request's signal: when it aborts (the client is gone before the reply is written) the job is
+   * canceled and its counts given back, unless `idempotencyKey` is set: then the job runs on, counted,
+   * so a retry with the same key gets its result.
+   */
   signal?: AbortSignal;
   priority?: number;
 }
@@ -64,12 +68,14 @@ export async function submitVisionJob(
 }
 
 function enqueueOptions(services: ApiServices, caller: Caller, options: SubmitOptions): EnqueueOptions {
-  const admit = keyAdmission(services, caller.key);
+  const limits = keyAdmission(services, caller.key);
+  const { idempotencyKey, signal } = options;
   return {
     keyId: caller.key.id,
-    ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+    // An idempotent request survives its client: the retry with the same key is how it gets the result.
+    ...(signal === undefined || idempotencyKey !== undefined ? {} : { signal }),
     ...(options.priority === undefined ? {} : { priority: options.priority }),
-    ...(admit ? { admit } : {}),
+    ...(limits ? { admit: limits.admit, release: limits.release } : {}),
   };
 }

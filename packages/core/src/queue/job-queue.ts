@@ -11,7 +11,7 @@ import {
 import { createJob, isTerminalJobState, type Job, type JobKind, type StoredImageRequest } from "./job.js";
 import { ANY_JOB, createJobChangeFeed } from "./job-change-feed.js";
 import { isTerminalJobEvent, type JobEvent } from "./job-events.js";
-import type { JobPage, JobStore, ListJobsQuery, RecoveredJob } from "./job-store.js";
+import type { CancelJobOptions, JobPage, JobStore, ListJobsQuery, RecoveredJob } from "./job-store.js";
 import { mergeAttemptInfo } from "./job-transitions.js";
 import { hashJobRequest } from "./request-hash.js";
 
@@ -56,6 +56,11 @@ export interface EnqueueOptions {
   idempotencyKey?: string;
   /** Aborting it cancels the job (for example when a synchronous caller disconnects). */
   signal?: AbortSignal;
+  /**
+   * When `signal` cancels the job, run in the cancel's atomic step (`CancelJobOptions.release`): gives
+   * back what `admit` counted, since the caller who left never gets the result.
+   */
+  release?: (transaction: unknown, job: Job) => Promise<void>;
   /** Default `defaultMaxAttempts`. */
   maxAttempts?: number;
   /** Default the queue's `attemptTimeoutMs`. */
@@ -102,7 +107,7 @@ export interface JobQueue {
    * Cancels a job: a queued one at once; a running one by aborting its worker's signal here (or, for a
    * worker in another process, at its next heartbeat). A finished job is returned unchanged. `not_found`.
    */
-  cancel(id: string): Promise<Job>;
+  cancel(id: string, options?: CancelJobOptions): Promise<Job>;
   /**
    * Events after `afterSeq`, then live ones, ending after the terminal event. Throws `not_found` on the
    * first read when the job is unknown.
@@ -176,8 +181,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
 
   const notFound = (id: string): CodexImgError => new CodexImgError("not_found", `No job ${id}.`);
 
-  const cancel = async (id: string): Promise<Job> => {
-    const job = await store.requestCancel(id, clock.now());
+  const cancel = async (id: string, cancelOptions: CancelJobOptions = {}): Promise<Job> => {
+    const job = await store.requestCancel(id, clock.now(), cancelOptions);
     if (!job) throw notFound(id);
     changed(job);
     if (job.state === "running") {
@@ -187,10 +192,12 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     return job;
   };
 
-  const attachSignal = (jobId: string, signal: AbortSignal): void => {
+  const attachSignal = (jobId: string, signal: AbortSignal, cancelOptions: CancelJobOptions): void => {
     const onAbort = (): void => {
       detachers.delete(jobId);
-      cancel(jobId).catch((error: unknown) => logger.warn("job cancel failed", { jobId, error }));
+      cancel(jobId, cancelOptions).catch((error: unknown) =>
+        logger.warn("job cancel failed", { jobId, error }),
+      );
     };
     signal.addEventListener("abort", onAbort, { once: true });
     detachers.set(jobId, () => signal.removeEventListener("abort", onAbort));
@@ -272,7 +279,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       if (result.created) {
         logger.debug("job queued", { jobId: result.job.id, keyId: result.job.keyId, priority });
         changed(result.job);
-        if (signal) attachSignal(result.job.id, signal);
+        if (signal) {
+          const { release } = enqueueOptions;
+          attachSignal(result.job.id, signal, release ? { release } : {});
+        }
       }
       return result;
     },

@@ -25,6 +25,15 @@ export interface InsertJobOptions {
   admit?: (transaction: unknown, job: Job) => Promise<void>;
 }
 
+export interface CancelJobOptions {
+  /**
+   * Runs inside the cancel's atomic step, only when the cancel changes the job (a queued one canceled, a
+   * running one flagged), with the store's transaction as `InsertJobOptions.admit` gets it: what it writes
+   * (the usage counts of a caller who left, given back) commits with the cancel or not at all.
+   */
+  release?: (transaction: unknown, job: Job) => Promise<void>;
+}
+
 export interface InsertJobResult {
   job: Job;
   /** False when the idempotency key matched an existing job with the same request hash. */
@@ -160,7 +169,7 @@ export interface JobStore {
    * `queued` becomes `canceled` at once (event `canceled`); `running` gets `cancelRequested` (the worker
    * or lease recovery records `canceled`); a finished job is returned unchanged. Undefined when unknown.
    */
-  requestCancel(id: string, now: number): Promise<Job | undefined>;
+  requestCancel(id: string, now: number, options?: CancelJobOptions): Promise<Job | undefined>;
   /**
    * Running jobs whose lease expired (`expiresAt <= now`: the worker died or hung): with `cancelRequested`
    * they become `canceled`; with attempts left and before the deadline they go back to `queued` (runAfter =

@@ -151,6 +151,11 @@ export function cancelTransition(job: Job, now: number): JobTransition {
   return { job: next, events: [] };
 }
 
+/** Whether `cancelTransition` changed the job (canceled a queued one or flagged a running one). */
+export function cancelChanges(job: Job, transition: JobTransition): boolean {
+  return transition.events.length > 0 || transition.job.cancelRequested !== job.cancelRequested;
+}
+
 export function recoverTransition(
   job: Job,
   now: number,

@@ -11,6 +11,7 @@ import type {
   RenewedLease,
 } from "./job-store.js";
 import {
+  cancelChanges,
   cancelTransition,
   claimTransition,
   compareClaimOrder,
@@ -180,9 +181,15 @@ export function createMemoryJobStore(): JobStore {
       return record ? apply(record, requeueTransition(record.job, retry)) : undefined;
     },
 
-    async requestCancel(id, now) {
+    async requestCancel(id, now, options = {}) {
       const record = records.get(id);
-      return record ? apply(record, cancelTransition(record.job, now)) : undefined;
+      if (!record) return undefined;
+      const transition = cancelTransition(record.job, now);
+      // No transaction here (as for `admit`): the release runs just before the change is applied.
+      if (options.release && cancelChanges(record.job, transition)) {
+        await options.release(undefined, structuredClone(transition.job));
+      }
+      return apply(record, transition);
     },
 
     async recoverExpiredLeases(now, options = {}) {
