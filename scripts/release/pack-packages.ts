@@ -1,14 +1,24 @@
 import { spawnSync } from "node:child_process";
 import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { bundleTypes } from "./bundle-types.ts";
 
-/** The public packages, in dependency order. `bundled` ones travel inside the tarball of their dependent. */
+/**
+ * The public packages, in dependency order. `bundled` ones travel inside the tarball of their dependent;
+ * the declarations of `inlineTypes` ones are copied into the package's single `dist/index.d.ts`.
+ */
 export const PUBLIC_PACKAGES = [
-  { dir: "packages/core", copy: ["dist"], bundled: [] },
+  { dir: "packages/core", copy: ["dist"], bundled: [], inlineTypes: [] },
   // The client imports the API's types only (erased from `dist`), so `@codex-img/api` is no run-time
-  // dependency. The engine travels inside the client's tarball, so installing one file never asks the
-  // registry for a `@codex-img/*` name this project may not own there.
-  { dir: "packages/client", copy: ["dist", "bin"], bundled: ["@codex-img/core"] },
+  // dependency; its `AppRouter` and views (and the few `@codex-img/db` records they name) are inlined into
+  // the client's declarations instead. The engine travels inside the client's tarball, so installing one
+  // file never asks the registry for a `@codex-img/*` name this project may not own there.
+  {
+    dir: "packages/client",
+    copy: ["dist", "bin"],
+    bundled: ["@codex-img/core"],
+    inlineTypes: ["@codex-img/api", "@codex-img/db"],
+  },
 ] as const;
 
 interface Manifest {
@@ -37,11 +47,21 @@ export async function packPackages(root: string, out: string, stage: string): Pr
     const dir = join(stage, manifest.name.replace("@", "").replace("/", "-"));
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
+    const published = publishedManifest(manifest, versions, pkg);
+    const inlineTypes: readonly string[] = pkg.inlineTypes;
     for (const entry of pkg.copy) {
       await cp(join(source, entry), join(dir, entry), {
         recursive: true,
-        filter: (path) => !path.endsWith(".tsbuildinfo") && !path.endsWith(".map"),
+        filter: (path) =>
+          !path.endsWith(".tsbuildinfo") &&
+          !path.endsWith(".map") &&
+          // One bundled declaration file replaces the per-module ones.
+          !(inlineTypes.length > 0 && path.endsWith(".d.ts")),
       });
+    }
+    if (inlineTypes.length > 0) {
+      const types = await bundleTypes(source, inlineTypes, Object.keys(published.dependencies ?? {}));
+      await writeFile(join(dir, "dist/index.d.ts"), types);
     }
     await cp(join(source, "README.md"), join(dir, "README.md"));
     for (const name of pkg.bundled) {
@@ -49,10 +69,7 @@ export async function packPackages(root: string, out: string, stage: string): Pr
       if (!from) throw new Error(`${name} must be staged before ${manifest.name}`);
       await cp(from, join(dir, "node_modules", name), { recursive: true });
     }
-    await writeFile(
-      join(dir, "package.json"),
-      `${JSON.stringify(publishedManifest(manifest, versions, pkg), null, 2)}\n`,
-    );
+    await writeFile(join(dir, "package.json"), `${JSON.stringify(published, null, 2)}\n`);
     staged.set(manifest.name, dir);
     const packed = spawnSync("npm", ["pack", "--silent", "--pack-destination", out], {
       cwd: dir,

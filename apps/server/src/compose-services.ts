@@ -52,7 +52,8 @@ export async function composeServices(
     workerCount: config.workerConcurrency,
     leaseMs: config.queueLeaseSeconds * 1000,
   });
-  const { backend, pool } = createBackend(config, selected, logger);
+  const running = createBackend(config, selected, logger);
+  const { backend, pool } = running;
   const runner = createRunner({
     queue,
     backend,
@@ -104,12 +105,16 @@ export async function composeServices(
   services.runCleanup = () => runRetentionSweep(services, clock);
   const logins = accountLogins(pool, parseCodexHomes(config.codexHomes, join(homedir(), ".codex")));
   if (logins) services.accountLogins = logins;
+  // At start and then every usagePollSeconds (jittered): an idle account shows its quota and dispatch
+  // does not start blind after a restart.
+  const polling = running.startUsagePolling?.(clock);
   return {
     services,
     runner,
     database,
     imagesDir,
     async close({ graceMs = 30_000 } = {}) {
+      polling?.stop();
       await runner.stop({ graceMs });
       pool?.close();
       database.close();

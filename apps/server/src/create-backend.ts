@@ -2,6 +2,7 @@ import { homedir } from "node:os";
 import {
   type AccountPool,
   accountsFromCodexHomes,
+  type Clock,
   createAccountPool,
   createCodexCliBackend,
   createCodexHttpBackend,
@@ -12,6 +13,8 @@ import {
   type ImageBackend,
   type Logger,
   parseCodexHomes,
+  startUsagePolling,
+  type UsagePolling,
 } from "@codex-img/core";
 import type { Config } from "./config/index.js";
 import type { SelectedBackend } from "./preflight.js";
@@ -20,6 +23,13 @@ export interface RunningBackend {
   backend: ImageBackend;
   /** Accounts to run as, for the backends that use Codex logins. */
   pool?: AccountPool;
+  /** Polls every account's usage endpoint at start and on `usagePollSeconds` (Codex logins only). */
+  startUsagePolling?: (clock: Clock) => UsagePolling;
+}
+
+/** `https://chatgpt.com/backend-api/codex` → `https://chatgpt.com/backend-api`, where `/wham/usage` lives. */
+export function usageBaseUrl(codexBaseUrl: string): string {
+  return codexBaseUrl.replace(/\/+$/, "").replace(/\/codex$/, "");
 }
 
 /** The backend the preflight selected, with its account pool built from the Codex homes. */
@@ -46,9 +56,21 @@ export function createBackend(config: Config, selected: SelectedBackend, logger:
     minRemainingPercent: config.minRemainingPercent,
     logger,
   });
+  const polling =
+    config.usagePollSeconds > 0
+      ? (clock: Clock): UsagePolling =>
+          startUsagePolling(pool, {
+            intervalMs: config.usagePollSeconds * 1000,
+            baseUrl: usageBaseUrl(config.codexBaseUrl),
+            fetch,
+            clock,
+            logger,
+          })
+      : undefined;
   if (selected === "codex-cli") {
     return {
       pool,
+      ...(polling ? { startUsagePolling: polling } : {}),
       backend: createCodexCliBackend({
         codexPath: config.codexCliPath,
         sandbox: config.cliSandbox,
@@ -59,6 +81,7 @@ export function createBackend(config: Config, selected: SelectedBackend, logger:
   }
   return {
     pool,
+    ...(polling ? { startUsagePolling: polling } : {}),
     backend: createCodexHttpBackend({
       baseUrl: config.codexBaseUrl,
       client,

@@ -37,7 +37,11 @@ async function main(): Promise<number> {
   }
   const logger = jsonLogger({ level: config.logLevel });
   const [command = "serve", ...rest] = loaded.positionals;
-  const report = await runPreflight(config, { configWarnings: loaded.warnings });
+  // `doctor` also reads each account's quota now; `serve` gets it from the usage poll it starts.
+  const report = await runPreflight(config, {
+    configWarnings: loaded.warnings,
+    readQuota: command === "doctor",
+  });
 
   if (command === "doctor") {
     console.log(loaded.json ? preflightJson(report) : formatPreflight(report));

@@ -67,8 +67,23 @@ function describeAccount(account: PreflightAccount): string[] {
   return [
     `    [ok] ${account.label}  ${who}`,
     `        ${expiry}${estimate}${level}${refreshed}`,
+    ...(account.quota ? [`        quota: ${describeQuota(account.quota)}`] : []),
     `        ${account.home}`,
   ];
+}
+
+function describeQuota(quota: NonNullable<PreflightAccount["quota"]>): string {
+  if ("error" in quota) return `unavailable (${quota.error})`;
+  const windows = (["primary", "secondary"] as const).flatMap((name) => {
+    const window = quota[name];
+    if (!window) return [];
+    const resets =
+      window.resetsAt === undefined
+        ? ""
+        : `, resets in ${formatDuration(Math.max(0, window.resetsAt - Date.now()))}`;
+    return [`${name} ${Math.round(window.usedPercent)}% used${resets}`];
+  });
+  return windows.join("; ") || "no windows reported";
 }
 
 /** `9d 23h`, `2h 5m`, `4m`: two units are enough to act on. */

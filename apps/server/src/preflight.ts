@@ -2,17 +2,24 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import {
   type CodexHomeStatus,
+  CodexImgError,
+  type CredentialProvider,
   compareSemver,
   createCodexHomeCredentials,
+  fetchUsageSnapshot,
   parseCodexHomes,
+  type QuotaWindow,
+  readCodexLogin,
   readLocalCodexVersions,
   systemClock,
   type TokenFreshnessLevel,
   type TokenFreshnessState,
+  toCodexImgError,
 } from "@codex-img/core";
 import { checkListenSafety, isLoopbackHost } from "./config/listen-safety.js";
 import { redactUrl } from "./config/redacted-config.js";
 import type { BackendChoice, Config } from "./config/settings.js";
+import { usageBaseUrl } from "./create-backend.js";
 
 export type SelectedBackend = Exclude<BackendChoice, "auto">;
 
@@ -42,6 +49,11 @@ export interface PreflightAccount {
   };
   /** `last_refresh` of auth.json, ISO time. */
   lastRefresh?: string;
+  /**
+   * The account's usage windows read now from the usage endpoint with the stored token (`doctor` only;
+   * no refresh), or why they could not be read. Never fatal.
+   */
+  quota?: { primary?: QuotaWindow; secondary?: QuotaWindow } | { error: string };
 }
 
 export type PreflightDatabase =
@@ -78,6 +90,8 @@ export interface PreflightOptions {
   configWarnings?: readonly string[];
   /** Finds the installed `codex` version; default runs `<codexCliPath> --version`. */
   readCliVersion?: (path: string) => Promise<string | undefined>;
+  /** Read each usable account's quota from the usage endpoint (`doctor`). Default false. */
+  readQuota?: boolean;
 }
 
 /**
@@ -89,6 +103,13 @@ export async function runPreflight(config: Config, options: PreflightOptions = {
   const homes = parseCodexHomes(config.codexHomes, join(homedir(), ".codex"));
   const accounts = await Promise.all(homes.map((entry) => inspectHome(entry, now)));
   const usableAccounts = accounts.filter((account) => account.usable).length;
+  if (options.readQuota) {
+    await Promise.all(
+      accounts.map(async (account) => {
+        if (account.usable) account.quota = await readQuota(account.home, usageBaseUrl(config.codexBaseUrl));
+      }),
+    );
+  }
 
   const warnings = [...(options.configWarnings ?? [])];
   const problems: string[] = [];
@@ -326,4 +347,31 @@ function box(lines: readonly string[]): string {
   const width = Math.max(...lines.map((line) => line.length));
   const bar = "!".repeat(width + 8);
   return [bar, ...lines.map((line) => `!!  ${line.padEnd(width)}  !!`), bar].join("\n");
+}
+
+/**
+ * One account's usage windows with the token on disk, as the server's poll reads them; an expired or
+ * refused token is reported, not refreshed (doctor changes nothing), and nothing here is fatal.
+ */
+async function readQuota(home: string, baseUrl: string): Promise<NonNullable<PreflightAccount["quota"]>> {
+  try {
+    const login = await readCodexLogin(home);
+    const accessToken = login.tokens.accessToken ?? "";
+    const credentials: CredentialProvider = {
+      get: async () => ({ accessToken, accountId: login.accountId }),
+      recoverFromUnauthorized: async () => {
+        throw new CodexImgError(
+          "login_required",
+          "the stored token was refused (the server refreshes it on first use)",
+        );
+      },
+    };
+    const snapshot = await fetchUsageSnapshot({ credentials, baseUrl, signal: AbortSignal.timeout(10_000) });
+    return {
+      ...(snapshot.primary ? { primary: snapshot.primary } : {}),
+      ...(snapshot.secondary ? { secondary: snapshot.secondary } : {}),
+    };
+  } catch (error) {
+    return { error: toCodexImgError(error, "upstream_failed").message };
+  }
 }

@@ -204,6 +204,16 @@ describe("hardening: upstream faults under load", () => {
           o.view.error_code,
         );
         expect(o.view.error).toBeTruthy();
+        // What a caller reads of a failure names no server path, runtime hint or token.
+        const told = JSON.stringify(o.view);
+        for (const secret of [
+          dir,
+          tmpdir(),
+          ...Object.values(logins).flatMap((l) => [l.home, l.accessToken, l.refreshToken]),
+        ]) {
+          expect(told, o.prompt).not.toContain(secret);
+        }
+        expect(told, o.prompt).not.toMatch(/verbose: true|node:internal/);
       }
     }
     const succeeded = outcome.filter((o) => o.view.status === "succeeded").length;

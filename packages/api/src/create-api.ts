@@ -2,7 +2,7 @@ import { CodexImgError } from "@codex-img/core";
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env.js";
 import { createApiMetrics } from "./http/metrics.js";
-import { nativeErrorResponse } from "./http/native-error.js";
+import { nativeErrorResponse, readBodyBytes } from "./http/native-error.js";
 import { openAiErrorResponse } from "./http/openai-error.js";
 import { DEFAULT_MAX_HEADER_BYTES, requestDoor } from "./http/request-door.js";
 import { jobRoutes } from "./rest/job-routes.js";
@@ -70,9 +70,40 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
   app.route("/", openApiRoutes(services));
   const trpc = createTrpcHandler(services);
   // The playground's reference images travel inside tRPC bodies, bounded by the door like REST bodies.
-  app.all("/trpc/*", (c) => trpc(c.req.raw));
+  app.all("/trpc/*", async (c) => {
+    if (c.req.method !== "POST") return trpc(c.req.raw);
+    // One UTF-8 rule for every route: tRPC would decode invalid bytes to U+FFFD and take the request,
+    // where REST refuses it. Read at most `maxBodyBytes`, refuse invalid UTF-8, hand the bytes on.
+    const bytes = await readBodyBytes(c, services.options.maxBodyBytes);
+    if (!isUtf8(bytes)) return trpcBadUtf8(c.req.path, new URL(c.req.url).searchParams.has("batch"));
+    const { method, headers, signal } = c.req.raw;
+    return trpc(new Request(c.req.url, { method, headers, signal, body: bytes as Uint8Array<ArrayBuffer> }));
+  });
   // The OpenAI routes answer their own errors in OpenAI's shape; everything else answers in ours.
   app.notFound((c) => nativeErrorResponse(c, new CodexImgError("not_found", "No such endpoint.")));
   app.onError((error, c) => nativeErrorResponse(c, error));
   return app;
+}
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The 400 a tRPC client expects (its error shape, batched when the call was), with our code. */
+function trpcBadUtf8(path: string, batch: boolean): Response {
+  const procedures = path.replace(/^\/trpc\//, "").split(",");
+  const errorOf = (procedure: string) => ({
+    error: {
+      message: "The request body is not valid UTF-8.",
+      code: -32600,
+      data: { code: "invalid_request", httpStatus: 400, path: procedure, param: "body" },
+    },
+  });
+  const body = batch ? procedures.map(errorOf) : errorOf(procedures[0] ?? "");
+  return Response.json(body, { status: 400 });
 }

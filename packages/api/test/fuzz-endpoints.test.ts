@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import { type ApiHarness, createApiHarness } from "@codex-img/api/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,8 +7,8 @@ import { NON_REST_PREFIXES } from "../src/rest/openapi-document.js";
 /**
  * Malformed input against every public endpoint: wrong types, missing fields, huge and deeply nested
  * bodies, wrong content types, broken multipart, traversal in path params, junk headers. Every reply must
- * be below 500, a JSON error with a code in the family's shape (OpenAI's on OpenAI routes), and a refused
- * request must not create a job.
+ * be below 500, a JSON error with a code in the family's shape (OpenAI's on OpenAI routes) that carries no
+ * server path, runtime hint or secret, and a refused request must not create a job.
  */
 
 const OPENAI_PREFIXES = [
@@ -246,8 +247,21 @@ async function send(endpoint: Endpoint, input: FuzzInput): Promise<Reply> {
   return { status: response.status, type, json: await response.json(), routedPath };
 }
 
+/**
+ * No error a caller sees may carry a server path (the temp folder the harness keeps its database and
+ * images in, any absolute filesystem path), a runtime's developer hint, or a known secret.
+ */
+function assertNoLeak(reply: Reply, context: string): void {
+  if (reply.status < 400 || reply.json === undefined) return;
+  const text = JSON.stringify(reply.json);
+  for (const secret of [tmpdir(), process.cwd(), adminKey]) expect(text, context).not.toContain(secret);
+  expect(text, context).not.toMatch(/(?:^|[\s"'(])\/(?:tmp|home|root|usr|var|etc|work|Users)\/[^\s"']+/);
+  expect(text, context).not.toMatch(/verbose: true|node:internal|at [\w.]+ \(/);
+}
+
 function assertReply(endpoint: Endpoint, reply: Reply, context: string): void {
   expect(reply.status, context).toBeLessThan(500);
+  assertNoLeak(reply, context);
   const streamOrImage = reply.type.startsWith("text/event-stream") || reply.type.startsWith("image/");
   const metricsText = endpoint.path === "/metrics" && reply.type.startsWith("text/plain");
   if (reply.status < 300 && (streamOrImage || metricsText)) return;

@@ -43,9 +43,16 @@ describe("release tarballs installed with npm on Node", () => {
     expect(global.code, global.stderr).toBe(0);
     // Every run-time dependency supports the Node versions the package claims (engines >= 20.19).
     expect(global.stderr).not.toContain("EBADENGINE");
+    // A project of a library user: the engine, and the client for its TypeScript declarations.
     const library = await runProcess(
       "npm",
-      ["install", "--prefix", join(scratch, "app"), join(release, "codex-img-core-0.1.0.tgz")],
+      [
+        "install",
+        "--prefix",
+        join(scratch, "app"),
+        join(release, "codex-img-core-0.1.0.tgz"),
+        join(release, "codex-img-client-0.1.0.tgz"),
+      ],
       { cwd: scratch, env: npmEnv, timeoutMs: 180_000 },
     );
     expect(library.code, library.stderr).toBe(0);
@@ -106,4 +113,62 @@ describe("release tarballs installed with npm on Node", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe("demo png 1024");
   });
+
+  it("TypeScript checks a program against the installed client's types, strictly and with its libraries", async () => {
+    const app = join(scratch, "app");
+    await writeFile(
+      join(app, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+          target: "es2022",
+          // tRPC's declarations name `Disposable`; the engine's name Node's `Buffer`, as a Node project
+          // has them (the checkout's @types/node stands in for the user's own).
+          lib: ["esnext", "dom"],
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          typeRoots: [join(ROOT, "node_modules/@types")],
+          types: ["node"],
+        },
+        files: ["client.mts"],
+      }),
+    );
+    // The first function is correct use; each line of the second is one mistake that real types catch
+    // and `any` would let through.
+    const source = [
+      'import { createClient, type JobView } from "@codex-img/client";',
+      'const client = createClient({ baseUrl: "http://127.0.0.1:1", apiKey: "cimg_example" });',
+      "export async function draw(): Promise<string[]> {",
+      '  const job: JobView = await client.generate({ prompt: "a fox", size: "1024x1024" });',
+      "  const page = await client.trpc.jobs.list.query({ limit: 5 });",
+      "  return [job.status, ...job.images.map((image) => image.url), ...page.items.map((item) => item.id)];",
+      "}",
+      "export async function mistakes(): Promise<void> {",
+      '  const job = await client.generate({ prompt: "a fox" });',
+      "  job.imageUrls;",
+      "  await client.trpc.jobs.list.query({ limits: 5 });",
+      "}",
+    ];
+    await writeFile(join(app, "client.mts"), source.join("\n"));
+    // One `tsc` run covers both halves: a few seconds of CPU, most of it tRPC's and the DOM's declarations.
+    const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
+    const run = await runProcess(process.execPath, [tsc, "-p", "tsconfig.json", "--pretty", "false"], {
+      cwd: app,
+      env: { PATH: path },
+      timeoutMs: 120_000,
+    });
+    // Exactly the two mistakes, each on its line and naming the client's own types: no error in a
+    // declaration file (an import the tarball lacks), no silent `any`.
+    const errors = run.stdout.trim().split("\n");
+    expect(errors, run.stdout + run.stderr).toHaveLength(2);
+    expect(errors[0]).toMatch(
+      /^client\.mts\(10,7\): error TS\d+: Property 'imageUrls' does not exist on type 'JobView'/,
+    );
+    expect(errors[1]).toMatch(
+      /^client\.mts\(11,39\): error TS\d+: .*'limits' does not exist in type '\{ cursor\?/,
+    );
+    expect(run.code).toBe(2);
+  }, 120_000);
 });

@@ -68,6 +68,8 @@ export interface QuotaWindow {
 export interface QuotaSnapshot {
   /** Epoch milliseconds when this snapshot was read. */
   observedAt: number;
+  /** Where it was read: `poll` for the usage endpoint (`/wham/usage`); absent for a reply's headers or events. */
+  source?: "poll";
   primary?: QuotaWindow;
   secondary?: QuotaWindow;
   planType?: string;

@@ -155,7 +155,7 @@ describe("startUsagePolling", () => {
     const held = await pool.acquire({ exclude: ["a"] });
     expect(held.account.label).toBe("busy");
 
-    const polling = startUsagePolling(pool, { clock, fetch, intervalMs: 120_000 });
+    const polling = startUsagePolling(pool, { clock, fetch, intervalMs: 120_000, jitter: 0 });
     await clock.advance(0);
     await vi.waitFor(() => expect(pool.snapshot()[0]?.remainingPercent).toBe(80));
     expect(fetch.calls.map((c) => c.headers.get("authorization"))).toEqual(["Bearer tok-a"]);
@@ -174,5 +174,55 @@ describe("startUsagePolling", () => {
     await vi.waitFor(() => expect(clock.pendingTimers).toBe(0));
     await clock.advance(600_000);
     expect(fetch.calls).toHaveLength(3);
+  });
+
+  it("waits a jittered interval, skips an account cooling down until a known reset, and shows a failed poll", async () => {
+    const clock = new ManualClock();
+    let fail = false;
+    const fetch = jsonFetch(() =>
+      fail
+        ? { status: 500, body: { detail: "boom" } }
+        : {
+            body: {
+              rate_limit: { primary_window: { used_percent: 30, reset_at: clock.now() / 1000 + 3600 } },
+            },
+          },
+    );
+    const pool = createAccountPool({
+      clock,
+      accounts: [
+        { label: "a", credentials: staticCredentials("tok-a") },
+        { label: "limited", credentials: staticCredentials("tok-limited") },
+      ],
+      mode: "primary-first",
+    });
+    // `limited` hit its usage limit: it cools down until the window resets, and nothing new is learned before.
+    (await pool.acquire({ exclude: ["a"] })).release({
+      ok: false,
+      error: new CodexImgError("quota_exhausted", "limit", { retryAfterMs: 3_600_000 }),
+    });
+    const polling = startUsagePolling(pool, {
+      clock,
+      fetch,
+      intervalMs: 100_000,
+      jitter: 0.2,
+      random: () => 1,
+    });
+    await clock.advance(0);
+    await vi.waitFor(() => expect(pool.snapshot()[0]?.quotaPoll?.snapshot?.primary?.usedPercent).toBe(30));
+    expect(pool.snapshot()[0]?.quota?.source).toBe("poll");
+    expect(fetch.calls.map((c) => c.headers.get("authorization"))).toEqual(["Bearer tok-a"]);
+
+    fail = true;
+    await vi.waitFor(() => expect(clock.pendingTimers).toBeGreaterThan(0));
+    // random() = 1 with 20% jitter: the next round comes at 120 s, not 100 s.
+    await clock.advance(119_999);
+    expect(fetch.calls).toHaveLength(1);
+    await clock.advance(1);
+    await vi.waitFor(() => expect(pool.snapshot()[0]?.quotaPoll?.error?.code).toBe("upstream_failed"));
+    // The failure is shown beside the last good reading, which stays.
+    expect(pool.snapshot()[0]?.quota?.primary?.usedPercent).toBe(30);
+    expect(pool.snapshot()[1]?.quotaPoll).toBeUndefined();
+    polling.stop();
   });
 });

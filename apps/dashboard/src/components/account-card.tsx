@@ -62,11 +62,19 @@ export function AccountCard({ account }: { account: AccountOverview }) {
             {quota.windows.map((window) => (
               <QuotaWindowBar key={window.name} window={window} now={now} />
             ))}
-            <p className="text-xs text-zinc-500">quota seen {formatRelative(quota.observedAt, now)}</p>
+            <p className="text-xs text-zinc-500">
+              quota {quota.source === "poll" ? "read from the usage endpoint" : "seen on a reply"}{" "}
+              {formatRelative(quota.observedAt, now)}
+            </p>
           </>
         ) : (
           <p className="text-xs text-zinc-500">No quota reported yet.</p>
         )}
+        {account.quotaPoll?.error ? (
+          <p className="text-xs text-amber-700 dark:text-amber-400">
+            Usage poll failed {formatRelative(account.quotaPoll.at, now)}: {account.quotaPoll.error}
+          </p>
+        ) : null}
       </div>
 
       {account.lastError ? (

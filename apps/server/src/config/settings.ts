@@ -336,6 +336,17 @@ export const SETTINGS = {
     defaultText: "5",
     description: "An account whose tightest quota window has less left than this is skipped until it resets.",
   }),
+  usagePollSeconds: spec({
+    schema: intRange(0, 86_400).default(300),
+    kind: "integer",
+    flag: "usage-poll-seconds",
+    env: "CODEX_IMG_USAGE_POLL_SECONDS",
+    legacyEnv: [],
+    unit: "s",
+    defaultText: "300",
+    description:
+      "How often each Codex account's usage endpoint is read (at start, then with ±20% jitter; skipped while an account cools down until a known reset). 0 turns it off.",
+  }),
   codexBaseUrl: spec({
     schema: httpUrl.default(CODEX_DEFAULT_BASE_URL),
     kind: "string",

@@ -45,7 +45,8 @@ export function requestDoor(
       );
     }
     const source = raw.body;
-    if (!source) return next();
+    // Nothing to receive: no budget to take and no rate to hold.
+    if (!source || raw.headers.get("content-length") === "0") return next();
     const declaredHeader = raw.headers.get("content-length");
     const declared = declaredHeader === null ? undefined : Number(declaredHeader);
     if (declared !== undefined && declared > options.maxBodyBytes) return render(c, tooLarge(options));
@@ -91,12 +92,14 @@ export function requestDoor(
         Math.max(0, due - Date.now()),
       );
     };
-    arm();
+    // The floor rate runs from the request's arrival but is only enforced once a route reads the body: a
+    // handler that answers without reading it (a refused key) or never needs it is not cut meanwhile.
     const guarded = new ReadableStream<Uint8Array>({
       start(own) {
         controller = own;
       },
       async pull(own) {
+        if (timer === undefined) arm();
         let read: ReadableStreamReadResult<Uint8Array>;
         try {
           read = await reader.read();

@@ -86,7 +86,15 @@ export interface AccountOverview {
   deadReason: string | null;
   /** Remaining percent of the tightest live quota window (100 when unknown). */
   remainingPercent: number;
-  quota: { observedAt: number; planType: string | null; windows: QuotaWindowView[] } | null;
+  quota: {
+    observedAt: number;
+    planType: string | null;
+    /** `poll`: read from the usage endpoint; `reply`: from a reply's headers or events. */
+    source: "poll" | "reply";
+    windows: QuotaWindowView[];
+  } | null;
+  /** The last reading of the usage endpoint, when the server polls it; `error` when it failed. */
+  quotaPoll: { at: number; error: string | null } | null;
   /** Null for backends whose accounts are not Codex homes. */
   login: AccountLoginView | null;
   lastError: { code: ErrorCode; message: string; at: number } | null;

@@ -53,6 +53,9 @@ export async function buildSystemOverview(services: ApiServices): Promise<System
       deadReason: view.deadReason ?? null,
       remainingPercent: view.remainingPercent,
       quota: quotaView(view.quota ?? quotas[view.label]),
+      quotaPoll: view.quotaPoll
+        ? { at: view.quotaPoll.at, error: view.quotaPoll.error?.message ?? null }
+        : null,
       login: login ? loginView(login) : null,
       lastError: view.lastError ?? null,
       images: {
@@ -114,7 +117,12 @@ function quotaView(snapshot: QuotaSnapshot | undefined): AccountOverview["quota"
       resetsAt: window.resetsAt ?? null,
     });
   }
-  return { observedAt: snapshot.observedAt, planType: snapshot.planType ?? null, windows };
+  return {
+    observedAt: snapshot.observedAt,
+    planType: snapshot.planType ?? null,
+    source: snapshot.source === "poll" ? "poll" : "reply",
+    windows,
+  };
 }
 
 function loginView(status: CodexHomeStatus): AccountLoginView {

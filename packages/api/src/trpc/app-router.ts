@@ -1,3 +1,4 @@
+import type { AnyTRPCRouter, TRPCBuiltRouter } from "@trpc/server";
 import { accountsRouter } from "./routers/accounts-router.js";
 import { auditRouter } from "./routers/audit-router.js";
 import { authRouter } from "./routers/auth-router.js";
@@ -24,7 +25,28 @@ export const appRouter = router({
   maintenance: maintenanceRouter,
 });
 
-export type AppRouter = typeof appRouter;
+/**
+ * The router as a client sees it: the same procedures, inputs, outputs and errors, with the server's
+ * context left out. Its declaration then names no server type (database, queue, HTTP framework), so the
+ * client's published types can carry it without the server (scripts/release/bundle-types.ts).
+ */
+function clientView<TRouter extends AnyTRPCRouter>(
+  router: TRouter,
+): TRPCBuiltRouter<
+  {
+    ctx: object;
+    meta: TRouter["_def"]["_config"]["$types"]["meta"];
+    errorShape: TRouter["_def"]["_config"]["$types"]["errorShape"];
+    transformer: TRouter["_def"]["_config"]["$types"]["transformer"];
+  },
+  TRouter["_def"]["record"]
+> {
+  return router;
+}
+const clientRouter = clientView(appRouter);
+
+/** The type clients are made with: `createTRPCClient<AppRouter>(…)`. */
+export type AppRouter = typeof clientRouter;
 
 /** `createCaller(context)` for server-side calls and tests (build the context with `createTrpcContext`). */
 export const createCaller = createCallerFactory(appRouter);

@@ -48,6 +48,11 @@ export interface AccountStateView {
   cooldownReason?: CooldownReason;
   deadReason?: string;
   quota?: QuotaSnapshot;
+  /**
+   * The last reading of the usage endpoint (`startUsagePolling`), kept beside `quota`, which holds the
+   * newest snapshot from any source: when it was read, what it said, or why it failed.
+   */
+  quotaPoll?: { at: number; snapshot?: QuotaSnapshot; error?: { code: ErrorCode; message: string } };
   /** Remaining percent of the tightest live window (100 when unknown). */
   remainingPercent: number;
   consecutiveFailures: number;

@@ -60,6 +60,14 @@ export interface AccountPool {
   acquire(options?: AcquireOptions): Promise<AccountLease>;
   /** Records a quota snapshot (reply headers, usage poll); an older snapshot than the stored one is ignored. */
   updateQuota(label: string, snapshot: QuotaSnapshot): void;
+  /**
+   * Records a reading of the usage endpoint: a snapshot (also applied as `updateQuota`) or why it failed,
+   * shown as the account's `quotaPoll`. A failure changes nothing else: image requests decide cooldowns.
+   */
+  recordQuotaPoll(
+    label: string,
+    outcome: { at: number } & ({ snapshot: QuotaSnapshot } | { error: CodexImgError }),
+  ): void;
   setMode(mode: DispatchMode): void;
   readonly mode: DispatchMode;
   readonly minRemainingPercent: number;
@@ -92,6 +100,7 @@ interface Entry {
   cooldown?: { until: number; reason: CooldownReason };
   dead?: DeadState;
   quota?: QuotaSnapshot;
+  quotaPoll?: AccountStateView["quotaPoll"];
   consecutiveFailures: number;
   lastUsedAt?: number;
   lastError?: { code: CodexImgError["code"]; message: string; at: number };
@@ -178,6 +187,7 @@ export function createAccountPool(options: AccountPoolOptions): AccountPool {
       ...(block?.kind === "cooling" ? { cooldownUntil: block.until, cooldownReason: block.reason } : {}),
       ...(block?.kind === "dead" ? { deadReason: block.reason } : {}),
       ...(entry.quota ? { quota: entry.quota } : {}),
+      ...(entry.quotaPoll ? { quotaPoll: entry.quotaPoll } : {}),
       remainingPercent: quotaRemainingPercent(entry.quota, now),
       consecutiveFailures: entry.consecutiveFailures,
       ...(entry.lastUsedAt === undefined ? {} : { lastUsedAt: entry.lastUsedAt }),
@@ -517,6 +527,24 @@ export function createAccountPool(options: AccountPoolOptions): AccountPool {
         return;
       }
       if (!applyQuota(entry, snapshot)) return;
+      changed(entry);
+      pump();
+    },
+
+    recordQuotaPoll(label, outcome) {
+      const entry = byLabel.get(label);
+      if (!entry) return;
+      if ("snapshot" in outcome) {
+        const snapshot: QuotaSnapshot = { ...outcome.snapshot, source: "poll" };
+        entry.quotaPoll = { at: outcome.at, snapshot };
+        applyQuota(entry, snapshot);
+      } else {
+        entry.quotaPoll = {
+          at: outcome.at,
+          ...(entry.quotaPoll?.snapshot ? { snapshot: entry.quotaPoll.snapshot } : {}),
+          error: { code: outcome.error.code, message: outcome.error.message },
+        };
+      }
       changed(entry);
       pump();
     },

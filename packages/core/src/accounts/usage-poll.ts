@@ -110,6 +110,13 @@ function usageHttpError(response: Response, text: string): CodexImgError {
 export interface UsagePollingOptions {
   /** Between two rounds. Default 120 000 (what the predecessor cached). */
   intervalMs?: number;
+  /**
+   * Each wait is `intervalMs` times a factor from `1 - jitter` to `1 + jitter`, so servers started
+   * together do not poll in step. Default 0.2.
+   */
+  jitter?: number;
+  /** Source of the jitter, 0 to 1. Default `Math.random`. */
+  random?: () => number;
   /** Before the first round. Default 0. */
   initialDelayMs?: number;
   /** Upper bound of one account's request. Default 30 000. */
@@ -130,14 +137,19 @@ export interface UsagePolling {
 
 /**
  * Keeps the pool's quota snapshots fresh between requests, so quota-aware dispatch and the dashboard
- * see accounts nobody used lately. Skips dead accounts, accounts without credentials and accounts with
- * a request running: their replies carry quota headers anyway, and for `codex-cli` accounts it keeps
- * this process from refreshing a token while the CLI may be rotating it.
+ * see accounts nobody used lately. Skips dead accounts, accounts without credentials, accounts with
+ * a request running (their replies carry quota headers anyway, and for `codex-cli` accounts it keeps
+ * this process from refreshing a token while the CLI may be rotating it) and accounts cooling down
+ * until a known reset (a used-up window says nothing new until then). Every reading, or why it failed,
+ * is recorded on the account (`pool.recordQuotaPoll`); a failure is logged and never fatal.
  */
 export function startUsagePolling(pool: AccountPool, options: UsagePollingOptions = {}): UsagePolling {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const intervalMs = options.intervalMs ?? 120_000;
+  const jitter = Math.min(1, Math.max(0, options.jitter ?? 0.2));
+  const random = options.random ?? Math.random;
+  const jittered = (): number => Math.round(intervalMs * (1 - jitter + 2 * jitter * random()));
   const timeoutMs = options.timeoutMs ?? 30_000;
   let stopped = false;
   let cancelTimer: (() => void) | undefined;
@@ -156,10 +168,12 @@ export function startUsagePolling(pool: AccountPool, options: UsagePollingOption
         ...(options.fetch ? { fetch: options.fetch } : {}),
         ...(options.headers ? { headers: options.headers } : {}),
       });
-      if (!stopped) pool.updateQuota(label, snapshot);
+      if (!stopped) pool.recordQuotaPoll(label, { at: clock.now(), snapshot });
     } catch (error) {
       // A failed poll says little about the account; image requests decide cooldowns and death.
-      if (!stopped) logger.warn("usage poll failed", { account: label, error });
+      if (stopped) return;
+      logger.warn("usage poll failed", { account: label, error });
+      pool.recordQuotaPoll(label, { at: clock.now(), error: toCodexImgError(error, "upstream_failed") });
     } finally {
       cancelTimeout();
       inflight.delete(controller);
@@ -171,7 +185,10 @@ export function startUsagePolling(pool: AccountPool, options: UsagePollingOption
     const views = new Map(pool.snapshot().map((v) => [v.label, v]));
     const due = pool.accounts().filter((account) => {
       const v = views.get(account.label);
-      return account.credentials && v && v.state !== "dead" && v.active === 0;
+      const knownReset =
+        v?.state === "cooling_down" &&
+        (v.cooldownReason === "quota_exhausted" || v.cooldownReason === "quota_low");
+      return account.credentials && v && v.state !== "dead" && v.active === 0 && !knownReset;
     });
     await Promise.all(
       due.map((account) => pollOne(account.label, account.credentials as CredentialProvider)),
@@ -182,7 +199,7 @@ export function startUsagePolling(pool: AccountPool, options: UsagePollingOption
     if (stopped) return;
     cancelTimer = clock.setTimeout(() => {
       cancelTimer = undefined;
-      void pollNow().finally(() => schedule(intervalMs));
+      void pollNow().finally(() => schedule(jittered()));
     }, ms);
   };
 

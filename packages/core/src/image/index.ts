@@ -4,3 +4,4 @@ export * from "./decode-png.js";
 export * from "./encode-png.js";
 export * from "./json-with-base64.js";
 export * from "./sniff.js";
+export * from "./verify-image.js";

@@ -1,3 +1,5 @@
+import { CodexImgError } from "../errors.js";
+import { verifyImage } from "../image/verify-image.js";
 import type { StoredImageRequest, StoredReferenceImage } from "../queue/job.js";
 import type { EnqueueOptions, EnqueueResult, JobQueue } from "../queue/job-queue.js";
 import { type NormalizedImageRequest, normalizeImageRequest, normalizeVisionRequest } from "../request.js";
@@ -45,6 +47,20 @@ async function storeAndEnqueue(
   normalized: NormalizedImageRequest,
   options: EnqueueOptions,
 ): Promise<EnqueueResult> {
+  // Every reference fully checked (checksums, complete image data) before anything is stored, counted or
+  // charged: upstream would only fail the job later, after the key paid for it.
+  const param = options.kind === "vision" ? "images" : "image";
+  for (const [index, ref] of normalized.referenceImages.entries()) {
+    try {
+      await verifyImage(ref.bytes);
+    } catch (error) {
+      throw new CodexImgError(
+        "invalid_request",
+        `${param === "images" ? "image" : "reference image"} ${index + 1} ${(error as Error).message}`,
+        { details: { param, reason: "invalid_image" } },
+      );
+    }
+  }
   const stored: StoredReferenceImage[] = [];
   try {
     for (const ref of normalized.referenceImages) {

@@ -171,6 +171,8 @@ export interface FakeCodexBackend {
   defaults: { images: FakeCodexReply; responses: FakeCodexReply };
   /** Quota header values (mutable). */
   quota: FakeQuota;
+  /** Per ChatGPT account id, overrides of `quota` in its `/wham/usage` replies (mutable). */
+  quotaByAccount: Record<string, Partial<FakeQuota>>;
   /** Bearer check mode (mutable). */
   auth: "any" | "issued";
   /** The token endpoint mounted at `/oauth/token`. */
@@ -222,6 +224,7 @@ export async function startFakeCodexBackend(
       responses: options.defaults?.responses ?? ({ kind: "image" } as FakeCodexReply),
     },
     quota: { ...DEFAULT_QUOTA, ...options.quota },
+    quotaByAccount: {} as Record<string, Partial<FakeQuota>>,
     auth: options.auth ?? "any",
   };
   const context = {
@@ -352,7 +355,8 @@ export async function startFakeCodexBackend(
         sendJson(res, 401, unauthorizedBody());
         return true;
       }
-      const q = state.quota;
+      const account = headerValue(request.headers["chatgpt-account-id"]) ?? "";
+      const q = { ...state.quota, ...state.quotaByAccount[account] };
       const nowSeconds = Math.floor(now() / 1000);
       sendJson(res, 200, {
         plan_type: q.planType,
@@ -814,6 +818,12 @@ export async function startFakeCodexBackend(
     },
     set quota(value) {
       state.quota = value;
+    },
+    get quotaByAccount() {
+      return state.quotaByAccount;
+    },
+    set quotaByAccount(value) {
+      state.quotaByAccount = value;
     },
     get auth() {
       return state.auth;
