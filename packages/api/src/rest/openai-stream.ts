@@ -5,7 +5,7 @@ import type { AppEnv } from "../app-env.js";
 import { openAiErrorObject } from "../http/openai-error.js";
 import { jsonWithImages } from "../services/json-with-images.js";
 import type { ApiServices } from "../services.js";
-import { describeImage, jobFailure, zeroUsage } from "./openai-images.js";
+import { describeImage, jobFailure, jobUsage } from "./openai-images.js";
 
 export interface ImageStreamOptions {
   /** `image_generation.*` for generations, `image_edit.*` for edits. */
@@ -54,8 +54,9 @@ export function streamImageJob(
           });
           if (delivered) sent++;
         } else if (event.type === "succeeded") {
+          const usage = jobUsage({ ...job, images: event.images });
           for (const image of event.images) {
-            await sendImage(stream, services, job, image, `${eventPrefix}.completed`, { usage: zeroUsage() });
+            await sendImage(stream, services, job, image, `${eventPrefix}.completed`, { usage });
           }
         } else if (event.type === "failed" || event.type === "canceled") {
           const finished = (await services.queue.get(job.id)) ?? job;
