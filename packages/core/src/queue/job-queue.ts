@@ -199,6 +199,11 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         logger.warn("job cancel failed", { jobId, error }),
       );
     };
+    // The caller may have left while the job was being inserted: then the event has already fired.
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
     signal.addEventListener("abort", onAbort, { once: true });
     detachers.set(jobId, () => signal.removeEventListener("abort", onAbort));
   };
