@@ -1,11 +1,17 @@
-import { CodexImgError, enqueueImageJob, type ImageRequest, type ImageSize } from "@codex-img/core";
+import {
+  CodexImgError,
+  enqueueImageJob,
+  enqueueVisionJob,
+  type ImageRequest,
+  type ImageSize,
+} from "@codex-img/core";
 import type { Caller } from "../../app-env.js";
 import { assertScope } from "../../http/require-key.js";
 import { fullJobView } from "../../services/job-views.js";
 import { referenceFromString } from "../../services/reference-input.js";
-import { submitImageJob } from "../../services/submit-image-job.js";
+import { submitImageJob, submitVisionJob } from "../../services/submit-image-job.js";
 import type { ApiServices } from "../../services.js";
-import { imageRequestInput } from "../schemas.js";
+import { imageRequestInput, visionRequestInput } from "../schemas.js";
 import { adminOrKeyProcedure, auditAdmin, type TrpcContext } from "../trpc.js";
 
 export const imagesRouter = {
@@ -48,6 +54,42 @@ export const imagesRouter = {
       );
       if (created) ctx.services.wakeWorkers();
       await auditGenerate(ctx, job.id, job.request.n);
+      return { job: await fullJobView(ctx.services, job, 0), created };
+    }),
+
+  /**
+   * Asks a question about 1 to 16 images (a `vision` job): the playground's "Ask about the images". Same
+   * rules as `generate`: a key through its limits (scope `vision`), an admin session without or as a key.
+   */
+  ask: adminOrKeyProcedure("vision")
+    .input(visionRequestInput)
+    .mutation(async ({ ctx, input }) => {
+      const request = {
+        prompt: input.prompt,
+        images: input.references.map((ref, index) => ({
+          bytes: referenceFromString(ref.dataUrl, index, "references"),
+        })),
+      };
+      if (ctx.caller && input.asKeyId !== undefined && input.asKeyId !== ctx.caller.key.id) {
+        throw new CodexImgError("forbidden", "Only an admin session may send as another key.", {
+          details: { param: "asKeyId", reason: "admin_only" },
+        });
+      }
+      const caller =
+        ctx.caller ??
+        (input.asKeyId === undefined ? undefined : await actingKey(ctx.services, input.asKeyId));
+      if (caller) {
+        const { job, created } = await submitVisionJob(ctx.services, caller, request);
+        if (!ctx.caller)
+          await auditAdmin(ctx, "image.ask", { type: "job", id: job.id }, { asKeyId: caller.key.id });
+        return { job: await fullJobView(ctx.services, job, 0), created };
+      }
+      const { job, created } = await enqueueVisionJob(
+        { queue: ctx.services.queue, images: ctx.services.images },
+        request,
+      );
+      if (created) ctx.services.wakeWorkers();
+      await auditAdmin(ctx, "image.ask", { type: "job", id: job.id }, {});
       return { job: await fullJobView(ctx.services, job, 0), created };
     }),
 };
