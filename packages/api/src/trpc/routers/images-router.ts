@@ -34,13 +34,7 @@ export const imagesRouter = {
         ...(referenceImages.length > 0 ? { referenceImages } : {}),
       };
       const options = idempotencyKey === undefined ? {} : { idempotencyKey };
-      if (ctx.caller && asKeyId !== undefined && asKeyId !== ctx.caller.key.id) {
-        throw new CodexImgError("forbidden", "Only an admin session may send as another key.", {
-          details: { param: "asKeyId", reason: "admin_only" },
-        });
-      }
-      const caller =
-        ctx.caller ?? (asKeyId === undefined ? undefined : await actingKey(ctx.services, asKeyId));
+      const caller = await sendingCaller(ctx, asKeyId);
       if (caller) {
         if (referenceImages.length > 0) assertScope(caller, "edit");
         const { job, created } = await submitImageJob(ctx.services, caller, request, options);
@@ -70,14 +64,7 @@ export const imagesRouter = {
           bytes: referenceFromString(ref.dataUrl, index, "references"),
         })),
       };
-      if (ctx.caller && input.asKeyId !== undefined && input.asKeyId !== ctx.caller.key.id) {
-        throw new CodexImgError("forbidden", "Only an admin session may send as another key.", {
-          details: { param: "asKeyId", reason: "admin_only" },
-        });
-      }
-      const caller =
-        ctx.caller ??
-        (input.asKeyId === undefined ? undefined : await actingKey(ctx.services, input.asKeyId));
+      const caller = await sendingCaller(ctx, input.asKeyId);
       if (caller) {
         const { job, created } = await submitVisionJob(ctx.services, caller, request);
         if (!ctx.caller)
@@ -93,6 +80,19 @@ export const imagesRouter = {
       return { job: await fullJobView(ctx.services, job, 0), created };
     }),
 };
+
+/**
+ * Who a playground request runs as: a key's own session is that key (it may not send as another);
+ * an admin session runs as `asKeyId` when given, else as no key (undefined).
+ */
+async function sendingCaller(ctx: TrpcContext, asKeyId: string | undefined): Promise<Caller | undefined> {
+  if (ctx.caller && asKeyId !== undefined && asKeyId !== ctx.caller.key.id) {
+    throw new CodexImgError("forbidden", "Only an admin session may send as another key.", {
+      details: { param: "asKeyId", reason: "admin_only" },
+    });
+  }
+  return ctx.caller ?? (asKeyId === undefined ? undefined : await actingKey(ctx.services, asKeyId));
+}
 
 /** The key an admin sends as: it must exist and be usable, exactly as if its raw key had been sent. */
 async function actingKey(services: ApiServices, id: string): Promise<Caller> {
