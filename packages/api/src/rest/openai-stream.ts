@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
 import { openAiErrorObject } from "../http/openai-error.js";
-import { jsonWithImages } from "../services/json-with-images.js";
+import { type Base64Of, jsonWithImages } from "../services/json-with-images.js";
 import type { ApiServices } from "../services.js";
 import { describeImage, jobFailure, jobUsage } from "./openai-images.js";
 
@@ -82,13 +82,27 @@ async function sendImage(
   type: string,
   extra: Record<string, unknown>,
 ): Promise<true> {
-  const event = await jsonWithImages(services.images, (base64Of) => ({
+  await writeImageEvent(stream, services, type, (base64Of) => ({
     type,
     b64_json: base64Of(image.key),
     created_at: Math.floor(services.clock.now() / 1000),
     ...describeImage(job, image),
     ...extra,
   }));
+  return true;
+}
+
+/**
+ * One SSE event whose data line is JSON with stored images streamed into it (`base64Of(key)`), so no
+ * event holds a whole image or its base64 string.
+ */
+export async function writeImageEvent(
+  stream: SSEStreamingApi,
+  services: ApiServices,
+  type: string,
+  build: (base64Of: Base64Of) => Record<string, unknown>,
+): Promise<void> {
+  const event = await jsonWithImages(services.images, build);
   await stream.write(`event: ${type}\ndata: `);
   const reader = event.body.getReader();
   try {
@@ -100,7 +114,6 @@ async function sendImage(
     throw error;
   }
   await stream.write("\n\n");
-  return true;
 }
 
 async function sendError(stream: SSEStreamingApi, error: unknown): Promise<void> {
