@@ -96,7 +96,10 @@ describe.each(SERVER_RUNTIMES)("the server process on %s", (_name, command) => {
       body: JSON.stringify({ password: ADMIN_PASSWORD }),
     });
     expect(login.status).toBe(200);
-    const cookie = login.headers.getSetCookie().map((line) => line.split(";")[0]).join("; ");
+    const cookie = login.headers
+      .getSetCookie()
+      .map((line) => line.split(";")[0])
+      .join("; ");
     const me = await fetch(`${url}/trpc/auth.me`, { headers: { ...headers, cookie } });
     expect(me.status).toBe(200);
     const { ip } = ((await me.json()) as { result: { data: { ip: string } } }).result.data;
