@@ -70,6 +70,27 @@ describe("the server against the Codex backend", () => {
     expect(sent?.json).toMatchObject({ prompt: "a lighthouse at dawn", size: "2048x2048", quality: "high" });
   });
 
+  it("answers the OpenAI SDK with what upstream reported (quality, usage) and what the bytes say (size, format)", async () => {
+    // Its own size: the fake draws the same bytes for the same size (the runner would call them stale).
+    upstream.script.images.push({ kind: "image", width: 1200, height: 1200, quality: "medium" });
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 0 });
+    const reply = await client.images.generate({
+      model: "gpt-image-2",
+      prompt: "a heron at dusk",
+      size: "1536x1024",
+      quality: "high",
+    });
+    // Upstream served `high` as `medium` and normalised the size: the reply says so, not the request.
+    expect(reply).toMatchObject({
+      quality: "medium",
+      size: "1200x1200",
+      output_format: "png",
+      background: "opaque",
+    });
+    // The fake's Images reply reports 50 input and 1056 output tokens.
+    expect(reply.usage).toMatchObject({ input_tokens: 50, output_tokens: 1056, total_tokens: 1106 });
+  });
+
   it("answers the OpenAI SDK with a RateLimitError it does not retry when the subscription's limit is reached", async () => {
     const resetsInSeconds = 4 * 3600;
     for (let i = 0; i < 5; i++) upstream.script.images.push({ kind: "usage_limit", resetsInSeconds });

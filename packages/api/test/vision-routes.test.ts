@@ -2,6 +2,7 @@ import { type ApiHarness, authJson, createApiHarness } from "@codex-img/api/test
 import { bytesToBase64, encodePng } from "@codex-img/core";
 import { testImage } from "@codex-img/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import { ADMIN_PASSWORD, adminCaller } from "./support/trpc-admin.js";
 
 let harness: ApiHarness | undefined;
 
@@ -152,5 +153,27 @@ describe("POST /v1/chat/completions with an image part", () => {
     expect(body.model).toBe("gpt-5.5");
     expect(body.choices[0]?.message.content).toContain("#00ff00 (100%)");
     expect(body.choices[0]?.message.content).not.toContain("![");
+  });
+});
+
+describe("the dashboard's vision question and history kind filter (tRPC)", () => {
+  it("asks about the playground's images, answers in the job, and filters history by kind", async () => {
+    const h = await start({ options: { adminPassword: ADMIN_PASSWORD } });
+    const { caller } = await adminCaller(h);
+    const png = await solidPng(8, 8, [255, 255, 0]);
+    const { job } = await caller.images.ask({
+      prompt: "What colour?",
+      references: [{ name: "yellow.png", dataUrl: `data:image/png;base64,${png}` }],
+    });
+    expect(job).toMatchObject({ kind: "vision", status: "queued" });
+    const done = await h.queue.waitForJob(job.id, { timeoutMs: 5_000 });
+    expect(done.text).toContain("#ffff00 (100%)");
+    await caller.images.generate({ prompt: "a fox", size: "256x256" });
+
+    const vision = await caller.jobs.list({ kind: "vision" });
+    expect(vision.items.map((item) => item.id)).toEqual([job.id]);
+    const images = await caller.jobs.list({ kind: "image" });
+    expect(images.items).toHaveLength(1);
+    expect(images.items[0]?.kind).toBe("image");
   });
 });

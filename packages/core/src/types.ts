@@ -77,6 +77,15 @@ export interface QuotaSnapshot {
   credits?: { hasCredits?: boolean; balance?: string; unlimited?: boolean };
 }
 
+/** Token counts as upstream reported them for one call (the Images API's `usage`, or the Responses `usage`). */
+export interface UpstreamUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  inputTextTokens?: number;
+  inputImageTokens?: number;
+}
+
 export interface BackendResult {
   images: GeneratedImage[];
   backend: BackendKind;
@@ -85,6 +94,8 @@ export interface BackendResult {
   requested: { size: ImageSize; quality: ImageQuality; n: number };
   /** What upstream says it delivered (reply fields), when it says; real dimensions are on each image. */
   delivered: { size?: string; quality?: string; background?: string; outputFormat?: string };
+  /** Token counts, when upstream reported them. */
+  usage?: UpstreamUsage;
   /** Upstream identifiers worth keeping with the job (`x-codex-imagegen-request-id`, response id, session id). */
   upstreamIds: Record<string, string>;
   quota?: QuotaSnapshot;

@@ -9,6 +9,7 @@ import { buttonClass } from "./ui-classes";
 
 export interface HistoryFilterValues {
   state: JobState | "";
+  kind: "image" | "vision" | "";
   keyId: string;
   account: string;
   /** `datetime-local` values, in the viewer's zone. */
@@ -19,6 +20,7 @@ export interface HistoryFilterValues {
 
 export const NO_FILTERS: HistoryFilterValues = {
   state: "",
+  kind: "",
   keyId: "",
   account: "",
   from: "",
@@ -56,6 +58,13 @@ export function HistoryFilters({
         value={values.state}
         options={[ALL, ...JOB_STATES]}
         onChange={(state) => set("state", state)}
+      />
+      <SelectField
+        id={`${id}-kind`}
+        label="Kind"
+        value={values.kind}
+        options={[ALL, { value: "image", label: "Images" }, { value: "vision", label: "Vision" }]}
+        onChange={(kind) => set("kind", kind)}
       />
       <SelectField
         id={`${id}-key`}

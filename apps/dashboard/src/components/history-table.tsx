@@ -30,6 +30,11 @@ export function HistoryTable({ items }: { items: JobSummary[] }) {
           </td>
           <td className={`${tdClass} max-w-xs`}>
             <p className="line-clamp-2 break-words" title={job.prompt}>
+              {job.kind === "vision" ? (
+                <span className="mr-1 rounded bg-sky-100 px-1 text-xs text-sky-800 dark:bg-sky-900 dark:text-sky-100">
+                  vision
+                </span>
+              ) : null}
               {job.prompt}
             </p>
           </td>

@@ -95,6 +95,12 @@ export function JobLiveView({ job }: { job: { id: string; state: JobState } }) {
         </div>
       ) : null}
 
+      {live.text !== null ? (
+        <p data-testid="vision-answer" className="whitespace-pre-wrap text-sm">
+          {live.text}
+        </p>
+      ) : null}
+
       {live.images.length > 0 ? (
         <div className="grid gap-3 sm:grid-cols-2">
           {live.images.map((image, index) => (

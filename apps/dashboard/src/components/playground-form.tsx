@@ -12,7 +12,7 @@ import { keyStatus } from "./key-row";
 import { LabeledField } from "./labeled-field";
 import { type Reference, ReferencePicker } from "./reference-picker";
 import { SelectField } from "./select-field";
-import { fieldClass, panelClass, primaryButtonClass } from "./ui-classes";
+import { buttonClass, fieldClass, panelClass, primaryButtonClass } from "./ui-classes";
 
 const SIZES = ["auto", "1024x1024", "1536x1024", "1024x1536", "2048x2048"] as const;
 const QUALITIES = ["auto", "low", "medium", "high"] as const;
@@ -38,6 +38,20 @@ export function PlaygroundForm({ onStarted }: { onStarted: (result: GenerateResu
       onStarted(result);
       // A new job in the history and the queue, and an `image.generate` audit entry. Not awaited: none of
       // these is on this page, so the button need not wait for their refetches.
+      void invalidate(queryKeys.jobs.all, queryKeys.overview, queryKeys.auditAll);
+    },
+  });
+
+  // A question about the reference images, answered with text (a vision job) instead of drawing.
+  const ask = useMutation({
+    mutationFn: () =>
+      trpc().images.ask.mutate({
+        prompt,
+        references: references.map(({ name, dataUrl }) => ({ name, dataUrl })),
+        ...(sendAs ? { asKeyId: sendAs } : {}),
+      }),
+    onSuccess: (result) => {
+      onStarted(result);
       void invalidate(queryKeys.jobs.all, queryKeys.overview, queryKeys.auditAll);
     },
   });
@@ -101,10 +115,21 @@ export function PlaygroundForm({ onStarted }: { onStarted: (result: GenerateResu
         />
       </div>
       <ReferencePicker references={references} onChange={setReferences} />
-      <ErrorBanner error={generate.error} title="Not queued" />
-      <button type="submit" className={primaryButtonClass} disabled={generate.isPending || !prompt.trim()}>
-        {generate.isPending ? "Queuing…" : "Generate"}
-      </button>
+      <ErrorBanner error={generate.error ?? ask.error} title="Not queued" />
+      <div className="flex flex-wrap gap-2">
+        <button type="submit" className={primaryButtonClass} disabled={generate.isPending || !prompt.trim()}>
+          {generate.isPending ? "Queuing…" : "Generate"}
+        </button>
+        <button
+          type="button"
+          className={buttonClass}
+          disabled={ask.isPending || !prompt.trim() || references.length === 0}
+          title="Ask the prompt as a question about the reference images; the answer is text"
+          onClick={() => ask.mutate()}
+        >
+          {ask.isPending ? "Asking…" : "Ask about the images"}
+        </button>
+      </div>
     </form>
   );
 }

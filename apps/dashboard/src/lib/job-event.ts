@@ -31,7 +31,7 @@ export type JobEventView =
       will_retry: boolean;
       retry_at: string | null;
     })
-  | (Base & { type: "succeeded"; images: EventImage[] })
+  | (Base & { type: "succeeded"; images: EventImage[]; text?: string })
   | (Base & { type: "failed"; error: EventError })
   | (Base & { type: "canceled"; error: EventError | null });
 

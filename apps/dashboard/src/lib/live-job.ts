@@ -10,6 +10,8 @@ export interface LiveJob {
   message: string | null;
   partials: EventImage[];
   images: EventImage[];
+  /** A vision job's answer. */
+  text: string | null;
   error: EventError | null;
   /** When the next attempt starts after a failed one. */
   retryAt: string | null;
@@ -23,6 +25,7 @@ export function initialLiveJob(state: JobState): LiveJob {
     message: null,
     partials: [],
     images: [],
+    text: null,
     error: null,
     retryAt: null,
   };
@@ -55,7 +58,14 @@ export function applyJobEvent(job: LiveJob, event: JobEventView): LiveJob {
         retryAt: event.will_retry ? event.retry_at : null,
       };
     case "succeeded":
-      return { ...job, state: "succeeded", images: event.images, error: null, retryAt: null };
+      return {
+        ...job,
+        state: "succeeded",
+        images: event.images,
+        text: event.text ?? null,
+        error: null,
+        retryAt: null,
+      };
     case "failed":
       return { ...job, state: "failed", error: event.error, retryAt: null };
     case "canceled":

@@ -11,7 +11,7 @@ import { imageUrl } from "../services/image-urls.js";
 import { jsonWithImages } from "../services/json-with-images.js";
 import type { ApiServices } from "../services.js";
 
-/** Usage as OpenAI reports it; the subscription tells us no token counts, so they are zeros. */
+/** Usage as OpenAI reports it: what upstream reported for the job's calls, zeros where it reported none. */
 export interface OpenAiImageUsage {
   input_tokens: number;
   output_tokens: number;
@@ -40,29 +40,39 @@ export interface OpenAiImagesResponse {
 
 export type ResponseFormat = "b64_json" | "url";
 
-export function zeroUsage(): OpenAiImageUsage {
+export function jobUsage(job: Job): OpenAiImageUsage {
+  const sum = { input: 0, output: 0, total: 0, text: 0, image: 0 };
+  for (const image of job.images) {
+    const usage = image.reported?.usage;
+    if (!usage) continue;
+    sum.input += usage.inputTokens;
+    sum.output += usage.outputTokens;
+    sum.total += usage.totalTokens;
+    sum.text += usage.inputTextTokens ?? 0;
+    sum.image += usage.inputImageTokens ?? 0;
+  }
   return {
-    input_tokens: 0,
-    output_tokens: 0,
-    total_tokens: 0,
-    input_tokens_details: { text_tokens: 0, image_tokens: 0 },
+    input_tokens: sum.input,
+    output_tokens: sum.output,
+    total_tokens: sum.total,
+    input_tokens_details: { text_tokens: sum.text, image_tokens: sum.image },
   };
 }
 
 /**
  * Fields describing what was delivered. Size and format come from the image bytes (the subscription
- * normalises sizes); quality and background are what the job asked for, since nothing reports what upstream
- * really used.
+ * normalises sizes); quality and background are what upstream reported for the image (it serves `high`
+ * as `medium`), else what the job asked for.
  */
 export function describeImage(
   job: Job,
-  image: Pick<StoredImageRef, "width" | "height" | "format"> | undefined,
+  image: Pick<StoredImageRef, "width" | "height" | "format" | "reported"> | undefined,
 ): { size: string; output_format: ImageFormat; quality: string; background: string } {
   return {
     size: image ? `${image.width}x${image.height}` : job.request.size,
     output_format: image?.format ?? job.request.outputFormat,
-    quality: job.request.quality,
-    background: job.request.background,
+    quality: image?.reported?.quality ?? job.request.quality,
+    background: image?.reported?.background ?? job.request.background,
   };
 }
 
@@ -92,7 +102,7 @@ export async function imagesReply(
           : { b64_json: base64Of(image.key), revised_prompt };
       }),
       ...describeImage(job, job.images[0]),
-      usage: zeroUsage(),
+      usage: jobUsage(job),
     }),
   );
   return streamedJson(c, reply);

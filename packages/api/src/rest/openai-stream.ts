@@ -3,9 +3,9 @@ import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
 import { openAiErrorObject } from "../http/openai-error.js";
-import { jsonWithImages } from "../services/json-with-images.js";
+import { type Base64Of, jsonWithImages } from "../services/json-with-images.js";
 import type { ApiServices } from "../services.js";
-import { describeImage, jobFailure, zeroUsage } from "./openai-images.js";
+import { describeImage, jobFailure, jobUsage } from "./openai-images.js";
 
 export interface ImageStreamOptions {
   /** `image_generation.*` for generations, `image_edit.*` for edits. */
@@ -54,8 +54,9 @@ export function streamImageJob(
           });
           if (delivered) sent++;
         } else if (event.type === "succeeded") {
+          const usage = jobUsage({ ...job, images: event.images });
           for (const image of event.images) {
-            await sendImage(stream, services, job, image, `${eventPrefix}.completed`, { usage: zeroUsage() });
+            await sendImage(stream, services, job, image, `${eventPrefix}.completed`, { usage });
           }
         } else if (event.type === "failed" || event.type === "canceled") {
           const finished = (await services.queue.get(job.id)) ?? job;
@@ -81,13 +82,27 @@ async function sendImage(
   type: string,
   extra: Record<string, unknown>,
 ): Promise<true> {
-  const event = await jsonWithImages(services.images, (base64Of) => ({
+  await writeImageEvent(stream, services, type, (base64Of) => ({
     type,
     b64_json: base64Of(image.key),
     created_at: Math.floor(services.clock.now() / 1000),
     ...describeImage(job, image),
     ...extra,
   }));
+  return true;
+}
+
+/**
+ * One SSE event whose data line is JSON with stored images streamed into it (`base64Of(key)`), so no
+ * event holds a whole image or its base64 string.
+ */
+export async function writeImageEvent(
+  stream: SSEStreamingApi,
+  services: ApiServices,
+  type: string,
+  build: (base64Of: Base64Of) => Record<string, unknown>,
+): Promise<void> {
+  const event = await jsonWithImages(services.images, build);
   await stream.write(`event: ${type}\ndata: `);
   const reader = event.body.getReader();
   try {
@@ -99,7 +114,6 @@ async function sendImage(
     throw error;
   }
   await stream.write("\n\n");
-  return true;
 }
 
 async function sendError(stream: SSEStreamingApi, error: unknown): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Job, StoredImageRef } from "@codex-img/core";
 import type { Base64Of } from "../services/json-with-images.js";
 import type { ApiServices } from "../services.js";
-import { describeImage } from "./openai-images.js";
+import { describeImage, jobUsage } from "./openai-images.js";
 import { responseIdOf } from "./responses-request.js";
 
 /** What a response echoes of its request (not kept with the job: a GET answers the defaults). */
@@ -44,8 +44,8 @@ export function imageCallItem(
 
 /**
  * A job as OpenAI's `Response` object. The output is one `image_generation_call` item per image once
- * the job succeeded; failed jobs carry OpenAI's `error` object. Token usage is not reported by the
- * subscription, so it is zeros.
+ * the job succeeded; failed jobs carry OpenAI's `error` object. Usage is the token counts upstream
+ * reported for the job's calls (zeros where it reported none).
  */
 export function responseObject(
   services: ApiServices,
@@ -84,14 +84,20 @@ export function responseObject(
     tools: echo.tools ?? [{ type: "image_generation" }],
     top_p: 1,
     truncation: "disabled",
-    usage: {
-      input_tokens: 0,
-      input_tokens_details: { cached_tokens: 0 },
-      output_tokens: 0,
-      output_tokens_details: { reasoning_tokens: 0 },
-      total_tokens: 0,
-    },
+    usage: responseUsage(job),
     user: null,
     ...(services.backend === "demo" ? { codex_img_demo: true } : {}),
+  };
+}
+
+/** The Responses `usage` shape from what upstream reported for the job's calls. */
+function responseUsage(job: Job): Record<string, unknown> {
+  const usage = jobUsage(job);
+  return {
+    input_tokens: usage.input_tokens,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: usage.output_tokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: usage.total_tokens,
   };
 }

@@ -1,7 +1,7 @@
 import { CodexImgError, isCodexImgError, isTerminalJobState, type Job } from "@codex-img/core";
 import { createLibsqlJobStore, deleteJobWithFiles } from "@codex-img/db";
 import { type Context, Hono } from "hono";
-import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
 import { openAiErrorObject, openAiErrorResponse } from "../http/openai-error.js";
 import { assertScope, requireCaller } from "../http/require-key.js";
@@ -11,6 +11,7 @@ import { submitImageJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { jobFailure, streamedJson } from "./openai-images.js";
 import { parseOpenAi } from "./openai-schemas.js";
+import { writeImageEvent } from "./openai-stream.js";
 import { imageCallItem, type ResponseEcho, responseObject } from "./responses-object.js";
 import {
   imageToolOf,
@@ -182,7 +183,7 @@ function streamResponse(
   return streamSSE(c, async (stream) => {
     let sequence = 0;
     const send = (type: string, build: (base64Of: Base64Of) => Record<string, unknown>): Promise<void> =>
-      writeEvent(stream, services, type, (base64Of) => ({
+      writeImageEvent(stream, services, type, (base64Of) => ({
         type,
         sequence_number: sequence++,
         ...build(base64Of),
@@ -248,26 +249,6 @@ function streamResponse(
       clearInterval(keepalive);
     }
   });
-}
-
-/** One SSE event whose data line is JSON with stored images streamed into it (never a whole image string). */
-async function writeEvent(
-  stream: SSEStreamingApi,
-  services: ApiServices,
-  type: string,
-  build: (base64Of: Base64Of) => Record<string, unknown>,
-): Promise<void> {
-  const event = await jsonWithImages(services.images, build);
-  await stream.write(`event: ${type}\ndata: `);
-  const reader = event.body.getReader();
-  try {
-    for (let read = await reader.read(); !read.done; read = await reader.read())
-      await stream.write(read.value);
-  } catch (error) {
-    await reader.cancel().catch(() => undefined);
-    throw error;
-  }
-  await stream.write("\n\n");
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {

@@ -190,7 +190,7 @@ export type JobEventView = EventBase &
         will_retry: boolean;
         retry_at: string | null;
       }
-    | { type: "succeeded"; images: ImageUrlView[] }
+    | { type: "succeeded"; images: ImageUrlView[]; text?: string }
     | { type: "failed"; error: JobErrorView }
     | { type: "canceled"; error: JobErrorView | null }
   );
@@ -233,6 +233,7 @@ export async function eventView(services: ApiServices, job: Job, event: JobEvent
         ...base,
         type: event.type,
         images: await Promise.all(event.images.map((image) => imageUrl(services, image, job))),
+        ...(event.text === undefined ? {} : { text: event.text }),
       };
     case "failed":
       return { ...base, type: event.type, error: errorView(event.error) };

@@ -1,4 +1,10 @@
-import { type DispatchMode, type JobState, REQUEST_LIMITS, TERMINAL_JOB_STATES } from "@codex-img/core";
+import {
+  type DispatchMode,
+  JOB_KINDS,
+  type JobState,
+  REQUEST_LIMITS,
+  TERMINAL_JOB_STATES,
+} from "@codex-img/core";
 import { HISTORY_MAX_LIMIT, KEY_SCOPES } from "@codex-img/db";
 import { z } from "zod";
 
@@ -63,6 +69,17 @@ export const imageRequestInput = z.object({
   asKeyId: keyId.optional(),
 });
 
+/** A question about 1 to 16 images (`images.ask`); the images come as `data:` URLs like references. */
+export const visionRequestInput = z.object({
+  prompt: z.string().min(1).max(REQUEST_LIMITS.promptMaxChars),
+  references: z
+    .array(z.object({ name: z.string().max(300).optional(), dataUrl: z.string().min(1) }))
+    .min(1)
+    .max(REQUEST_LIMITS.maxReferenceImages),
+  /** Admin sessions only: ask as this key, through its limits and into its history. */
+  asKeyId: z.string().min(1).max(100).optional(),
+});
+
 export const JOB_STATES = ["queued", "running", ...TERMINAL_JOB_STATES] as [JobState, ...JobState[]];
 
 export const jobListInput = z
@@ -70,6 +87,8 @@ export const jobListInput = z
     cursor: z.string().max(500).optional(),
     limit: z.number().int().min(1).max(HISTORY_MAX_LIMIT).optional(),
     state: z.enum(JOB_STATES).optional(),
+    /** `image` or `vision` (questions about images). */
+    kind: z.enum(JOB_KINDS).optional(),
     keyId: keyId.optional(),
     account: z.string().max(200).optional(),
     since: z.number().int().nonnegative().optional(),

@@ -1,6 +1,6 @@
 import type { ErrorCode, ErrorDetails } from "../errors.js";
 import type { NormalizedImageRequest } from "../request.js";
-import type { BackendEvent, BackendKind, BackendRoute, ImageFormat } from "../types.js";
+import type { BackendEvent, BackendKind, BackendRoute, ImageFormat, UpstreamUsage } from "../types.js";
 
 /**
  * Lifecycle of a job: `queued -> running -> succeeded | failed | canceled`, and `running -> queued` again
@@ -58,6 +58,18 @@ export interface StoredImageRef {
   revisedPrompt?: string;
   /** The stream ended without a final image and this is the last partial one. */
   partial?: boolean;
+  /**
+   * What upstream said about the call that made this image, where it said it: the delivered quality,
+   * size, background and format (reply fields, which the subscription may change from the request),
+   * and the call's token counts (on the first image of a call only, so a sum over images is the job's).
+   */
+  reported?: {
+    quality?: string;
+    size?: string;
+    background?: string;
+    outputFormat?: string;
+    usage?: UpstreamUsage;
+  };
 }
 
 /** A `CodexImgError` as data, for the history row and events. */

@@ -259,7 +259,11 @@ export function createRunner(options: RunnerOptions): Runner {
       for (const [name, value] of Object.entries(result.diagnostics ?? {})) {
         info.diagnostics[callCount() > 1 ? `${name}#${slot + 1}` : name] = value;
       }
-      for (const image of result.images) {
+      for (const [index, image] of result.images.entries()) {
+        const reported = {
+          ...result.delivered,
+          ...(index === 0 && result.usage ? { usage: result.usage } : {}),
+        };
         const object = await images.put(image.bytes, { format: image.format, prefix: "img" });
         produced.push({
           key: object.key,
@@ -269,6 +273,7 @@ export function createRunner(options: RunnerOptions): Runner {
           bytes: object.bytes,
           ...(image.revisedPrompt === undefined ? {} : { revisedPrompt: image.revisedPrompt }),
           ...(image.partial ? { partial: true } : {}),
+          ...(Object.keys(reported).length > 0 ? { reported } : {}),
         });
       }
     }

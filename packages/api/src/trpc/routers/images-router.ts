@@ -1,11 +1,17 @@
-import { CodexImgError, enqueueImageJob, type ImageRequest, type ImageSize } from "@codex-img/core";
+import {
+  CodexImgError,
+  enqueueImageJob,
+  enqueueVisionJob,
+  type ImageRequest,
+  type ImageSize,
+} from "@codex-img/core";
 import type { Caller } from "../../app-env.js";
 import { assertScope } from "../../http/require-key.js";
 import { fullJobView } from "../../services/job-views.js";
 import { referenceFromString } from "../../services/reference-input.js";
-import { submitImageJob } from "../../services/submit-image-job.js";
+import { submitImageJob, submitVisionJob } from "../../services/submit-image-job.js";
 import type { ApiServices } from "../../services.js";
-import { imageRequestInput } from "../schemas.js";
+import { imageRequestInput, visionRequestInput } from "../schemas.js";
 import { adminOrKeyProcedure, auditAdmin, type TrpcContext } from "../trpc.js";
 
 export const imagesRouter = {
@@ -28,13 +34,7 @@ export const imagesRouter = {
         ...(referenceImages.length > 0 ? { referenceImages } : {}),
       };
       const options = idempotencyKey === undefined ? {} : { idempotencyKey };
-      if (ctx.caller && asKeyId !== undefined && asKeyId !== ctx.caller.key.id) {
-        throw new CodexImgError("forbidden", "Only an admin session may send as another key.", {
-          details: { param: "asKeyId", reason: "admin_only" },
-        });
-      }
-      const caller =
-        ctx.caller ?? (asKeyId === undefined ? undefined : await actingKey(ctx.services, asKeyId));
+      const caller = await sendingCaller(ctx, asKeyId);
       if (caller) {
         if (referenceImages.length > 0) assertScope(caller, "edit");
         const { job, created } = await submitImageJob(ctx.services, caller, request, options);
@@ -50,7 +50,49 @@ export const imagesRouter = {
       await auditGenerate(ctx, job.id, job.request.n);
       return { job: await fullJobView(ctx.services, job, 0), created };
     }),
+
+  /**
+   * Asks a question about 1 to 16 images (a `vision` job): the playground's "Ask about the images". Same
+   * rules as `generate`: a key through its limits (scope `vision`), an admin session without or as a key.
+   */
+  ask: adminOrKeyProcedure("vision")
+    .input(visionRequestInput)
+    .mutation(async ({ ctx, input }) => {
+      const request = {
+        prompt: input.prompt,
+        images: input.references.map((ref, index) => ({
+          bytes: referenceFromString(ref.dataUrl, index, "references"),
+        })),
+      };
+      const caller = await sendingCaller(ctx, input.asKeyId);
+      if (caller) {
+        const { job, created } = await submitVisionJob(ctx.services, caller, request);
+        if (!ctx.caller)
+          await auditAdmin(ctx, "image.ask", { type: "job", id: job.id }, { asKeyId: caller.key.id });
+        return { job: await fullJobView(ctx.services, job, 0), created };
+      }
+      const { job, created } = await enqueueVisionJob(
+        { queue: ctx.services.queue, images: ctx.services.images },
+        request,
+      );
+      if (created) ctx.services.wakeWorkers();
+      await auditAdmin(ctx, "image.ask", { type: "job", id: job.id }, {});
+      return { job: await fullJobView(ctx.services, job, 0), created };
+    }),
 };
+
+/**
+ * Who a playground request runs as: a key's own session is that key (it may not send as another);
+ * an admin session runs as `asKeyId` when given, else as no key (undefined).
+ */
+async function sendingCaller(ctx: TrpcContext, asKeyId: string | undefined): Promise<Caller | undefined> {
+  if (ctx.caller && asKeyId !== undefined && asKeyId !== ctx.caller.key.id) {
+    throw new CodexImgError("forbidden", "Only an admin session may send as another key.", {
+      details: { param: "asKeyId", reason: "admin_only" },
+    });
+  }
+  return ctx.caller ?? (asKeyId === undefined ? undefined : await actingKey(ctx.services, asKeyId));
+}
 
 /** The key an admin sends as: it must exist and be usable, exactly as if its raw key had been sent. */
 async function actingKey(services: ApiServices, id: string): Promise<Caller> {

@@ -328,7 +328,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
         ),
       );
       const imagegenRequestId = response.headers.get(CODEX_HEADERS.imagegenRequestId);
-      return buildResult(
+      const result = buildResult(
         ctx,
         "native",
         images,
@@ -339,6 +339,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
         },
         quota,
       );
+      return reply.usage ? { ...result, usage: reply.usage } : result;
     });
   }
 
@@ -421,7 +422,8 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
           ),
         );
         if (first.id) upstreamIds.image_call_id = first.id;
-        return buildResult(ctx, "responses", images, deliveredOf(first), upstreamIds, quota);
+        const result = buildResult(ctx, "responses", images, deliveredOf(first), upstreamIds, quota);
+        return outcome.usage ? { ...result, usage: outcome.usage } : result;
       }
       if (outcome.lastPartial) {
         const image = decodeImage(outcome.lastPartial.b64, ctx.label, { partial: true });

@@ -1,7 +1,8 @@
 import { toDataUrl } from "../../image/index.js";
 import type { NormalizedImageRequest } from "../../request.js";
-import type { ImageFormat, ImageRequest } from "../../types.js";
+import type { ImageFormat, ImageRequest, UpstreamUsage } from "../../types.js";
 import type { JsonBytes } from "./parse-json-bytes.js";
+import { parseUpstreamUsage } from "./upstream-usage.js";
 
 /**
  * Body of `POST {base}/images/generations` (or `/images/edits` when there are references) with the
@@ -33,6 +34,7 @@ export interface NativeImagesReply {
   /** Each image's base64: its raw bytes when the reply was read as bytes and it was long, else a string. */
   images: Array<{ b64: Uint8Array | string; revisedPrompt?: string }>;
   delivered: { size?: string; quality?: string; background?: string; outputFormat?: string };
+  usage?: UpstreamUsage;
   created?: number;
 }
 
@@ -65,9 +67,11 @@ export function parseImagesResponse(json: JsonBytes | undefined): NativeImagesRe
   if (quality) delivered.quality = quality;
   if (background) delivered.background = background;
   if (outputFormat) delivered.outputFormat = outputFormat;
+  const usage = parseUpstreamUsage(reply.usage);
   return {
     images,
     delivered,
+    ...(usage ? { usage } : {}),
     ...(typeof reply.created === "number" ? { created: reply.created } : {}),
   };
 }

@@ -1,8 +1,9 @@
 import type { CodexImgError } from "../../errors.js";
 import { parseJsonText, asRecord as rec, nonEmptyString as str } from "../../json-values.js";
-import type { QuotaSnapshot } from "../../types.js";
+import type { QuotaSnapshot, UpstreamUsage } from "../../types.js";
 import { parseRateLimitsEvent } from "./quota-snapshot.js";
 import type { SseEvent } from "./sse-parser.js";
+import { parseUpstreamUsage } from "./upstream-usage.js";
 
 /** One `image_generation_call` output item. `result` is bare base64 (no `data:` prefix). */
 export interface StreamImageItem {
@@ -26,6 +27,8 @@ export interface ResponsesStreamOutcome {
   deltaText: string;
   /** A `response.completed` / `response.done` / `response.incomplete` arrived. */
   completed: boolean;
+  /** Token counts of `response.completed`. */
+  usage?: UpstreamUsage;
   /** Newest `codex.rate_limits` snapshot. */
   quota?: QuotaSnapshot;
   /**
@@ -165,6 +168,8 @@ export async function collectResponsesStream(
       case "response.incomplete": {
         const response = rec(payload.response);
         outcome.responseId = str(response?.id) ?? outcome.responseId;
+        const usage = parseUpstreamUsage(response?.usage);
+        if (usage) outcome.usage = usage;
         if (Array.isArray(response?.output))
           for (const item of response.output as unknown[]) addOutputItem(rec(item));
         outcome.completed = true;

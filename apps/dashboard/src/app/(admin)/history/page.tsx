@@ -24,6 +24,7 @@ function toInput(filters: HistoryFilterValues, cursor: string | undefined): JobL
     limit: PAGE_SIZE,
     ...(cursor ? { cursor } : {}),
     ...(filters.state ? { state: filters.state } : {}),
+    ...(filters.kind ? { kind: filters.kind } : {}),
     ...(filters.keyId ? { keyId: filters.keyId } : {}),
     ...(filters.account ? { account: filters.account } : {}),
     ...(since === undefined ? {} : { since }),
