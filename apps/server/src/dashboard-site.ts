@@ -2,7 +2,9 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ServerBindings } from "@codex-img/api";
 import { Hono } from "hono";
+import { getPath } from "hono/utils/url";
 import { staticFiles } from "./static-files.js";
 
 /**
@@ -20,7 +22,7 @@ export const DASHBOARD_DIR: string =
 /** The dashboard's URL path; its build bakes it in (`basePath` in apps/dashboard/next.config.mjs). */
 export const DASHBOARD_PATH = "/admin";
 
-type Handler = (request: Request) => Response | Promise<Response>;
+type Handler = (request: Request, server?: ServerBindings) => Response | Promise<Response>;
 
 /**
  * Next's static export bootstraps with inline scripts and styles, hence `'unsafe-inline'` there; images
@@ -46,7 +48,7 @@ export const DASHBOARD_CSP = [
  */
 export function withDashboard(api: Handler, options: { dir?: string } = {}): Handler {
   const dir = options.dir ?? DASHBOARD_DIR;
-  const site = new Hono();
+  const site = new Hono<{ Bindings: ServerBindings }>();
   site.use(`${DASHBOARD_PATH}/*`, async (c, next) => {
     await next();
     // The admin pages must not be framed (clickjacking) nor leak their URLs, and may talk only to this
@@ -78,6 +80,13 @@ export function withDashboard(api: Handler, options: { dir?: string } = {}): Han
     const page = await readFile(join(dir, "404.html"), "utf8").catch(() => undefined);
     return page === undefined ? c.text("Not found\n", 404) : c.html(page, 404);
   });
-  site.all("*", (c) => api(c.req.raw));
-  return (request) => site.fetch(request);
+  // Other methods under the dashboard path get the API's own answer (JSON 404).
+  site.all("*", (c) => api(c.req.raw, c.env));
+  // Everything else goes straight to the API: a second router pass per request costs measurable CPU.
+  return (request, server) =>
+    isDashboardPath(getPath(request)) ? site.fetch(request, server) : api(request, server);
+}
+
+function isDashboardPath(path: string): boolean {
+  return path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
 }

@@ -16,7 +16,7 @@ import { createFirstKeyIfNone } from "./first-key.js";
 import { runPreflight } from "./preflight.js";
 import { formatPreflight, preflightJson } from "./preflight-format.js";
 import { scheduleRetentionSweep } from "./retention-sweep.js";
-import { serveHttp } from "./serve-http.js";
+import { type FetchHandler, serveHttp } from "./serve-http.js";
 
 const VERSION = "0.1.0";
 
@@ -93,11 +93,14 @@ async function serve(
 
   // Bind first (port 0 picks a free port), so the public URL is known before the services are built;
   // until they are, requests get 503.
-  let handler: (request: Request) => Response | Promise<Response> = () =>
+  let handler: FetchHandler = () =>
     Response.json({ status: "starting" }, { status: 503, headers: { "retry-after": "1" } });
   let http: Awaited<ReturnType<typeof serveHttp>>;
   try {
-    http = await serveHttp((request) => handler(request), { host: config.host, port: config.port });
+    http = await serveHttp((request, server) => handler(request, server), {
+      host: config.host,
+      port: config.port,
+    });
   } catch (error) {
     if ((error as { code?: unknown }).code !== "EADDRINUSE") throw error;
     console.error(
@@ -113,7 +116,7 @@ async function serve(
     publicBaseUrl,
   });
   const app = createApi(composed.services);
-  handler = withDashboard((request) => app.fetch(request));
+  handler = withDashboard((request, server) => app.fetch(request, server));
   composed.runner.start();
   const stopSweep = scheduleRetentionSweep(composed.services, { clock: systemClock, logger });
 

@@ -7,6 +7,8 @@ import { SERVER_RUNTIMES, type ServerProcess, startServerProcess } from "@codex-
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 /** The service as a real process: it must come up on a fresh machine with no login, on Bun and on Node. */
+const ADMIN_PASSWORD = "correct-horse-battery-staple-52";
+
 describe.each(SERVER_RUNTIMES)("the server process on %s", (_name, command) => {
   let dir: string;
   let server: ServerProcess | undefined;
@@ -18,7 +20,7 @@ describe.each(SERVER_RUNTIMES)("the server process on %s", (_name, command) => {
     server = await startServerProcess({
       command: await command(),
       args: ["--port", "0", "--data-dir", join(dir, "data")],
-      env: { HOME: dir, CODEX_HOMES: join(dir, "no-login") },
+      env: { HOME: dir, CODEX_HOMES: join(dir, "no-login"), ADMIN_PASSWORD },
       cwd: dir,
     });
     ({ url, firstKey } = server);
@@ -84,6 +86,24 @@ describe.each(SERVER_RUNTIMES)("the server process on %s", (_name, command) => {
       width: 512,
       height: 512,
     });
+  });
+
+  it("gives the dashboard the connecting socket's address, not an address a client claims", async () => {
+    const headers = { "content-type": "application/json", "x-codex-img-peer-address": "203.0.113.9" };
+    const login = await fetch(`${url}/trpc/auth.login`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ password: ADMIN_PASSWORD }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers
+      .getSetCookie()
+      .map((line) => line.split(";")[0])
+      .join("; ");
+    const me = await fetch(`${url}/trpc/auth.me`, { headers: { ...headers, cookie } });
+    expect(me.status).toBe(200);
+    const { ip } = ((await me.json()) as { result: { data: { ip: string } } }).result.data;
+    expect(ip).toMatch(/^(::ffff:)?127\.0\.0\.1$|^::1$/);
   });
 
   it("refuses a request without a key", async () => {

@@ -1,13 +1,16 @@
 import type { Logger } from "@codex-img/core";
 import type { ApiKeyRecord } from "@codex-img/db";
+import type { ServerBindings } from "./http/admin-session.js";
 
 /** Who is calling: set by the key middleware before any handler runs. */
 export interface Caller {
   key: ApiKeyRecord;
 }
 
-/** Hono's environment for every route: typed context variables. */
+/** Hono's environment for every route: what the server adapter binds, and typed context variables. */
 export interface AppEnv {
+  /** `c.env`; absent (undefined) when the app is called without bindings, as `app.request()` in tests. */
+  Bindings: ServerBindings;
   Variables: {
     caller: Caller;
     /** Echoed as `x-request-id` and written to logs. */

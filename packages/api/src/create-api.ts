@@ -71,13 +71,16 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
   const trpc = createTrpcHandler(services);
   // The playground's reference images travel inside tRPC bodies, bounded by the door like REST bodies.
   app.all("/trpc/*", async (c) => {
-    if (c.req.method !== "POST") return trpc(c.req.raw);
+    if (c.req.method !== "POST") return trpc(c.req.raw, c.env);
     // One UTF-8 rule for every route: tRPC would decode invalid bytes to U+FFFD and take the request,
     // where REST refuses it. Read at most `maxBodyBytes`, refuse invalid UTF-8, hand the bytes on.
     const bytes = await readBodyBytes(c, services.options.maxBodyBytes);
     if (!isUtf8(bytes)) return trpcBadUtf8(c.req.path, new URL(c.req.url).searchParams.has("batch"));
     const { method, headers, signal } = c.req.raw;
-    return trpc(new Request(c.req.url, { method, headers, signal, body: bytes as Uint8Array<ArrayBuffer> }));
+    return trpc(
+      new Request(c.req.url, { method, headers, signal, body: bytes as Uint8Array<ArrayBuffer> }),
+      c.env,
+    );
   });
   // The OpenAI routes answer their own errors in OpenAI's shape; everything else answers in ours.
   app.notFound((c) => nativeErrorResponse(c, new CodexImgError("not_found", "No such endpoint.")));

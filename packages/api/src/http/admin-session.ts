@@ -23,12 +23,17 @@ export interface RequestInfo {
 }
 
 /**
- * The connecting peer's address, written by the server adapter (apps/server `serveHttp`), which always
- * overwrites whatever a client sent under this name: a `(Request) => Response` handler cannot see sockets.
+ * What the server adapter (apps/server `serveHttp`) hands the app next to the `Request`, as Hono's
+ * bindings (`app.fetch(request, env)`, read as `c.env`): a `Request` cannot carry the socket. The peer
+ * address is a function because only sign-in and the audit log need it; asking the runtime for it on
+ * every request costs measurable CPU.
  */
-export const PEER_ADDRESS_HEADER = "x-codex-img-peer-address";
+export interface ServerBindings {
+  /** The connecting socket's address, when the runtime knows it. */
+  peerAddress?: () => string | undefined;
+}
 
-export function requestInfo(services: ApiServices, request: Request): RequestInfo {
+export function requestInfo(services: ApiServices, request: Request, server?: ServerBindings): RequestInfo {
   const { trustProxy = false, secureCookies } = services.options;
   const headers = request.headers;
   // The last X-Forwarded-For entry is the one our own proxy appended; earlier ones are the client's word.
@@ -37,7 +42,7 @@ export function requestInfo(services: ApiServices, request: Request): RequestInf
   const https = forwardedProto ? forwardedProto === "https" : new URL(request.url).protocol === "https:";
   const userAgent = headers.get("user-agent")?.slice(0, 300);
   return {
-    ip: forwarded?.slice(0, 100) || headers.get(PEER_ADDRESS_HEADER)?.slice(0, 100) || "direct",
+    ip: forwarded?.slice(0, 100) || server?.peerAddress?.()?.slice(0, 100) || "direct",
     ...(userAgent ? { userAgent } : {}),
     secure: secureCookies ?? https,
   };

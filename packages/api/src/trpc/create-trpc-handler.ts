@@ -1,4 +1,5 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import type { ServerBindings } from "../http/admin-session.js";
 import type { ApiServices } from "../services.js";
 import { appRouter } from "./app-router.js";
 import { createTrpcContext } from "./trpc.js";
@@ -7,12 +8,14 @@ import { createTrpcContext } from "./trpc.js";
 export const TRPC_ENDPOINT = "/trpc";
 
 /** The tRPC router as a `(Request) => Response` handler for requests under `/trpc/`. */
-export function createTrpcHandler(services: ApiServices): (request: Request) => Promise<Response> {
-  return (request) =>
+export function createTrpcHandler(
+  services: ApiServices,
+): (request: Request, server?: ServerBindings) => Promise<Response> {
+  return (request, server) =>
     fetchRequestHandler({
       endpoint: TRPC_ENDPOINT,
       req: request,
       router: appRouter,
-      createContext: ({ req, resHeaders }) => createTrpcContext(services, req, resHeaders),
+      createContext: ({ req, resHeaders }) => createTrpcContext(services, req, resHeaders, server),
     });
 }

@@ -3,7 +3,13 @@ import type { AdminSession, KeyScope } from "@codex-img/db";
 import { initTRPC } from "@trpc/server";
 import type { Context as HonoContext } from "hono";
 import type { Caller } from "../app-env.js";
-import { assertCsrf, type RequestInfo, requestInfo, sessionFromRequest } from "../http/admin-session.js";
+import {
+  assertCsrf,
+  type RequestInfo,
+  requestInfo,
+  type ServerBindings,
+  sessionFromRequest,
+} from "../http/admin-session.js";
 import { assertScope, authenticate } from "../http/require-key.js";
 import type { ApiServices } from "../services.js";
 import { errorData, toTrpcError } from "./error-codes.js";
@@ -25,12 +31,13 @@ export async function createTrpcContext(
   services: ApiServices,
   request: Request,
   resHeaders: Headers = new Headers(),
+  server?: ServerBindings,
 ): Promise<TrpcContext> {
   const admin = await sessionFromRequest(services, request.headers);
   return {
     services,
     headers: request.headers,
-    info: requestInfo(services, request),
+    info: requestInfo(services, request, server),
     resHeaders,
     ...(admin ? { admin } : {}),
   };

@@ -5,7 +5,6 @@ import {
   type OutgoingHttpHeaders,
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { Readable } from "node:stream";
 
 export interface ExactFetchOptions {
   /** Extra trusted CA certificates (PEM), e.g. the throwaway CA of a loopback fake. */
@@ -83,8 +82,47 @@ function toResponse(res: IncomingMessage): Response {
   const status = res.statusCode ?? 502;
   const noBody = status === 204 || status === 304 || status < 200;
   if (noBody) res.resume();
-  const body = noBody ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
+  const body = noBody ? null : messageStream(res);
   return new Response(body, { status, statusText: res.statusMessage ?? "", headers });
+}
+
+/**
+ * The reply's chunks as a web stream, each handed on as a view of node:http's own buffer (`Readable.toWeb`
+ * copies every chunk, ~6.5 % of the server's CPU under load). The socket is paused while a chunk waits
+ * unread and resumed on the next read (backpressure); a destroyed reply (abort, reset) errors the stream
+ * and a cancelled stream destroys the reply, releasing the connection.
+ */
+function messageStream(res: IncomingMessage): ReadableStream<Uint8Array> {
+  let settled = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        controller.error(error);
+      };
+      res.on("data", (chunk: Buffer) => {
+        if (settled) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) res.pause();
+      });
+      res.once("end", () => {
+        if (settled) return;
+        settled = true;
+        controller.close();
+      });
+      res.once("error", fail);
+      // A connection cut before the reply's end: no `end`, and not every runtime emits `error` first.
+      res.once("close", () => fail(new Error("The connection closed before the reply ended.")));
+    },
+    pull() {
+      res.resume();
+    },
+    cancel(reason) {
+      settled = true;
+      res.destroy(reason instanceof Error ? reason : undefined);
+    },
+  });
 }
 
 function headerPairs(headers: HeadersInit | undefined): Array<[string, string]> {
