@@ -24,5 +24,9 @@ export function useOverview() {
   return useQuery({
     queryKey: queryKeys.overview,
     queryFn: () => trpc().system.overview.query(),
+    // The subscription sends the overview when it (re)connects and on every change, so the cache is never
+    // stale by age: a remount or a focused window must not read it again.
+    staleTime: Number.POSITIVE_INFINITY,
+    refetchOnWindowFocus: false,
   });
 }
