@@ -1,6 +1,6 @@
 import { toDataUrl } from "../../image/index.js";
 import type { NormalizedImageRequest } from "../../request.js";
-import type { ImageRequest } from "../../types.js";
+import type { ImageFormat, ImageRequest } from "../../types.js";
 import { CODEX_DEFAULT_REASONING_EFFORT } from "./constants.js";
 
 export interface ResponsesBodyOptions {
@@ -37,29 +37,57 @@ export function buildResponsesBody(
   if (request.background !== undefined) tool.background = normalized.background;
   if (options.partialImages !== undefined && options.partialImages > 0)
     tool.partial_images = options.partialImages;
-  const content: Array<Record<string, unknown>> = normalized.referenceImages.map((ref) => ({
-    type: "input_image",
-    image_url: toDataUrl(ref.bytes, ref.format),
-  }));
-  content.push({ type: "input_text", text: normalized.prompt });
-  return {
+  return buildTurnBody({
     model: options.carrierModel,
+    instructions: options.instructions,
+    images: normalized.referenceImages,
+    text: normalized.prompt,
+    tools: [tool],
+    threadId: options.threadId,
+    clientMetadata: options.clientMetadata,
+  });
+}
+
+export interface TurnBodyParts {
+  model: string;
+  instructions: string;
+  /** Sent as `input_image` data URLs before the text. */
+  images: ReadonlyArray<{ bytes: Uint8Array; format: ImageFormat }>;
+  text: string;
+  /** The CLI's turns always carry the key, empty when there is no tool. */
+  tools: Array<Record<string, unknown>>;
+  threadId: string;
+  clientMetadata: Record<string, string>;
+}
+
+/**
+ * One CLI turn's top-level fields in the CLI's key order (upstream.md Appendices A and B), shared by the
+ * image turn above and the vision turn: the fake compares this order byte for byte with the CLI's.
+ */
+export function buildTurnBody(parts: TurnBodyParts): Record<string, unknown> {
+  const content: Array<Record<string, unknown>> = parts.images.map((image) => ({
+    type: "input_image",
+    image_url: toDataUrl(image.bytes, image.format),
+  }));
+  content.push({ type: "input_text", text: parts.text });
+  return {
+    model: parts.model,
     stream: true,
     input: [
       {
         type: "message",
         role: "developer",
-        content: [{ type: "input_text", text: options.instructions }],
+        content: [{ type: "input_text", text: parts.instructions }],
       },
       { type: "message", role: "user", content },
     ],
-    tools: [tool],
+    tools: parts.tools,
     tool_choice: "auto",
     parallel_tool_calls: true,
     reasoning: { effort: CODEX_DEFAULT_REASONING_EFFORT, summary: "auto" },
     store: false,
     include: ["reasoning.encrypted_content"],
-    prompt_cache_key: options.threadId,
-    client_metadata: options.clientMetadata,
+    prompt_cache_key: parts.threadId,
+    client_metadata: parts.clientMetadata,
   };
 }

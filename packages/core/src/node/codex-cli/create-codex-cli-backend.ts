@@ -22,14 +22,15 @@ import type {
 import { authLockPath, readCodexLogin } from "../codex-home.js";
 import { readInstalledCodexVersion } from "../codex-version.js";
 import { acquireFileLock } from "../file-lock.js";
-import { basicChildEnv, buildChildEnv } from "./build-child-env.js";
+import { basicChildEnv } from "./build-child-env.js";
 import { buildCliPrompt } from "./build-cli-prompt.js";
 import { cleanupCliRun } from "./cleanup-cli-run.js";
 import { detectCliFailure, withRunDetails } from "./detect-cli-failure.js";
+import { execCodex } from "./exec-codex.js";
 import { findCliImages } from "./find-cli-images.js";
 import { withHomeTurn } from "./home-run-queue.js";
 import { findSessionIdInStderr, parseCliEvents } from "./parse-cli-events.js";
-import { type CliProcessResult, runCliProcess } from "./run-cli-process.js";
+import type { CliProcessResult } from "./run-cli-process.js";
 import { runCliVision } from "./run-cli-vision.js";
 
 /**
@@ -130,7 +131,7 @@ export function createCodexCliBackend(
     home: string,
     generateOptions: GenerateOptions,
   ): Promise<BackendResult> => {
-    const { signal, onEvent } = generateOptions;
+    const { onEvent } = generateOptions;
     const account = generateOptions.account?.label;
     await mkdir(workRoot, { recursive: true, mode: 0o700 });
     const workDir = await mkdtemp(join(workRoot, "run-"));
@@ -141,40 +142,20 @@ export function createCodexCliBackend(
       const referencePaths = await writeReferences(request, workDir);
       const prompt = buildCliPrompt(request, referencePaths, randomBytes(8).toString("hex"));
       const args = buildArgs(options, await useEphemeral(), workDir, referencePaths, prompt.text);
-      const env = buildChildEnv({
-        parentEnv: options.parentEnv ?? process.env,
-        codexHome: home,
-        ...(options.envAllowList ? { allowList: options.envAllowList } : {}),
-        ...(options.caCertificatePath ? { caCertificatePath: options.caCertificatePath } : {}),
-        ...(options.refreshTokenUrl ? { refreshTokenUrl: options.refreshTokenUrl } : {}),
-      });
       onEvent?.({ type: "route", route: "cli" });
       logger.info("codex-cli: starting codex exec", { account, workDir, references: referencePaths.length });
 
-      const run: CliProcessResult = await runCliProcess({
-        command: options.codexPath ?? "codex",
+      const run = await execCodex(options, {
         args,
-        env,
-        cwd: workDir,
+        home,
+        workDir,
         timeoutMs,
         killGraceMs,
         clock,
         logger,
-        ...(signal ? { signal } : {}),
-        onSpawn: () => onEvent?.({ type: "progress", stage: "sent" }),
-        onStdoutLine: (line) => {
-          if (line.includes('"turn.started"')) onEvent?.({ type: "progress", stage: "generating" });
-        },
+        generateOptions,
       });
       endedAt = Date.now();
-
-      if (run.spawnError) {
-        throw new CodexImgError(
-          "backend_unavailable",
-          `Cannot run the Codex CLI (${options.codexPath ?? "codex"}): ${run.spawnError.code ?? run.spawnError.message}. Install @openai/codex or set codexPath.`,
-          { cause: run.spawnError, details: { ...(account ? { account } : {}) } },
-        );
-      }
       const events = parseCliEvents(run.stdout);
       threadId = events.threadId ?? findSessionIdInStderr(run.stderr);
       const diagnostics = buildDiagnostics(run, threadId);

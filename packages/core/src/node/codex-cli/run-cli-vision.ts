@@ -6,13 +6,12 @@ import { CodexImgError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import type { NormalizedVisionRequest } from "../../request.js";
 import type { GenerateOptions, ImageFormat, VisionResult } from "../../types.js";
-import { buildChildEnv } from "./build-child-env.js";
 import { fenceUserText } from "./build-cli-prompt.js";
 import { cleanupCliRun } from "./cleanup-cli-run.js";
 import type { CodexCliBackendOptions } from "./create-codex-cli-backend.js";
 import { detectCliFailure, withRunDetails } from "./detect-cli-failure.js";
+import { execCodex } from "./exec-codex.js";
 import { findSessionIdInStderr, parseCliEvents } from "./parse-cli-events.js";
-import { runCliProcess } from "./run-cli-process.js";
 
 export interface CliVisionRun {
   options: CodexCliBackendOptions;
@@ -37,7 +36,7 @@ const EXTENSIONS: Record<ImageFormat, string> = { png: "png", jpeg: "jpg", webp:
  */
 export async function runCliVision(run: CliVisionRun): Promise<VisionResult> {
   const { options, home, request, generateOptions, logger } = run;
-  const { signal, onEvent } = generateOptions;
+  const { onEvent } = generateOptions;
   const account = generateOptions.account?.label;
   await mkdir(run.workRoot, { recursive: true, mode: 0o700 });
   const workDir = await mkdtemp(join(run.workRoot, "vision-"));
@@ -62,35 +61,17 @@ export async function runCliVision(run: CliVisionRun): Promise<VisionResult> {
     // `-i` takes several values: `--` ends them so the question is never read as a file.
     args.push("--", visionPrompt(request.prompt, randomBytes(8).toString("hex")));
     onEvent?.({ type: "route", route: "cli" });
-    const result = await runCliProcess({
-      command: options.codexPath ?? "codex",
+    const result = await execCodex(options, {
       args,
-      env: buildChildEnv({
-        parentEnv: options.parentEnv ?? process.env,
-        codexHome: home,
-        ...(options.envAllowList ? { allowList: options.envAllowList } : {}),
-        ...(options.caCertificatePath ? { caCertificatePath: options.caCertificatePath } : {}),
-        ...(options.refreshTokenUrl ? { refreshTokenUrl: options.refreshTokenUrl } : {}),
-      }),
-      cwd: workDir,
+      home,
+      workDir,
       timeoutMs: run.timeoutMs,
       killGraceMs: run.killGraceMs,
       clock: run.clock,
       logger,
-      ...(signal ? { signal } : {}),
-      onSpawn: () => onEvent?.({ type: "progress", stage: "sent" }),
-      onStdoutLine: (line) => {
-        if (line.includes('"turn.started"')) onEvent?.({ type: "progress", stage: "generating" });
-      },
+      generateOptions,
     });
     endedAt = Date.now();
-    if (result.spawnError) {
-      throw new CodexImgError(
-        "backend_unavailable",
-        `Cannot run the Codex CLI (${options.codexPath ?? "codex"}): ${result.spawnError.code ?? result.spawnError.message}. Install @openai/codex or set codexPath.`,
-        { cause: result.spawnError },
-      );
-    }
     if (result.aborted)
       throw new CodexImgError("canceled", "The request was canceled; codex exec was stopped.");
     const events = parseCliEvents(result.stdout);
