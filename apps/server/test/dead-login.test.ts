@@ -1,13 +1,8 @@
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type CodexHomeFixture,
-  createCodexHome,
-  type FakeCodexBackend,
-  startFakeCodexBackend,
-} from "@codex-img/core/testing";
-import { fakeUpstreamArgs, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import type { CodexHomeFixture, FakeCodexBackend } from "@codex-img/core/testing";
+import { type ServerWithLogin, startServerWithLogin } from "@codex-img/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKeys } from "./support/hardening.js";
 
@@ -20,32 +15,29 @@ const ADMIN_PASSWORD = "correct-horse-battery-staple-41";
  */
 describe("a dead Codex login, through the server process", () => {
   let dir: string;
+  let started: ServerWithLogin | undefined;
   let upstream: FakeCodexBackend;
   let login: CodexHomeFixture;
-  let server: ServerProcess | undefined;
   let url = "";
   let key = "";
   const bodies: string[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "codex-img-dead-login-"));
-    // Only tokens the fake issued are accepted: the home's token gets 401 and the refresh is refused.
-    upstream = await startFakeCodexBackend({ auth: "issued" });
-    upstream.tokens.script({ fail: "refresh_token_invalidated" });
-    login = await createCodexHome({ plan: "plus" });
-    server = await startServerProcess({
-      args: ["--port", "0", "--data-dir", join(dir, "data"), ...fakeUpstreamArgs(upstream)],
-      env: { HOME: dir, CODEX_HOMES: `main=${login.home}`, ADMIN_PASSWORD },
-      cwd: dir,
+    started = await startServerWithLogin({
+      prefix: "codex-img-dead-login-",
+      // Only tokens the fake issued are accepted: the home's token gets 401 and the refresh is refused.
+      upstream: { auth: "issued" },
+      beforeStart: (fake) => fake.tokens.script({ fail: "refresh_token_invalidated" }),
+      login: { plan: "plus" },
+      env: { ADMIN_PASSWORD },
     });
-    ({ url, firstKey: key } = server);
+    ({ dir, upstream, login } = started);
+    ({ url, firstKey: key } = started.server);
   }, 40_000);
 
   afterAll(async () => {
-    await server?.stop();
-    await upstream.close();
-    await login.cleanup();
-    await rm(dir, { recursive: true, force: true });
+    await started?.server.stop();
+    await started?.close();
   });
 
   const send = async (

@@ -1,14 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sniffImage } from "@codex-img/core";
-import {
-  type CodexHomeFixture,
-  createCodexHome,
-  type FakeCodexBackend,
-  startFakeCodexBackend,
-} from "@codex-img/core/testing";
-import { fakeUpstreamArgs, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import type { CodexHomeFixture, FakeCodexBackend } from "@codex-img/core/testing";
+import { type ServerWithLogin, startServerWithLogin } from "@codex-img/server/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -17,32 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * (the loopback fake that speaks upstream.md), driven by curl-shaped requests and the official SDK.
  */
 describe("the server against the Codex backend", () => {
-  let dir: string;
+  let started: ServerWithLogin | undefined;
   let upstream: FakeCodexBackend;
   let login: CodexHomeFixture;
-  let server: ServerProcess | undefined;
   let url = "";
   let key = "";
   let stderr = "";
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "codex-img-e2e-"));
-    upstream = await startFakeCodexBackend();
-    login = await createCodexHome({ email: "owner@example.com", plan: "plus" });
-    server = await startServerProcess({
-      args: ["--port", "0", "--data-dir", join(dir, "data"), ...fakeUpstreamArgs(upstream)],
-      env: { HOME: dir, CODEX_HOMES: `main=${login.home}` },
-      cwd: dir,
-    });
-    ({ url, firstKey: key } = server);
-    stderr = server.stderr();
+    started = await startServerWithLogin({ prefix: "codex-img-e2e-" });
+    ({ upstream, login } = started);
+    ({ url, firstKey: key } = started.server);
+    stderr = started.server.stderr();
   }, 40_000);
 
   afterAll(async () => {
-    if (server?.child.exitCode === null) server.child.kill("SIGKILL");
-    await upstream.close();
-    await login.cleanup();
-    await rm(dir, { recursive: true, force: true });
+    await started?.close();
   });
 
   it("picks the Codex backend for a usable login and says so", () => {

@@ -1,15 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sniffImage } from "@codex-img/core";
-import {
-  type CodexHomeFixture,
-  createCodexHome,
-  type FakeCodexBackend,
-  startFakeCodexBackend,
-  testPng,
-} from "@codex-img/core/testing";
-import { fakeUpstreamArgs, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import { type FakeCodexBackend, testPng } from "@codex-img/core/testing";
+import { type ServerWithLogin, startServerWithLogin } from "@codex-img/server/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -18,29 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * server process and its Codex login against the fake backend.
  */
 describe("the Responses API with the image tool, through the server", () => {
-  let dir: string;
+  let started: ServerWithLogin | undefined;
   let upstream: FakeCodexBackend;
-  let login: CodexHomeFixture;
-  let server: ServerProcess | undefined;
   let client: OpenAI;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "codex-img-responses-"));
-    upstream = await startFakeCodexBackend();
-    login = await createCodexHome({ email: "owner@example.com", plan: "plus" });
-    server = await startServerProcess({
-      args: ["--port", "0", "--data-dir", join(dir, "data"), ...fakeUpstreamArgs(upstream)],
-      env: { HOME: dir, CODEX_HOMES: `main=${login.home}` },
-      cwd: dir,
-    });
+    started = await startServerWithLogin({ prefix: "codex-img-responses-" });
+    upstream = started.upstream;
+    const { server } = started;
     client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: server.firstKey, maxRetries: 0 });
   }, 40_000);
 
   afterAll(async () => {
-    if (server?.child.exitCode === null) server.child.kill("SIGKILL");
-    await upstream.close();
-    await login.cleanup();
-    await rm(dir, { recursive: true, force: true });
+    await started?.close();
   });
 
   const imagesOf = (response: { output: Array<{ type: string }> }): Uint8Array[] =>

@@ -1,15 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { bytesToBase64 } from "@codex-img/core";
-import {
-  type CodexHomeFixture,
-  createCodexHome,
-  type FakeCodexBackend,
-  startFakeCodexBackend,
-  testImage,
-} from "@codex-img/core/testing";
-import { fakeUpstreamArgs, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+import { type FakeCodexBackend, testImage } from "@codex-img/core/testing";
+import { type ServerWithLogin, startServerWithLogin } from "@codex-img/server/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -18,30 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * speaking upstream.md Appendix B: curl-shaped `/v1/vision` and the official SDK's chat completions.
  */
 describe("vision through the server against the Codex backend", () => {
-  let dir: string;
+  let started: ServerWithLogin | undefined;
   let upstream: FakeCodexBackend;
-  let login: CodexHomeFixture;
-  let server: ServerProcess | undefined;
   let url = "";
   let key = "";
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "codex-img-vision-"));
-    upstream = await startFakeCodexBackend();
-    login = await createCodexHome({ email: "owner@example.com", plan: "plus" });
-    server = await startServerProcess({
-      args: ["--port", "0", "--data-dir", join(dir, "data"), ...fakeUpstreamArgs(upstream)],
-      env: { HOME: dir, CODEX_HOMES: `main=${login.home}` },
-      cwd: dir,
-    });
-    ({ url, firstKey: key } = server);
+    started = await startServerWithLogin({ prefix: "codex-img-vision-" });
+    upstream = started.upstream;
+    ({ url, firstKey: key } = started.server);
   }, 40_000);
 
   afterAll(async () => {
-    if (server?.child.exitCode === null) server.child.kill("SIGKILL");
-    await upstream.close();
-    await login.cleanup();
-    await rm(dir, { recursive: true, force: true });
+    await started?.close();
   });
 
   const postVision = (body: unknown): Promise<Response> =>
@@ -63,7 +43,7 @@ describe("vision through the server against the Codex backend", () => {
       "Fake vision answer: I see 2 image(s) (png, webp). You asked: What is in these pictures?",
     );
     const sent = upstream.requests.filter((r) => r.url.endsWith("/responses")).at(-1);
-    expect(sent?.headers["chatgpt-account-id"]).toBe(login.accountId);
+    expect(sent?.headers["chatgpt-account-id"]).toBe(started?.login.accountId);
     const json = sent?.json as { tools?: unknown; stream: boolean; store: boolean; input: unknown };
     expect(json.tools).toEqual([]);
     expect(json).toMatchObject({ stream: true, store: false });

@@ -2,3 +2,4 @@
 
 export * from "./server-runtimes.js";
 export * from "./start-server-process.js";
+export * from "./start-server-with-login.js";
