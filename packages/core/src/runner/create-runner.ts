@@ -1,13 +1,21 @@
 import type { AccountLease, AccountPool } from "../accounts/create-account-pool.js";
 import { type Clock, sleep, systemClock } from "../clock.js";
 import { CodexImgError, isCodexImgError, toCodexImgError } from "../errors.js";
-import { sha256Hex } from "../image/sha256-hex.js";
 import { type Logger, silentLogger } from "../logger.js";
 import type { ClaimedJob } from "../queue/claimed-job.js";
 import type { Job, JobAttemptInfo, StoredImageRef } from "../queue/job.js";
 import type { JobQueue } from "../queue/job-queue.js";
 import type { ImageStore } from "../storage/image-store.js";
-import type { BackendEvent, GeneratedImage, ImageBackend, ImageRequest, QuotaSnapshot } from "../types.js";
+import { storeImages } from "../storage/store-images.js";
+import type {
+  BackendEvent,
+  GenerateOptions,
+  ImageBackend,
+  ImageRequest,
+  QuotaSnapshot,
+  StoredBackendResult,
+  StoredGeneratedImage,
+} from "../types.js";
 import { ByteBudget } from "./byte-budget.js";
 import { loadStoredRequest } from "./load-stored-request.js";
 import { RecentOutputs } from "./recent-outputs.js";
@@ -243,13 +251,24 @@ export function createRunner(options: RunnerOptions): Runner {
         if (accountsUsed.length === 1) await claimed.recordAttempt({ account: label, backend: backend.kind });
       }
       const result = await onLease(lease, callSignal, async () => {
-        const generated = await backend.generate(request, {
+        const callOptions = {
           ...(lease ? { account: lease.account } : {}),
           signal: callSignal,
-          onEvent: (event) => onBackendEvent(event, slot, label),
-        });
+          onEvent: (event: BackendEvent) => onBackendEvent(event, slot, label),
+        };
+        // Written into the store as the bytes arrive where the backend can; else stored from its bytes.
+        const generated = backend.generateInto
+          ? await backend.generateInto(request, images, callOptions)
+          : await generateAndStore(request, callOptions);
         // The demo backend draws the same placeholder for the same request on purpose (run again, tests).
-        if (!generated.demo) await rejectStaleOutputs(generated.images);
+        if (!generated.demo) {
+          try {
+            rejectStaleOutputs(generated.images);
+          } catch (error) {
+            await deleteKeys(generated.images.map((image) => image.stored.key));
+            throw error;
+          }
+        }
         return generated;
       });
       info.route = result.route;
@@ -264,13 +283,12 @@ export function createRunner(options: RunnerOptions): Runner {
           ...result.delivered,
           ...(index === 0 && result.usage ? { usage: result.usage } : {}),
         };
-        const object = await images.put(image.bytes, { format: image.format, prefix: "img" });
         produced.push({
-          key: object.key,
+          key: image.stored.key,
           format: image.format,
           width: image.width,
           height: image.height,
-          bytes: object.bytes,
+          bytes: image.stored.bytes,
           ...(image.revisedPrompt === undefined ? {} : { revisedPrompt: image.revisedPrompt }),
           ...(image.partial ? { partial: true } : {}),
           ...(Object.keys(reported).length > 0 ? { reported } : {}),
@@ -351,11 +369,18 @@ export function createRunner(options: RunnerOptions): Runner {
       }
     }
 
-    async function rejectStaleOutputs(outputs: GeneratedImage[]): Promise<void> {
-      for (const image of outputs) {
-        const hash = await sha256Hex(image.bytes);
-        const other = recentOutputs.ownerOtherThan(hash, job.id);
-        if (other) {
+    async function generateAndStore(
+      request: ImageRequest,
+      callOptions: GenerateOptions,
+    ): Promise<StoredBackendResult> {
+      const result = await backend.generate(request, callOptions);
+      return { ...result, images: await storeImages(images, result.images) };
+    }
+
+    /** The store hashed each image while writing it: an image another job produced is stale. */
+    function rejectStaleOutputs(outputs: StoredGeneratedImage[]): void {
+      for (const { stored } of outputs) {
+        if (recentOutputs.ownerOtherThan(stored.sha256, job.id)) {
           throw new CodexImgError(
             "upstream_failed",
             "The backend returned an earlier job's image again (stale result).",
@@ -365,8 +390,8 @@ export function createRunner(options: RunnerOptions): Runner {
             },
           );
         }
-        recentOutputs.remember(hash, job.id);
       }
+      for (const { stored } of outputs) recentOutputs.remember(stored.sha256, job.id);
     }
   }
 

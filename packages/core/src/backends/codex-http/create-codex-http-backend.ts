@@ -1,7 +1,6 @@
 import { type Clock, systemClock } from "../../clock.js";
 import { CodexImgError, isCodexImgError } from "../../errors.js";
 import {
-  base64AsciiToBytes,
   base64SourceOf,
   fromDataUrlOrBase64,
   IMAGE_MIME_TYPES,
@@ -11,6 +10,8 @@ import {
 } from "../../image/index.js";
 import { type Logger, silentLogger } from "../../logger.js";
 import { type NormalizedImageRequest, normalizeImageRequest, normalizeVisionRequest } from "../../request.js";
+import { createMemoryImageStore } from "../../storage/memory-image-store.js";
+import { storeImages } from "../../storage/store-images.js";
 import type {
   BackendEvent,
   BackendResult,
@@ -20,7 +21,10 @@ import type {
   GenerateOptions,
   ImageBackend,
   ImageRequest,
+  ImageSink,
   QuotaSnapshot,
+  StoredBackendResult,
+  StoredGeneratedImage,
   VisionRequest,
   VisionResult,
 } from "../../types.js";
@@ -47,13 +51,13 @@ import {
   CODEX_MAX_REPLY_BYTES,
   CODEX_PATHS,
 } from "./constants.js";
-import { buildNativeImageBody, parseImagesResponse } from "./native-route.js";
-import { parseJsonBytes } from "./parse-json-bytes.js";
+import { buildNativeImageBody } from "./native-route.js";
 import { parseQuotaHeaders } from "./quota-snapshot.js";
+import { readNativeReply } from "./read-native-reply.js";
 import { buildResponsesBody } from "./responses-route.js";
 import { answerText, collectResponsesStream, type StreamImageItem } from "./responses-stream.js";
 import { readSseEvents } from "./sse-parser.js";
-import { readTimedBytes, readTimedText, timedChunks } from "./timed-body.js";
+import { readTimedText, timedChunks } from "./timed-body.js";
 import { buildVisionBody } from "./vision-route.js";
 import { zstdRawFrame } from "./zstd-raw-frame.js";
 
@@ -94,6 +98,11 @@ export interface CodexHttpBackendOptions {
 
 export interface CodexHttpBackend extends ImageBackend {
   readonly kind: "codex-http";
+  generateInto(
+    request: ImageRequest,
+    sink: ImageSink,
+    options?: GenerateOptions,
+  ): Promise<StoredBackendResult>;
   describe(request: VisionRequest, options?: GenerateOptions): Promise<VisionResult>;
   /** The route remembered for an account label; undefined until the account made a call. */
   rememberedRoute(accountLabel: string): CodexHttpRoute | undefined;
@@ -110,6 +119,8 @@ interface AccountContext {
 interface CallContext extends AccountContext {
   request: ImageRequest;
   normalized: NormalizedImageRequest;
+  /** Where the images are written while they arrive. */
+  sink: ImageSink;
 }
 
 interface CallSpec {
@@ -161,12 +172,28 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     return { label, credentials, signal: generateOptions.signal, emit };
   }
 
+  /** Library use: the images are written into a store in memory and handed back as bytes. */
   async function generate(
     request: ImageRequest,
     generateOptions: GenerateOptions = {},
   ): Promise<BackendResult> {
+    const memory = createMemoryImageStore();
+    const result = await generateInto(request, memory, generateOptions);
+    const images: GeneratedImage[] = [];
+    for (const { stored, ...image } of result.images) {
+      const bytes = await memory.get(stored.key);
+      if (bytes) images.push({ ...image, bytes });
+    }
+    return { ...result, images };
+  }
+
+  async function generateInto(
+    request: ImageRequest,
+    sink: ImageSink,
+    generateOptions: GenerateOptions = {},
+  ): Promise<StoredBackendResult> {
     const normalized = normalizeImageRequest(request);
-    const ctx: CallContext = { ...accountContext(generateOptions), request, normalized };
+    const ctx: CallContext = { ...accountContext(generateOptions), request, normalized, sink };
     const { label, emit } = ctx;
 
     if ((routes.get(label) ?? options.initialRoute ?? "native") === "native") {
@@ -294,7 +321,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     }
   }
 
-  async function callNative(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
+  async function callNative(ctx: CallContext, creds: CodexCredentials): Promise<StoredBackendResult> {
     const turn = newCodexTurn(clock.now());
     const callId = turn.turnId;
     const spec: CallSpec = {
@@ -306,32 +333,27 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     };
     return runCall(ctx, spec, async (response, timer, quota) => {
       ctx.emit({ type: "progress", stage: "receiving" });
-      // Bytes, never one multi-megabyte string: the base64 is cut out of them and decoded natively.
-      const declared = response.headers.get("content-length");
-      const body = await readTimedBytes(
-        response.body,
-        timer,
+      const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+      if (declared > CODEX_MAX_REPLY_BYTES) throw replyTooLarge();
+      // Each image's base64 is decoded and written to the sink while the reply streams in.
+      const reply = await readNativeReply(
+        timedChunks(response.body, timer),
+        ctx.sink,
         CODEX_MAX_REPLY_BYTES,
-        declared === null ? undefined : Number(declared),
-      );
-      const reply = parseImagesResponse(parseJsonBytes(body));
-      if (!reply || reply.images.length === 0) {
-        throw new CodexImgError("upstream_failed", "The native image route answered without any image.", {
-          details: { upstreamStatus: response.status, account: ctx.label, accountFault: true },
-        });
-      }
-      const images = reply.images.map((item) =>
-        decodeImage(
-          item.b64,
-          ctx.label,
-          item.revisedPrompt === undefined ? {} : { revisedPrompt: item.revisedPrompt },
-        ),
+        {
+          tooLarge: replyTooLarge,
+          notImage: () => notAnImage(ctx.label),
+          noImage: () =>
+            new CodexImgError("upstream_failed", "The native image route answered without any image.", {
+              details: { upstreamStatus: response.status, account: ctx.label, accountFault: true },
+            }),
+        },
       );
       const imagegenRequestId = response.headers.get(CODEX_HEADERS.imagegenRequestId);
       const result = buildResult(
         ctx,
         "native",
-        images,
+        reply.images,
         reply.delivered,
         {
           image_turn_id: callId,
@@ -370,7 +392,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     };
   }
 
-  async function callResponses(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
+  async function callResponses(ctx: CallContext, creds: CodexCredentials): Promise<StoredBackendResult> {
     const spec = responsesSpec(creds, carrierModel, (threadId, clientMetadata) =>
       buildResponsesBody(ctx.request, ctx.normalized, {
         carrierModel,
@@ -414,11 +436,14 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
       }
       const first: StreamImageItem | undefined = outcome.images[0];
       if (first) {
-        const images = outcome.images.map((item) =>
-          decodeImage(
-            item.b64,
-            ctx.label,
-            item.revisedPrompt === undefined ? {} : { revisedPrompt: item.revisedPrompt },
+        const images = await storeImages(
+          ctx.sink,
+          outcome.images.map((item) =>
+            decodeImage(
+              item.b64,
+              ctx.label,
+              item.revisedPrompt === undefined ? {} : { revisedPrompt: item.revisedPrompt },
+            ),
           ),
         );
         if (first.id) upstreamIds.image_call_id = first.id;
@@ -426,7 +451,9 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
         return outcome.usage ? { ...result, usage: outcome.usage } : result;
       }
       if (outcome.lastPartial) {
-        const image = decodeImage(outcome.lastPartial.b64, ctx.label, { partial: true });
+        const [image] = await storeImages(ctx.sink, [
+          decodeImage(outcome.lastPartial.b64, ctx.label, { partial: true }),
+        ]);
         const endedBy =
           outcome.interruption !== undefined
             ? describeStop(timer, outcome.interruption)
@@ -438,7 +465,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
           endedBy,
         });
         return {
-          ...buildResult(ctx, "responses", [image], {}, upstreamIds, quota),
+          ...buildResult(ctx, "responses", image ? [image] : [], {}, upstreamIds, quota),
           diagnostics: { partialResult: `last partial image ${outcome.lastPartial.index}; ${endedBy}` },
         };
       }
@@ -563,11 +590,11 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   function buildResult(
     ctx: CallContext,
     route: CodexHttpRoute,
-    images: GeneratedImage[],
+    images: StoredGeneratedImage[],
     delivered: BackendResult["delivered"],
     upstreamIds: Record<string, string>,
     quota: QuotaSnapshot | undefined,
-  ): BackendResult {
+  ): StoredBackendResult {
     return {
       images,
       backend: "codex-http",
@@ -582,6 +609,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
   return {
     kind: "codex-http",
     generate,
+    generateInto,
     describe,
     rememberedRoute: (accountLabel) => routes.get(accountLabel),
   };
@@ -597,32 +625,36 @@ function deliveredOf(item: StreamImageItem): BackendResult["delivered"] {
 }
 
 /** Upstream base64 to an image whose format and size come from the bytes; anything else is an upstream failure. */
-function decodeImage(
-  b64: string | Uint8Array,
-  label: string,
-  extra: Partial<GeneratedImage>,
-): GeneratedImage {
+function decodeImage(b64: string, label: string, extra: Partial<GeneratedImage>): GeneratedImage {
   const image = tryDecodeImage(b64);
-  if (!image) {
-    throw new CodexImgError(
-      "upstream_failed",
-      "Upstream returned bytes that are not a PNG, JPEG or WebP image.",
-      {
-        details: { account: label, accountFault: true },
-      },
-    );
-  }
+  if (!image) throw notAnImage(label);
   return { ...image, ...extra };
 }
 
-function tryDecodeImage(b64: string | Uint8Array): GeneratedImage | undefined {
+function notAnImage(label: string): CodexImgError {
+  return new CodexImgError(
+    "upstream_failed",
+    "Upstream returned bytes that are not a PNG, JPEG or WebP image.",
+    {
+      details: { account: label, accountFault: true },
+    },
+  );
+}
+
+function replyTooLarge(): CodexImgError {
+  return new CodexImgError(
+    "upstream_failed",
+    `The upstream reply is larger than ${CODEX_MAX_REPLY_BYTES} bytes.`,
+    {
+      details: { accountFault: false },
+    },
+  );
+}
+
+function tryDecodeImage(b64: string): GeneratedImage | undefined {
   let bytes: Uint8Array;
   try {
-    // A data URL prefix is rare (bare base64 is the contract) and then takes the string path.
-    bytes =
-      typeof b64 === "string" || b64[0] === DATA_URL_FIRST_BYTE
-        ? fromDataUrlOrBase64(typeof b64 === "string" ? b64 : new TextDecoder().decode(b64))
-        : base64AsciiToBytes(b64);
+    bytes = fromDataUrlOrBase64(b64);
   } catch {
     return undefined;
   }
@@ -650,9 +682,6 @@ async function nativeBody(ctx: CallContext): Promise<string | Uint8Array<ArrayBu
   );
   return jsonWithBase64Bytes(json);
 }
-
-/** `d` of `data:`: base64 never starts with it in an image (PNG `iVBO`, JPEG `/9j/`, WebP `UklG`). */
-const DATA_URL_FIRST_BYTE = 0x64;
 
 function canceledError(label: string, cause?: unknown): CodexImgError {
   return new CodexImgError("canceled", "The request was canceled.", {
