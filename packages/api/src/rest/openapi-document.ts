@@ -4,9 +4,6 @@ import { PredecessorImageBody } from "./predecessor-routes.js";
 import { responsesCreateSchema } from "./responses-request.js";
 import { VisionBody } from "./vision-routes.js";
 
-/** Paths served by the app that are not the REST surface (tRPC has its own typed client; the dashboard is HTML). */
-export const NON_REST_PREFIXES: readonly string[] = ["/trpc", "/admin"];
-
 type Json = Record<string, unknown>;
 
 /** The request schema as a caller sends it (defaults optional), without `$schema`: OpenAPI 3.1 embeds 2020-12. */
@@ -224,57 +221,6 @@ export function openApiDocument(options: { version: string; serverUrl: string })
   );
 
   const paths: Json = {
-    "/health": {
-      get: {
-        summary: "Liveness",
-        tags: ["system"],
-        responses: {
-          "200": reply("Alive", {
-            type: "object",
-            properties: { status: { const: "ok" }, version: { type: "string" }, backend: { type: "string" } },
-            required: ["status"],
-          }),
-        },
-      },
-    },
-    "/ready": {
-      get: {
-        summary: "Readiness: database reachable and an account usable",
-        tags: ["system"],
-        responses: {
-          "200": reply("Ready", { type: "object", properties: { status: { const: "ready" } } }),
-          "503": reply("Not ready", {
-            type: "object",
-            properties: {
-              status: { const: "not_ready" },
-              reasons: { type: "array", items: { type: "string" } },
-            },
-          }),
-        },
-      },
-    },
-    "/metrics": {
-      get: {
-        summary: "Prometheus metrics",
-        description: "Needs a key with the `admin` scope unless the server sets `metricsPublic`.",
-        tags: ["system"],
-        security: [...bearer, {}],
-        responses: {
-          "200": {
-            description: "Prometheus text format",
-            content: { "text/plain": { schema: { type: "string" } } },
-          },
-          ...nativeErrors(401, 403),
-        },
-      },
-    },
-    "/openapi.json": {
-      get: {
-        summary: "This document",
-        tags: ["system"],
-        responses: { "200": reply("OpenAPI 3.1", { type: "object" }) },
-      },
-    },
     "/v1/images/generate": {
       post: {
         summary: "Generate and wait (predecessor API)",
