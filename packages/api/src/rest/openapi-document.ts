@@ -269,24 +269,6 @@ export function openApiDocument(options: { version: string; serverUrl: string })
         responses: { "200": reply("The job", ref("PredecessorJob")), ...nativeErrors(401, 404) },
       },
     },
-    "/v1/images/jobs/{id}/events": {
-      get: {
-        summary: "Job events as SSE, resumable with Last-Event-ID",
-        tags: ["jobs"],
-        security: bearer,
-        parameters: [
-          pathParam("id", "Job id"),
-          {
-            name: "Last-Event-ID",
-            in: "header",
-            required: false,
-            schema: { type: "string", pattern: "^\\d+$" },
-          },
-          { name: "after", in: "query", required: false, schema: { type: "integer", minimum: 0 } },
-        ],
-        responses: { "200": { description: "Event stream", content: sse }, ...nativeErrors(400, 401, 404) },
-      },
-    },
     "/generated/{file}": {
       get: {
         summary: "A generated image",
@@ -299,42 +281,6 @@ export function openApiDocument(options: { version: string; serverUrl: string })
           { name: "sig", in: "query", required: false, schema: { type: "string" } },
         ],
         responses: { "200": { description: "Image bytes", content: imageBytes }, ...nativeErrors(403, 404) },
-      },
-    },
-    "/v1/jobs": {
-      get: {
-        summary: "List own jobs, newest first",
-        tags: ["jobs"],
-        security: bearer,
-        parameters: [
-          {
-            name: "limit",
-            in: "query",
-            required: false,
-            schema: { type: "integer", minimum: 1, maximum: 100 },
-          },
-          { name: "cursor", in: "query", required: false, schema: { type: "string" } },
-          { name: "status", in: "query", required: false, schema: { type: "string" } },
-        ],
-        responses: { "200": reply("A page", ref("JobList")), ...nativeErrors(400, 401) },
-      },
-    },
-    "/v1/jobs/{id}": {
-      get: {
-        summary: "Get a job",
-        tags: ["jobs"],
-        security: bearer,
-        parameters: [pathParam("id", "Job id")],
-        responses: { "200": reply("The job", ref("Job")), ...nativeErrors(401, 404) },
-      },
-    },
-    "/v1/jobs/{id}/cancel": {
-      post: {
-        summary: "Cancel a job",
-        tags: ["jobs"],
-        security: bearer,
-        parameters: [pathParam("id", "Job id")],
-        responses: { "200": reply("The job after the cancel", ref("Job")), ...nativeErrors(401, 404) },
       },
     },
     "/v1/images/generations": {
