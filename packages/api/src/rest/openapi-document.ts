@@ -221,68 +221,6 @@ export function openApiDocument(options: { version: string; serverUrl: string })
   );
 
   const paths: Json = {
-    "/v1/images/generate": {
-      post: {
-        summary: "Generate and wait (predecessor API)",
-        tags: ["predecessor"],
-        security: bearer,
-        parameters: [idempotencyHeader],
-        requestBody: jsonBody(ref("PredecessorImageBody")),
-        responses: {
-          "200": reply("Succeeded", ref("PredecessorJob")),
-          "202": reply("Still running after the wait; poll `poll_url`", ref("Accepted")),
-          ...nativeErrors(400, 401, 403, 429, 502, 503, 504),
-        },
-      },
-    },
-    "/v1/vision": {
-      post: {
-        summary: "Ask about 1 to 16 images and wait for the text answer (predecessor API)",
-        description: "Needs the `vision` scope. 422 outside 1-16 images; 502 when upstream gives no answer.",
-        tags: ["predecessor"],
-        security: bearer,
-        parameters: [idempotencyHeader],
-        requestBody: jsonBody(ref("VisionBody")),
-        responses: {
-          "200": reply("Answered", ref("VisionAnswer")),
-          "202": reply("Still running after the wait; poll `poll_url`", ref("Accepted")),
-          ...nativeErrors(400, 401, 403, 422, 429, 502, 503, 504),
-        },
-      },
-    },
-    "/v1/images/jobs": {
-      post: {
-        summary: "Submit a job (predecessor API)",
-        tags: ["predecessor"],
-        security: bearer,
-        parameters: [idempotencyHeader],
-        requestBody: jsonBody(ref("PredecessorImageBody")),
-        responses: { "202": reply("Queued", ref("Accepted")), ...nativeErrors(400, 401, 403, 429, 503) },
-      },
-    },
-    "/v1/images/jobs/{id}": {
-      get: {
-        summary: "Poll a job (predecessor API)",
-        tags: ["predecessor"],
-        security: bearer,
-        parameters: [pathParam("id", "Job id")],
-        responses: { "200": reply("The job", ref("PredecessorJob")), ...nativeErrors(401, 404) },
-      },
-    },
-    "/generated/{file}": {
-      get: {
-        summary: "A generated image",
-        description:
-          "Served until the job's `expires_at`. With signed URLs on, `expires` and `sig` are required.",
-        tags: ["images"],
-        parameters: [
-          pathParam("file", "Image key, e.g. img_….png"),
-          { name: "expires", in: "query", required: false, schema: { type: "integer" } },
-          { name: "sig", in: "query", required: false, schema: { type: "string" } },
-        ],
-        responses: { "200": { description: "Image bytes", content: imageBytes }, ...nativeErrors(403, 404) },
-      },
-    },
     "/v1/images/generations": {
       post: {
         summary: "OpenAI Images: generate",
