@@ -1,8 +1,6 @@
 import { z } from "zod";
 import { openAiChatSchema, openAiImageOptionsSchema, openAiJsonEditSchema } from "./openai-schemas.js";
-import { PredecessorImageBody } from "./predecessor-routes.js";
 import { responsesCreateSchema } from "./responses-request.js";
-import { VisionBody } from "./vision-routes.js";
 
 type Json = Record<string, unknown>;
 
@@ -15,8 +13,6 @@ function fromZod(schema: z.ZodType): Json {
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: Json): Json => ({ "application/json": { schema } });
 const reply = (description: string, schema: Json): Json => ({ description, content: jsonContent(schema) });
-const nativeErrors = (...statuses: number[]): Json =>
-  Object.fromEntries(statuses.map((s) => [String(s), reply("Error with a code", ref("Error"))]));
 const openAiErrors = (...statuses: number[]): Json =>
   Object.fromEntries(statuses.map((s) => [String(s), reply("OpenAI-shaped error", ref("OpenAiError"))]));
 const pathParam = (name: string, description: string): Json => ({
@@ -90,8 +86,6 @@ export function openApiDocument(options: { version: string; serverUrl: string })
       required: ["error"],
     },
     ImageUrl: imageUrlSchema,
-    PredecessorImageBody: fromZod(PredecessorImageBody),
-    VisionBody: fromZod(VisionBody),
     Response: {
       type: "object",
       description:
@@ -213,12 +207,6 @@ export function openApiDocument(options: { version: string; serverUrl: string })
   };
 
   const sse: Json = { "text/event-stream": { schema: { type: "string" } } };
-  const imageBytes: Json = Object.fromEntries(
-    ["image/png", "image/jpeg", "image/webp"].map((type) => [
-      type,
-      { schema: { type: "string", format: "binary" } },
-    ]),
-  );
 
   const paths: Json = {
     "/v1/images/generations": {
