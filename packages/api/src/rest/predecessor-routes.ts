@@ -58,9 +58,18 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const app = routeGroup();
   // Per route, not `app.use`: middleware of a mounted group would also run for every other family's routes.
   const auth = requireCaller(services);
-  const body = documentedBody(app, {
-    "application/json": { name: "PredecessorImageBody", schema: PredecessorImageBody },
-  });
+  // What both ways of creating a job take.
+  const creatingJob = {
+    tags: ["predecessor"],
+    security: BEARER,
+    middleware: [auth],
+    parameters: [IDEMPOTENCY_HEADER],
+    request: {
+      body: documentedBody(app, {
+        "application/json": { name: "PredecessorImageBody", schema: PredecessorImageBody },
+      }),
+    },
+  };
 
   const generate = createRoute({
     method: "post",
@@ -68,11 +77,7 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     summary: "Generate and wait (predecessor API)",
     description:
       "Needs the `generate` scope, or `edit` with reference images. A failed job answers its error with `id` and `status`.",
-    tags: ["predecessor"],
-    security: BEARER,
-    middleware: [auth] as const,
-    parameters: [IDEMPOTENCY_HEADER],
-    request: { body },
+    ...creatingJob,
     responses: {
       200: jsonReply("Succeeded", PredecessorJobSchema),
       202: jsonReply("Still running after the wait; poll `poll_url`", AcceptedSchema),
@@ -103,11 +108,7 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     method: "post",
     path: "/v1/images/jobs",
     summary: "Submit a job (predecessor API)",
-    tags: ["predecessor"],
-    security: BEARER,
-    middleware: [auth] as const,
-    parameters: [IDEMPOTENCY_HEADER],
-    request: { body },
+    ...creatingJob,
     responses: {
       202: jsonReply("Queued; poll `Location`", AcceptedSchema),
       ...nativeErrors(400, 401, 403, 429, 503),
