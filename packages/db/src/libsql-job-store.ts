@@ -69,13 +69,15 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
   /** Writes `transition` over `record` in the open transaction; returns the job as stored. */
   const save = async (tx: Transaction, record: JobRecord, transition: JobTransition): Promise<Job> => {
     const { job } = transition;
-    const columns = jobColumns(job);
-    const names = Object.keys(columns);
+    // Only the columns that changed: an index or trigger is touched only when a column of its is SET, and
+    // the prompt's search-index trigger and the request's JSON never change after the insert.
+    const before = jobColumns(record.job);
+    const changed = Object.entries(jobColumns(job)).filter(([name, value]) => before[name] !== value);
     const lastSeq = record.lastSeq + transition.events.length;
     const statements: InStatement[] = [
       {
-        sql: `UPDATE jobs SET ${names.map((n) => `${n} = ?`).join(", ")}, last_seq = ? WHERE id = ?`,
-        args: [...Object.values(columns), lastSeq, job.id],
+        sql: `UPDATE jobs SET ${changed.map(([name]) => `${name} = ?, `).join("")}last_seq = ? WHERE id = ?`,
+        args: [...changed.map(([, value]) => value), lastSeq, job.id],
       },
     ];
     // Only the newest attempt ever changes, but comparing all keeps this honest if that rule moves.
@@ -269,8 +271,12 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       });
     },
 
-    finish(guard, outcome) {
-      return leased(guard, (job) => finishTransition(job, outcome));
+    async finish(guard, outcome) {
+      const version = finished.version;
+      const job = await leased(guard, (current) => finishTransition(current, outcome));
+      // A synchronous caller reads the finished job next: from memory, not from the file.
+      if (job) finished.remember(job, Date.now(), version);
+      return job;
     },
 
     requeue(guard, retry) {
