@@ -3,6 +3,7 @@ import {
   cancelChanges,
   cancelTransition,
   claimTransition,
+  copyJson,
   finishTransition,
   holdsLease,
   isTerminalJobState,
@@ -95,7 +96,7 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       statements.push(...jobOutcomeStatements(job));
     }
     await tx.batch(statements);
-    record.job = structuredClone(job);
+    record.job = copyJson(job);
     record.lastSeq = lastSeq;
     return job;
   };
@@ -152,8 +153,8 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
             });
           }
         }
-        await insertOptions.admit?.(tx, structuredClone(job));
-        const stored = structuredClone(job);
+        await insertOptions.admit?.(tx, copyJson(job));
+        const stored = copyJson(job);
         const columns = jobColumns(stored);
         const names = Object.keys(columns);
         const event = queuedEvent(stored);
@@ -290,7 +291,7 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
         const transition = cancelTransition(record.job, now);
         if (!cancelChanges(record.job, transition)) return record.job;
         // Counts given back commit with the cancel or not at all (see `CancelJobOptions.release`).
-        await cancelOptions.release?.(tx, structuredClone(transition.job));
+        await cancelOptions.release?.(tx, copyJson(transition.job));
         return save(tx, record, transition);
       });
     },
