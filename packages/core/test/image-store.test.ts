@@ -35,4 +35,22 @@ describe("file image store", () => {
       await rm(join(dir, "..", ".."), { recursive: true, force: true });
     }
   });
+
+  it("removes the temporary file of a stream that fails, and writes a streamed file 0600", async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), "codex-img-store-")), "images");
+    const store = createFileImageStore({ dir });
+    try {
+      async function* cut(): AsyncGenerator<Uint8Array> {
+        yield new Uint8Array(4096);
+        throw new Error("cut");
+      }
+      await expect(store.putStream(cut(), { format: "png", prefix: "ref" })).rejects.toThrow("cut");
+      expect(await readdir(dir)).toEqual([]);
+      const { key } = await store.putStream(new Blob([new Uint8Array(10)]).stream(), { format: "png" });
+      expect((await stat(join(dir, key))).mode & 0o777).toBe(0o600);
+      expect(await readdir(dir)).toEqual([key]);
+    } finally {
+      await rm(join(dir, ".."), { recursive: true, force: true });
+    }
+  });
 });

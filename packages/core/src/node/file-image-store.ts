@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   type FileHandle,
   mkdir,
@@ -12,7 +12,7 @@ import {
 } from "node:fs/promises";
 import { join } from "node:path";
 import { BASE64_CHUNK_BYTES } from "../image/json-with-base64.js";
-import { type ImageStore, isImageKey, newImageKey } from "../storage/image-store.js";
+import { byteChunks, type ImageStore, isImageKey, newImageKey } from "../storage/image-store.js";
 
 /**
  * An `ImageStore` of files in one folder (created on first use). Writes go to a temporary name and are
@@ -39,6 +39,32 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
       await writeFile(temporary, bytes, { mode: 0o600 });
       await rename(temporary, join(dir, key));
       return { key, bytes: bytes.length, storedAt: Date.now() };
+    },
+    async putStream(source, { format, prefix }) {
+      await ensureDir();
+      const key = newImageKey(format, prefix);
+      const temporary = join(dir, `.tmp-${randomUUID()}`);
+      const handle = await open(temporary, "wx", 0o600);
+      const hash = createHash("sha256");
+      let bytes = 0;
+      try {
+        // Each chunk is written before the next is asked for: the source is never read ahead of the disk.
+        for await (const chunk of byteChunks(source)) {
+          hash.update(chunk);
+          for (let written = 0; written < chunk.length; ) {
+            const result = await handle.write(chunk, written, chunk.length - written, null);
+            written += result.bytesWritten;
+          }
+          bytes += chunk.length;
+        }
+        await handle.close();
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        await rm(temporary, { force: true });
+        throw error;
+      }
+      await rename(temporary, join(dir, key));
+      return { key, bytes, storedAt: Date.now(), sha256: hash.digest("hex") };
     },
     async get(key) {
       if (!isImageKey(key)) return undefined;

@@ -1,11 +1,11 @@
 import { CodexImgError } from "../errors.js";
+import { sha256Hex } from "../image/sha256-hex.js";
 import { verifyImage } from "../image/verify-image.js";
 import type { StoredImageRequest, StoredReferenceImage } from "../queue/job.js";
 import type { EnqueueOptions, EnqueueResult, JobQueue } from "../queue/job-queue.js";
 import { type NormalizedImageRequest, normalizeImageRequest, normalizeVisionRequest } from "../request.js";
 import type { ImageStore } from "../storage/image-store.js";
 import type { ImageRequest, VisionRequest } from "../types.js";
-import { sha256Hex } from "./sha256-hex.js";
 
 type EnqueueDeps = { queue: JobQueue; images: ImageStore };
 

@@ -12,12 +12,28 @@ export interface StoredObject {
   storedAt: number;
 }
 
+/** A stored object with the SHA-256 of its bytes, computed while they were written (no second read). */
+export interface StoredObjectWithHash extends StoredObject {
+  /** Lowercase hex. */
+  sha256: string;
+}
+
 /**
  * Where image bytes live: generated images and the reference images of queued jobs. Keys are created by
  * the store and are unguessable, so a key is also a capability (image URLs can be public by key).
  */
 export interface ImageStore {
   put(bytes: Uint8Array, options: { format: ImageFormat; prefix?: KeyPrefix }): Promise<StoredObject>;
+  /**
+   * Stores bytes as they arrive (an upload, an upstream reply) without holding them whole: the object
+   * appears under its key only once the source has ended; if the source throws, nothing is stored and
+   * the error is rethrown. The source's chunks may be reused by it once the next one is asked for.
+   * The bytes are hashed on the way (the runner's stale-output check needs no second pass over them).
+   */
+  putStream(
+    source: ByteSource,
+    options: { format: ImageFormat; prefix?: KeyPrefix },
+  ): Promise<StoredObjectWithHash>;
   /** The bytes, or undefined when the key is unknown or malformed. */
   get(key: string): Promise<Uint8Array | undefined>;
   /**
@@ -30,6 +46,32 @@ export interface ImageStore {
   delete(key: string): Promise<boolean>;
   /** Every stored object, for retention and orphan sweeps. */
   list(): AsyncIterable<StoredObject>;
+}
+
+/** Chunks of bytes as a web stream or any async iterable (a generator, a Node stream). */
+export type ByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** The chunks of a `ByteSource`; a stream's reader is released (and the stream canceled) when the loop stops early. */
+export async function* byteChunks(source: ByteSource): AsyncGenerator<Uint8Array> {
+  if (!("getReader" in source)) {
+    yield* source;
+    return;
+  }
+  const reader = source.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const read = await reader.read();
+      if (read.done) {
+        done = true;
+        return;
+      }
+      yield read.value;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
 }
 
 /** `img` for generated images, `ref` for reference images kept for a queued job. */

@@ -1,16 +1,26 @@
 import { type Clock, systemClock } from "../clock.js";
+import { concatBytes } from "../image/concat-bytes.js";
 import { base64SourceOf } from "../image/json-with-base64.js";
-import { type ImageStore, isImageKey, newImageKey, type StoredObject } from "./image-store.js";
+import { sha256Hex } from "../image/sha256-hex.js";
+import { byteChunks, type ImageStore, isImageKey, newImageKey, type StoredObject } from "./image-store.js";
 
 /** An `ImageStore` in memory, for tests and short-lived library use. */
 export function createMemoryImageStore(options: { clock?: Clock } = {}): ImageStore {
   const clock = options.clock ?? systemClock;
   const objects = new Map<string, { data: Uint8Array; meta: StoredObject }>();
+  const put: ImageStore["put"] = async (bytes, { format, prefix }) => {
+    const meta = { key: newImageKey(format, prefix), bytes: bytes.length, storedAt: clock.now() };
+    objects.set(meta.key, { data: bytes.slice(), meta });
+    return { ...meta };
+  };
   return {
-    async put(bytes, { format, prefix }) {
-      const meta = { key: newImageKey(format, prefix), bytes: bytes.length, storedAt: clock.now() };
-      objects.set(meta.key, { data: bytes.slice(), meta });
-      return { ...meta };
+    put,
+    async putStream(source, options) {
+      // Chunks are copied as they come: a source may reuse its buffer for the next chunk.
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of byteChunks(source)) chunks.push(chunk.slice());
+      const bytes = concatBytes(chunks);
+      return { ...(await put(bytes, options)), sha256: await sha256Hex(bytes) };
     },
     async get(key) {
       if (!isImageKey(key)) return undefined;

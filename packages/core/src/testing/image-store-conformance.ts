@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BASE64_CHUNK_BYTES } from "../image/json-with-base64.js";
 import type { ImageStore } from "../storage/image-store.js";
@@ -81,6 +82,48 @@ export function describeImageStoreConformance(
       const after: string[] = [];
       for await (const object of store.list()) after.push(object.key);
       expect(after).toEqual([b.key]);
+    });
+
+    it("stores a stream as it arrives, from a web stream or an async iterable, under a new key", async () => {
+      const bytes = new Uint8Array(3 * BASE64_CHUNK_BYTES + 17).map((_, i) => (i * 31) % 253);
+      // The source reuses one buffer for every chunk, as a parser's window may: the store must copy or write it.
+      async function* reused(): AsyncGenerator<Uint8Array> {
+        const window = new Uint8Array(50_000);
+        for (let at = 0; at < bytes.length; at += window.length) {
+          const piece = bytes.subarray(at, at + window.length);
+          window.set(piece);
+          yield window.subarray(0, piece.length);
+        }
+      }
+      const fromIterable = await store.putStream(reused(), { format: "png", prefix: "ref" });
+      expect(fromIterable.key).toMatch(/^ref_[a-z2-7]{26}\.png$/);
+      expect(fromIterable.bytes).toBe(bytes.length);
+      // Hashed while written: the stale-output check reads no byte twice.
+      expect(fromIterable.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+      expect(Buffer.from((await store.get(fromIterable.key)) ?? []).equals(Buffer.from(bytes))).toBe(true);
+      const fromStream = await store.putStream(new Blob([bytes]).stream(), { format: "webp" });
+      expect(fromStream.key).toMatch(/^img_.*\.webp$/);
+      expect(fromStream.key).not.toBe(fromIterable.key);
+      expect(Buffer.from((await store.get(fromStream.key)) ?? []).equals(Buffer.from(bytes))).toBe(true);
+    });
+
+    it("stores nothing when the stream fails midway, and rethrows its error", async () => {
+      const failure = new Error("the upload was cut");
+      async function* cut(): AsyncGenerator<Uint8Array> {
+        yield new Uint8Array(1000).fill(7);
+        throw failure;
+      }
+      await expect(store.putStream(cut(), { format: "png", prefix: "ref" })).rejects.toBe(failure);
+      const erroring = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.enqueue(new Uint8Array(10));
+          controller.error(failure);
+        },
+      });
+      await expect(store.putStream(erroring, { format: "png" })).rejects.toBe(failure);
+      const listed: string[] = [];
+      for await (const object of store.list()) listed.push(object.key);
+      expect(listed).toEqual([]);
     });
 
     it("keeps a stored copy: mutating the caller's buffer changes nothing", async () => {
