@@ -1,5 +1,5 @@
 import { CodexImgError, type ImageRequest, isCodexImgError, type Job, REQUEST_LIMITS } from "@codex-img/core";
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   MaxFileSizeExceededError,
   MaxTotalSizeExceededError,
@@ -39,7 +39,9 @@ import {
   BEARER,
   documentedBody,
   IDEMPOTENCY_HEADER,
+  jsonOrEvents,
   jsonReply,
+  OPENAI_JOB_ERRORS,
   openAiErrors,
   pathParam,
   routeGroup,
@@ -77,32 +79,29 @@ interface EditInput {
  */
 export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const app = routeGroup();
-  const images = {
-    200: {
-      description: "Images, or their events as SSE when `stream: true`",
-      content: {
-        "application/json": { schema: ImagesResponseSchema },
-        "text/event-stream": { schema: z.string() },
-      },
+  // What both image routes share: a key with the route's scope, idempotency, images or their events.
+  const imageRoute = (scope: "generate" | "edit") => ({
+    tags: ["openai"],
+    security: BEARER,
+    middleware: [requireKey(services, scope)],
+    parameters: [IDEMPOTENCY_HEADER],
+    responses: {
+      200: jsonOrEvents("Images, or their events as SSE when `stream: true`", ImagesResponseSchema),
+      ...OPENAI_JOB_ERRORS,
     },
-    ...openAiErrors(400, 401, 403, 413, 429, 502, 503, 504),
-  };
+  });
 
   const generations = createRoute({
     method: "post",
     path: "/v1/images/generations",
     summary: "OpenAI Images: generate",
     description: "Needs the `generate` scope.",
-    tags: ["openai"],
-    security: BEARER,
-    middleware: [requireKey(services, "generate")] as const,
-    parameters: [IDEMPOTENCY_HEADER],
+    ...imageRoute("generate"),
     request: {
       body: documentedBody(app, {
         "application/json": { name: "OpenAiImageOptions", schema: openAiImageOptionsSchema },
       }),
     },
-    responses: images,
   });
   serve(app, generations, async (c) => {
     const options = parseOpenAi(openAiImageOptionsSchema, await readJson(c, services));
@@ -114,17 +113,13 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     path: "/v1/images/edits",
     summary: "OpenAI Images: edit (multipart `image`/`image[]`, or JSON with data URLs)",
     description: "Needs the `edit` scope. A multipart body is read one part at a time.",
-    tags: ["openai"],
-    security: BEARER,
-    middleware: [requireKey(services, "edit")] as const,
-    parameters: [IDEMPOTENCY_HEADER],
+    ...imageRoute("edit"),
     request: {
       body: documentedBody(app, {
         "multipart/form-data": { name: "OpenAiEditMultipart", schema: OpenAiEditMultipartSchema },
         "application/json": { name: "OpenAiJsonEdit", schema: openAiJsonEditSchema },
       }),
     },
-    responses: images,
   });
   serve(app, edits, async (c) => {
     const input = isMultipart(c)
@@ -184,7 +179,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     },
     responses: {
       200: jsonReply("A completion", ChatCompletionSchema),
-      ...openAiErrors(400, 401, 403, 413, 429, 502, 503, 504),
+      ...OPENAI_JOB_ERRORS,
     },
   });
   serve(app, chat, async (c) => {

@@ -1,6 +1,6 @@
 import { CodexImgError, isCodexImgError, isTerminalJobState, type Job } from "@codex-img/core";
 import { createLibsqlJobStore, deleteJobWithFiles } from "@codex-img/db";
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
@@ -25,7 +25,9 @@ import {
 import {
   BEARER,
   documentedBody,
+  jsonOrEvents,
   jsonReply,
+  OPENAI_JOB_ERRORS,
   openAiErrors,
   pathParam,
   routeGroup,
@@ -66,14 +68,8 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
       }),
     },
     responses: {
-      200: {
-        description: "A Response object, or its events as SSE when streaming",
-        content: {
-          "application/json": { schema: ResponseSchema },
-          "text/event-stream": { schema: z.string() },
-        },
-      },
-      ...openAiErrors(400, 401, 403, 413, 429, 502, 503, 504),
+      200: jsonOrEvents("A Response object, or its events as SSE when streaming", ResponseSchema),
+      ...OPENAI_JOB_ERRORS,
     },
   });
   serve(app, create, async (c) => {
