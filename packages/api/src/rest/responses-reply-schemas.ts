@@ -30,6 +30,8 @@ export const ResponseSchema = z
     output: z.array(ImageGenerationCallSchema),
     previous_response_id: z.string().nullable(),
     store: z.boolean(),
+    metadata: z.record(z.string(), z.string()),
+    user: z.string().nullable(),
     tools: z.array(z.looseObject({ type: z.string() })),
     usage: z.looseObject({
       input_tokens: z.number().int(),
@@ -43,7 +45,7 @@ export const ResponseSchema = z
   })
   .openapi("Response", {
     description:
-      "OpenAI's Response object (its other fields carry OpenAI's defaults); `output` holds `image_generation_call` items.",
+      "OpenAI's Response object; what the create sent (`model`, `tools`, `instructions`, `metadata`, `user`, `store`, `previous_response_id`) is answered back, the other fields carry OpenAI's defaults. `output` holds `image_generation_call` items.",
   });
 
 export const ResponseDeletedSchema = z

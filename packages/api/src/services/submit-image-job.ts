@@ -4,6 +4,7 @@ import {
   enqueueVisionJob,
   type ImageRequest,
   type Job,
+  type JobEcho,
   type VisionRequest,
 } from "@codex-img/core";
 import type { Caller } from "../app-env.js";
@@ -20,6 +21,8 @@ export interface SubmitOptions {
    */
   signal?: AbortSignal;
   priority?: number;
+  /** Kept with the job (`Job.echo`): what the route answers back about it beyond the image request. */
+  echo?: JobEcho;
 }
 
 /**
@@ -76,6 +79,7 @@ function enqueueOptions(services: ApiServices, caller: Caller, options: SubmitOp
     // An idempotent request survives its client: the retry with the same key is how it gets the result.
     ...(signal === undefined || idempotencyKey !== undefined ? {} : { signal }),
     ...(options.priority === undefined ? {} : { priority: options.priority }),
+    ...(options.echo === undefined ? {} : { echo: options.echo }),
     ...(limits ? { admit: limits.admit, release: limits.release } : {}),
   };
 }
