@@ -85,11 +85,20 @@ export async function readJsonBody<S extends z.ZodType>(
   schema: S,
   options: { maxBytes?: number } = {},
 ): Promise<z.infer<S>> {
+  assertJsonContentType(c);
+  return validateBody(schema, await readJsonValue(c, options.maxBytes ?? DEFAULT_MAX_JSON_BYTES));
+}
+
+/** JSON bodies must say so: `application/json` or a `+json` type. */
+export function assertJsonContentType(c: Context): void {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type.trim())) {
     throw invalid("body", "The request body must be JSON (Content-Type: application/json).");
   }
-  const value = await readJsonValue(c, options.maxBytes ?? DEFAULT_MAX_JSON_BYTES);
+}
+
+/** A parsed body checked against its schema; the first issue's path is the error's `param`. */
+export function validateBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
