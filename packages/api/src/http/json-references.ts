@@ -2,7 +2,9 @@ import { isUtf8 } from "node:buffer";
 import { CodexImgError, parseJsonBytes } from "@codex-img/core";
 import type { Context } from "hono";
 import type { z } from "zod";
-import { assertJsonContentType, readBodyBytes, validateBody } from "./native-error.js";
+import type { AppEnv } from "../app-env.js";
+import { assertJsonContentType, readJsonBytes, validateBody } from "./native-error.js";
+import { holdBeyondBody } from "./request-door.js";
 
 /** A JSON body whose reference images are still bytes (see `readJsonWithReferences`). */
 export interface JsonWithReferences {
@@ -10,6 +12,8 @@ export interface JsonWithReferences {
   value: unknown;
   /** The raw inside of the JSON string a placeholder stands for; undefined for any other string. */
   referenceBytes(value: string): Uint8Array | undefined;
+  /** Counts bytes decoded from the body against the request budget (`holdBeyondBody`). */
+  hold(bytes: number): void;
   /** Drops the body's bytes once the references are decoded, so they can be collected. */
   dispose(): void;
 }
@@ -22,13 +26,11 @@ export interface JsonWithReferences {
  * a string again. Every malformed body is refused as `readJsonValue` refuses it, with the same errors.
  */
 export async function readJsonWithReferences(
-  c: Context,
+  c: Context<AppEnv>,
   maxBytes: number,
   referencePaths: readonly string[],
 ): Promise<JsonWithReferences> {
-  const bytes = await readBodyBytes(c, maxBytes);
-  const first = bytes.findIndex((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09);
-  if (bytes[first] !== 0x7b && bytes[first] !== 0x5b) throw notJson();
+  const bytes = await readJsonBytes(c, maxBytes);
   // Checked natively over the whole body, as the string decoder of `readJsonValue` would (without a string).
   if (!isUtf8(bytes)) throw invalidBody("The request body is not valid UTF-8.");
   const parsed = parseJsonBytes(bytes);
@@ -72,13 +74,14 @@ export async function readJsonWithReferences(
   return {
     value,
     referenceBytes: (placeholder) => kept.get(placeholder),
+    hold: (bytes) => holdBeyondBody(c, bytes),
     dispose: () => kept.clear(),
   };
 }
 
 /** `readJsonBody` (content type, then the schema) for a body with references at `referencePaths`. */
 export async function readJsonBodyWithReferences<S extends z.ZodType>(
-  c: Context,
+  c: Context<AppEnv>,
   schema: S,
   options: { maxBytes: number; referencePaths: readonly string[] },
 ): Promise<{ body: z.infer<S>; json: JsonWithReferences }> {

@@ -35,6 +35,15 @@ export function bodyHandedOff(c: Context<AppEnv>): void {
 }
 
 /**
+ * Counts `bytes` the route holds beside its body (a reference decoded from it) against the budget until
+ * the body is handed off; throws `server_busy` when they do not fit, so what a request holds stays
+ * bounded by the budget, not only what it receives.
+ */
+export function holdBeyondBody(c: Context<AppEnv>, bytes: number): void {
+  c.get("holdBeyondBody")?.(bytes);
+}
+
+/**
  * The first check every request meets, before any route reads a byte of its body: header size, declared
  * body size, and the server-wide budget of request bytes held (a request is admitted only when its
  * declared length fits; a body without one reserves as it arrives). The body the routes read is a guarded
@@ -146,6 +155,9 @@ export function requestDoor(
     c.set("handOffBody", () => {
       handedOff = true;
       release();
+    });
+    c.set("holdBeyondBody", (bytes) => {
+      if (!reserve(bytes)) throw busy(options);
     });
     // The signal is passed on by hand: Bun's copy does not follow the original's, and on Node reading it
     // is what makes @hono/node-server create the controller it aborts when the connection closes early.

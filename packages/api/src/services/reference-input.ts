@@ -56,6 +56,8 @@ export function decodeDataUrlOrBase64(value: string, body?: JsonWithReferences):
   if (!raw) return fromDataUrlOrBase64(value);
   // Escapes inside (`\/`, as some encoders write) are rare: such a string takes the string path.
   if (raw.includes(0x5c)) return fromDataUrlOrBase64(jsonStringContent(raw));
+  // The decoded copy sits beside the body until the references are stored: it counts against the budget.
+  body?.hold(Math.floor((raw.length * 3) / 4));
   try {
     return fromDataUrlOrBase64Bytes(raw);
   } catch (error) {
