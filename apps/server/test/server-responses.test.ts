@@ -62,8 +62,11 @@ describe("the Responses API with the image tool, through the server", () => {
       `data:image/png;base64,${Buffer.from(image ?? []).toString("base64")}`,
     );
 
+    // A GET answers exactly what the create did, the second turn's previous_response_id included.
+    expect(await client.responses.retrieve(first.id)).toEqual(first);
     const stored = await client.responses.retrieve(second.id);
-    expect(stored).toMatchObject({ id: second.id, status: "completed" });
+    expect(stored).toEqual(second);
+    expect(stored.previous_response_id).toBe(first.id);
     expect(imagesOf(stored)).toHaveLength(1);
     const deleted = await client.responses.delete(first.id);
     expect(deleted).toMatchObject({ id: first.id, object: "response.deleted", deleted: true });
@@ -115,6 +118,89 @@ describe("the Responses API with the image tool, through the server", () => {
     expect(completed && imagesOf(completed)).toHaveLength(1);
   });
 
+  it("answers back what a response was created with, on create and on GET alike", async () => {
+    const created = await client.responses.create({
+      model: "gpt-5.5",
+      input: "A blue kite over a beach",
+      instructions: "Keep it simple.",
+      metadata: { run: "42", team: "design" },
+      user: "user-7",
+      tools: [{ type: "image_generation", size: "1152x896", quality: "low", background: "opaque" }],
+    });
+    expect(created).toMatchObject({
+      model: "gpt-5.5",
+      instructions: "Keep it simple.",
+      metadata: { run: "42", team: "design" },
+      user: "user-7",
+      store: true,
+      previous_response_id: null,
+      tools: [{ type: "image_generation", size: "1152x896", quality: "low", background: "opaque" }],
+    });
+    expect(await client.responses.retrieve(created.id)).toEqual(created);
+  });
+
+  it("never hands out a store:false response again, while its job and images stay the caller's", async () => {
+    const unstored = await client.responses.create({
+      model: "gpt-5.5",
+      store: false,
+      input: "A green lantern",
+      // Each test its own size: the fake draws the same bytes for the same size (see the stream test).
+      tools: [{ type: "image_generation", size: "1280x768" }],
+    });
+    expect(unstored).toMatchObject({ status: "completed", store: false });
+    const fail = (promise: Promise<unknown>): Promise<unknown> =>
+      promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+    const retrieved = await fail(client.responses.retrieve(unstored.id));
+    expect(retrieved).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((retrieved as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({
+      type: "not_found_error",
+      code: "not_found",
+      message: `Response with id '${unstored.id}' not found.`,
+    });
+    expect(await fail(client.responses.delete(unstored.id))).toBeInstanceOf(OpenAI.NotFoundError);
+
+    const continued = await fail(
+      client.responses.create({
+        model: "gpt-5.5",
+        previous_response_id: unstored.id,
+        input: "Make it red",
+        tools: [{ type: "image_generation" }],
+      }),
+    );
+    expect(continued).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(continued).toMatchObject({
+      status: 400,
+      code: "previous_response_not_found",
+      param: "previous_response_id",
+    });
+    // An id that never existed is refused in the same words.
+    const unknown = await fail(
+      client.responses.create({
+        model: "gpt-5.5",
+        previous_response_id: "resp_aaaaaaaaaaaaaaaaaaaaaaaaaa",
+        input: "Make it red",
+        tools: [{ type: "image_generation" }],
+      }),
+    );
+    expect(unknown).toMatchObject({ status: 400, code: "previous_response_not_found" });
+
+    // The job is still the caller's history (and counted); its image can still be downloaded.
+    const server = started?.server;
+    const headers = { authorization: `Bearer ${server?.firstKey}` };
+    const job = await fetch(`${server?.url}/v1/images/jobs/img_${unstored.id.slice(5)}`, { headers });
+    expect(job.status).toBe(200);
+    const record = (await job.json()) as { status: string; images: Array<{ url: string }> };
+    expect(record.status).toBe("succeeded");
+    const download = await fetch(record.images[0]?.url ?? "");
+    expect(download.status).toBe(200);
+    const [image] = imagesOf(unstored);
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(Buffer.from(image ?? []));
+  });
+
   it("refuses a request without the image tool with 400 unsupported_tool", async () => {
     const error = await client.responses.create({ model: "gpt-5.5", input: "Hello" }).then(
       () => undefined,
@@ -122,5 +208,30 @@ describe("the Responses API with the image tool, through the server", () => {
     );
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).code).toBe("unsupported_tool");
+  });
+
+  // Last: the fallback makes the account remember the Responses route for the rest of the file.
+  it("passes input_fidelity to the hosted tool upstream when the Responses route serves the edit", async () => {
+    upstream.script.images.push({ kind: "route_missing" });
+    const reference = Buffer.from(await testPng(24, 24)).toString("base64");
+    const response = await client.responses.create({
+      model: "gpt-5.5",
+      input: [
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "Keep the face, change the hat" },
+            { type: "input_image", image_url: `data:image/png;base64,${reference}`, detail: "auto" },
+          ],
+        },
+      ],
+      tools: [{ type: "image_generation", input_fidelity: "high", size: "768x768" }],
+    });
+    expect(response.status).toBe("completed");
+    expect(imagesOf(response)).toHaveLength(1);
+    const turn = upstream.requests.filter((r) => r.url.endsWith("/codex/responses")).at(-1);
+    const tools = (turn?.json as { tools?: Array<Record<string, unknown>> } | undefined)?.tools ?? [];
+    expect(tools).toEqual([expect.objectContaining({ type: "image_generation", input_fidelity: "high" })]);
+    expect(upstream.mismatches).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { CodexImgError } from "@codex-img/core";
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Hono } from "hono";
 import type { AppEnv } from "./app-env.js";
 import { createApiMetrics } from "./http/metrics.js";
 import { nativeErrorResponse, readBodyBytes } from "./http/native-error.js";
@@ -8,7 +9,7 @@ import { DEFAULT_MAX_HEADER_BYTES, requestDoor } from "./http/request-door.js";
 import { jobRoutes } from "./rest/job-routes.js";
 import { metricsRoutes } from "./rest/metrics-routes.js";
 import { openAiRoutes } from "./rest/openai-routes.js";
-import { openApiRoutes } from "./rest/openapi-routes.js";
+import { serveOpenApiDocument } from "./rest/openapi-routes.js";
 import { predecessorRoutes } from "./rest/predecessor-routes.js";
 import { responsesRoutes } from "./rest/responses-routes.js";
 import { systemRoutes } from "./rest/system-routes.js";
@@ -34,7 +35,7 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
   if (services.options.signedUrls && (services.options.urlSigningSecret?.length ?? 0) < 16) {
     throw new Error("signedUrls needs a urlSigningSecret of at least 16 characters.");
   }
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
   const door = requestDoor(
     {
       maxBodyBytes: services.options.maxBodyBytes,
@@ -65,7 +66,7 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
   app.route("/", openAiRoutes(services));
   app.route("/", responsesRoutes(services));
   app.route("/", metricsRoutes(services, metrics));
-  app.route("/", openApiRoutes(services));
+  serveOpenApiDocument(app, services);
   const trpc = createTrpcHandler(services);
   // The playground's reference images travel inside tRPC bodies, bounded by the door like REST bodies.
   app.all("/trpc/*", async (c) => {

@@ -2,7 +2,7 @@ import { tmpdir } from "node:os";
 import { type ApiHarness, createApiHarness } from "@codex-img/api/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NON_REST_PREFIXES } from "../src/rest/openapi-document.js";
+import { NON_REST_PREFIXES } from "../src/rest/openapi-routes.js";
 
 /**
  * Malformed input against every public endpoint: wrong types, missing fields, huge and deeply nested

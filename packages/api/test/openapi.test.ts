@@ -1,6 +1,6 @@
 import { type ApiHarness, createApiHarness } from "@codex-img/api/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { NON_REST_PREFIXES } from "../src/rest/openapi-document.js";
+import { NON_REST_PREFIXES } from "../src/rest/openapi-routes.js";
 
 let harness: ApiHarness | undefined;
 

@@ -272,6 +272,24 @@ describe("jobs", () => {
     expect(full).toMatchObject({ status: "canceled", events: 2, attempts: [] });
   });
 
+  it("checks the list's declared query before reading history, in our error shape, after the key", async () => {
+    const h = await start({ startRunner: false });
+    const key = await h.createKey();
+    for (const [query, param] of [
+      ["limit=0", "limit"],
+      ["limit=abc", "limit"],
+      ["limit=101", "limit"],
+      ["status=done", "status"],
+    ] as const) {
+      const response = await h.app.request(`/v1/jobs?${query}`, { headers: authJson(key) });
+      expect(response.status, query).toBe(400);
+      const body = (await response.json()) as { error: { code: string; param: string; message: string } };
+      expect(body.error, query).toMatchObject({ code: "invalid_request", param });
+      expect(body.error.message, query).toContain(param);
+    }
+    expect((await h.app.request("/v1/jobs?limit=0")).status).toBe(401);
+  });
+
   it("streams events as SSE and resumes after Last-Event-ID", async () => {
     const h = await start({ startRunner: false });
     const key = await h.createKey();

@@ -7,6 +7,7 @@ export type ClientErrorCode = ErrorCode | "unreachable";
 const KNOWN_CODES: Record<ErrorCode, true> = {
   invalid_request: true,
   unsupported_tool: true,
+  previous_response_not_found: true,
   unauthorized: true,
   forbidden: true,
   not_found: true,

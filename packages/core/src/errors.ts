@@ -10,6 +10,11 @@ export const ERROR_CODES = [
   "invalid_request",
   /** A request for something codex-img does not serve (a Responses call without the image tool). Never retried. */
   "unsupported_tool",
+  /**
+   * A Responses call's `previous_response_id` names no response the caller may continue (unknown, another
+   * key's, deleted, or made with `store: false`): OpenAI's own code for it. Never retried.
+   */
+  "previous_response_not_found",
   /** The caller's credentials are missing or wrong. */
   "unauthorized",
   /** The caller is known but not allowed to do this. */
@@ -60,6 +65,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   unsupported_tool: 400,
+  previous_response_not_found: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -87,6 +93,7 @@ export const ERROR_HTTP_STATUS: Record<ErrorCode, number> = {
 const RETRYABLE_BY_DEFAULT: Record<ErrorCode, boolean> = {
   invalid_request: false,
   unsupported_tool: false,
+  previous_response_not_found: false,
   unauthorized: false,
   forbidden: false,
   not_found: false,

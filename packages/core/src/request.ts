@@ -6,6 +6,7 @@ import type {
   ImageQuality,
   ImageRequest,
   ImageSize,
+  InputFidelity,
   VisionRequest,
 } from "./types.js";
 
@@ -23,6 +24,7 @@ export const REQUEST_LIMITS = {
 const QUALITIES: readonly ImageQuality[] = ["auto", "low", "medium", "high"];
 const BACKGROUNDS: readonly ImageBackground[] = ["auto", "opaque", "transparent"];
 const FORMATS: readonly ImageFormat[] = ["png", "jpeg", "webp"];
+const FIDELITIES: readonly InputFidelity[] = ["low", "high"];
 
 /** A request after validation, with defaults applied and each reference's format read from its bytes. */
 export interface NormalizedImageRequest {
@@ -34,6 +36,8 @@ export interface NormalizedImageRequest {
   n: number;
   referenceImages: Array<{ bytes: Uint8Array; format: ImageFormat; width: number; height: number }>;
   model: string;
+  /** Only when asked: absent keeps upstream's default and leaves older stored requests as they were. */
+  inputFidelity?: InputFidelity;
 }
 
 export const DEFAULT_IMAGE_MODEL = "gpt-image-2";
@@ -77,7 +81,21 @@ export function normalizeImageRequest(request: ImageRequest): NormalizedImageReq
     return { bytes: ref.bytes, ...info };
   });
   const model = request.model?.trim() || DEFAULT_IMAGE_MODEL;
-  return { prompt, size, quality, background, outputFormat, n, referenceImages, model };
+  const inputFidelity =
+    request.inputFidelity === undefined
+      ? undefined
+      : oneOf("input_fidelity", request.inputFidelity, FIDELITIES);
+  return {
+    prompt,
+    size,
+    quality,
+    background,
+    outputFormat,
+    n,
+    referenceImages,
+    model,
+    ...(inputFidelity === undefined ? {} : { inputFidelity }),
+  };
 }
 
 /** Vision asks about 1 to 16 images (the predecessor's `/v1/vision` rule). */

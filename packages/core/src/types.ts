@@ -7,6 +7,8 @@
 export type ImageFormat = "png" | "jpeg" | "webp";
 export type ImageQuality = "auto" | "low" | "medium" | "high";
 export type ImageBackground = "auto" | "opaque" | "transparent";
+/** How closely an edit keeps the features (faces, logos) of its reference images. */
+export type InputFidelity = "low" | "high";
 /** `auto` or `WxH` (for example `1024x1536`). */
 export type ImageSize = "auto" | `${number}x${number}`;
 
@@ -40,6 +42,11 @@ export interface ImageRequest {
   referenceImages?: ReferenceImage[];
   /** Image model asked for; default `gpt-image-2`. */
   model?: string;
+  /**
+   * For edits: how closely to keep the reference images. Unset leaves upstream's default (`low`). Sent
+   * where the backend's route takes it (docs/backends.md says which); recorded with the job either way.
+   */
+  inputFidelity?: InputFidelity;
 }
 
 export interface GeneratedImage {

@@ -152,7 +152,11 @@ describe("codex-cli backend with the fake codex executable", () => {
     const png = await testPng(20, 10);
     const jpeg = await testImage("jpeg", 16, 16, 3);
     const result = await backend().generate(
-      { prompt: "put the cat into the room", referenceImages: [{ bytes: png }, { bytes: jpeg }] },
+      {
+        prompt: "put the cat into the room",
+        referenceImages: [{ bytes: png }, { bytes: jpeg }],
+        inputFidelity: "high",
+      },
       { account: account() },
     );
     expect(result.images).toHaveLength(1);
@@ -168,6 +172,11 @@ describe("codex-cli backend with the fake codex executable", () => {
     const refs = argv.flatMap((a, i) => (a === "-i" ? [argv[i + 1] ?? ""] : []));
     expect(refs.map((p) => p.replace(/^.*\//, ""))).toEqual(["reference-1.png", "reference-2.jpg"]);
     expect(argv.indexOf("--")).toBeGreaterThan(argv.lastIndexOf("-i"));
+    // The CLI's tool has no fidelity field: high fidelity is asked for in the instruction, outside the fence.
+    const prompt = argv.at(-1) ?? "";
+    expect(prompt.slice(0, prompt.indexOf("\nBEGIN IMAGE-PROMPT"))).toContain(
+      "keep the reference images' faces, logos and details as close to the originals as possible",
+    );
   });
 
   it("rejects a reference that is not an image before starting the CLI", async () => {

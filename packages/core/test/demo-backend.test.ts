@@ -36,6 +36,15 @@ describe("demo backend", () => {
     expect(result.images[0]).toMatchObject({ width: 512, height: 256 });
   });
 
+  it("reports a quality from OpenAI's enum (the one asked for) and labels itself demo elsewhere", async () => {
+    const asked = await createDemoBackend().generate({ prompt: "a kite", size: "64x64", quality: "high" });
+    expect(asked.delivered.quality).toBe("high");
+    const unset = await createDemoBackend().generate({ prompt: "a kite", size: "64x64" });
+    expect(unset.delivered.quality).toBe("auto");
+    expect(unset).toMatchObject({ demo: true, backend: "demo" });
+    expect(unset.images[0]?.revisedPrompt).toBe("[demo] a kite");
+  });
+
   it("refuses bad input and honours an aborted signal", async () => {
     const backend = createDemoBackend();
     await expect(backend.generate({ prompt: "" })).rejects.toMatchObject({ code: "invalid_request" });

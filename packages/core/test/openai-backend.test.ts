@@ -159,6 +159,21 @@ describe("openai backend: edits", () => {
     expect(result.images[0]).toMatchObject({ format: "png", width: 1024, height: 1536 });
   });
 
+  it("passes input_fidelity on edits, where the Images API takes it, and not on generations", async () => {
+    const { api, backend } = await setup();
+    const png = await testImage("png", 64, 48);
+    await backend.generate({
+      prompt: "keep the face",
+      referenceImages: [{ bytes: png }],
+      inputFidelity: "high",
+    });
+    await backend.generate({ prompt: "a new face", inputFidelity: "high" });
+    expect(api.requests.map((r) => [r.route, r.fields.input_fidelity])).toEqual([
+      ["edits", "high"],
+      ["generations", undefined],
+    ]);
+  });
+
   it("rejects an unreadable reference image before spending a request", async () => {
     const { api, backend } = await setup();
     const error = await failure(

@@ -25,6 +25,9 @@ describe("normalizeImageRequest", () => {
       model: "gpt-image-2",
     });
     expect(req.referenceImages[0]).toMatchObject({ format: "jpeg", width: 64, height: 48 });
+    // Absent unless asked: upstream keeps its own default, and stored requests stay as they were.
+    expect(req).not.toHaveProperty("inputFidelity");
+    expect(normalizeImageRequest({ prompt: "a cat", inputFidelity: "high" }).inputFidelity).toBe("high");
   });
 
   it.each([
@@ -37,6 +40,7 @@ describe("normalizeImageRequest", () => {
     [{ prompt: "a", quality: "ultra" }, "quality"],
     [{ prompt: "a", background: "green" }, "background"],
     [{ prompt: "a", outputFormat: "gif" }, "output_format"],
+    [{ prompt: "a", inputFidelity: "medium" }, "input_fidelity"],
     [{ prompt: "a", n: 0 }, "n"],
     [{ prompt: "a", n: 11 }, "n"],
     [{ prompt: "a", n: 1.5 }, "n"],

@@ -1,6 +1,7 @@
 import type {
   Job,
   JobAttempt,
+  JobEcho,
   JobError,
   JobEvent,
   JobKind,
@@ -29,7 +30,7 @@ export const JOB_SELECT = `SELECT json_object('row_order', j.rowid, 'id', j.id, 
   'lease_worker', j.lease_worker, 'lease_attempt', j.lease_attempt, 'lease_expires_at', j.lease_expires_at,
   'cancel_requested', j.cancel_requested, 'images', json(j.images), 'error', json(j.error),
   'progress', json(j.progress), 'last_seq', j.last_seq, 'created_at', j.created_at,
-  'updated_at', j.updated_at, 'started_at', j.started_at, 'finished_at', j.finished_at,
+  'updated_at', j.updated_at, 'started_at', j.started_at, 'finished_at', j.finished_at, 'echo', json(j.echo),
   'attempts', json((SELECT json_group_array(json(a.attempt)) FROM (
     SELECT json_object('number', number, 'workerId', worker_id, 'account', account, 'backend', backend,
       'route', route, 'upstreamIds', json(upstream_ids), 'startedAt', started_at, 'finishedAt', finished_at,
@@ -78,6 +79,7 @@ export function rowToRecord(row: Row): JobRecord {
   if (r.started_at !== null) job.startedAt = num(r.started_at);
   if (r.finished_at !== null) job.finishedAt = num(r.finished_at);
   if (r.progress !== null) job.progress = r.progress as JobProgress;
+  if (r.echo !== null && r.echo !== undefined) job.echo = r.echo as JobEcho;
   return { job, order: num(r.row_order), lastSeq: num(r.last_seq) };
 }
 
@@ -114,6 +116,7 @@ export function jobColumns(job: Job): Record<string, string | number | null> {
     updated_at: job.updatedAt,
     started_at: job.startedAt ?? null,
     finished_at: job.finishedAt ?? null,
+    echo: job.echo === undefined ? null : JSON.stringify(job.echo),
   };
 }
 

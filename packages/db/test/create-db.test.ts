@@ -41,7 +41,7 @@ describe("createDb", () => {
     expect((await stat(join(dir, "nested", "codex-img.db"))).isFile()).toBe(true);
     const again = await createDb({ url });
     const migrations = await again.client.execute("SELECT count(*) AS n FROM __drizzle_migrations");
-    expect(Number(migrations.rows[0]?.n)).toBe(5);
+    expect(Number(migrations.rows[0]?.n)).toBe(6);
     again.close();
   });
 });

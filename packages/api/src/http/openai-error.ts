@@ -21,6 +21,7 @@ export interface OpenAiErrorMapping {
 export const OPENAI_ERRORS: Record<ErrorCode, OpenAiErrorMapping> = {
   invalid_request: { status: 400, type: "invalid_request_error" },
   unsupported_tool: { status: 400, type: "invalid_request_error" },
+  previous_response_not_found: { status: 400, type: "invalid_request_error" },
   unauthorized: { status: 401, type: "authentication_error" },
   forbidden: { status: 403, type: "permission_error" },
   not_found: { status: 404, type: "not_found_error" },

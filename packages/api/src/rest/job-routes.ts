@@ -1,39 +1,58 @@
-import { CodexImgError, isTerminalJobEvent, type JobState, TERMINAL_JOB_STATES } from "@codex-img/core";
+import { CodexImgError, isTerminalJobEvent } from "@codex-img/core";
 import { queryHistory, withBusyRetry } from "@codex-img/db";
-import { Hono } from "hono";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
 import { nativeErrorResponse } from "../http/native-error.js";
 import { requireCaller } from "../http/require-key.js";
 import { cancelableJob, eventView, fullJobView, visibleJob } from "../services/job-views.js";
 import type { ApiServices } from "../services.js";
+import { JobListSchema, JobSchema, JobStateSchema } from "./job-schemas.js";
+import { BEARER, jsonReply, nativeErrors, pathParam, routeGroup, serve } from "./route-declarations.js";
 
 /** SSE comment interval, so proxies do not close a stream that waits on a long queue. */
 export const SSE_HEARTBEAT_MS = 15_000;
 
-const JOB_STATES: readonly JobState[] = ["queued", "running", ...TERMINAL_JOB_STATES];
+const LIMIT_MESSAGE = "limit must be a whole number from 1 to 100.";
+
+const listQuery = z.object({
+  limit: z.coerce
+    .number({ message: LIMIT_MESSAGE })
+    .int({ message: LIMIT_MESSAGE })
+    .min(1, { message: LIMIT_MESSAGE })
+    .max(100, { message: LIMIT_MESSAGE })
+    .default(20),
+  cursor: z.string().optional().openapi({ description: "`next_cursor` of the previous page." }),
+  status: z
+    .enum(JobStateSchema.options, { message: `status must be one of ${JobStateSchema.options.join(", ")}.` })
+    .optional()
+    .openapi({ description: "Only jobs in this state." }),
+});
+
+const jobId = pathParam("id", "Job id");
 
 /** The caller's own jobs: list, get, cancel, and a resumable event stream. */
-export function jobRoutes(services: ApiServices): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function jobRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
+  const app = routeGroup();
   const auth = requireCaller(services);
 
-  app.get("/v1/jobs", auth, async (c) => {
-    const limitText = c.req.query("limit");
-    const limit = limitText === undefined ? 20 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      throw invalid("limit", "limit must be a whole number from 1 to 100.");
-    }
-    const state = c.req.query("status");
-    if (state !== undefined && !(JOB_STATES as readonly string[]).includes(state)) {
-      throw invalid("status", `status must be one of ${JOB_STATES.join(", ")}.`);
-    }
-    const cursor = c.req.query("cursor");
+  const list = createRoute({
+    method: "get",
+    path: "/v1/jobs",
+    summary: "List own jobs, newest first",
+    tags: ["jobs"],
+    security: BEARER,
+    middleware: [auth] as const,
+    request: { query: listQuery },
+    responses: { 200: jsonReply("A page", JobListSchema), ...nativeErrors(400, 401) },
+  });
+  serve(app, list, async (c) => {
+    const { limit, cursor, status } = c.req.valid("query");
     const page = await queryHistory(services.database, {
       keyId: c.get("caller").key.id,
       limit,
       ...(cursor ? { cursor } : {}),
-      ...(state ? { state: state as JobState } : {}),
+      ...(status ? { state: status } : {}),
     });
     const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
     return c.json({
@@ -57,18 +76,61 @@ export function jobRoutes(services: ApiServices): Hono<AppEnv> {
     });
   });
 
-  app.get("/v1/jobs/:id", auth, async (c) => {
+  const get = createRoute({
+    method: "get",
+    path: "/v1/jobs/{id}",
+    summary: "Get a job",
+    tags: ["jobs"],
+    security: BEARER,
+    middleware: [auth] as const,
+    parameters: [jobId],
+    responses: { 200: jsonReply("The job", JobSchema), ...nativeErrors(401, 404) },
+  });
+  serve(app, get, async (c) => {
     const job = await visibleJob(services, c.get("caller"), c.req.param("id"));
     return c.json(await fullJobView(services, job, await countEvents(services, job.id)));
   });
 
-  app.post("/v1/jobs/:id/cancel", auth, async (c) => {
+  const cancel = createRoute({
+    method: "post",
+    path: "/v1/jobs/{id}/cancel",
+    summary: "Cancel a job",
+    tags: ["jobs"],
+    security: BEARER,
+    middleware: [auth] as const,
+    parameters: [jobId],
+    responses: { 200: jsonReply("The job after the cancel", JobSchema), ...nativeErrors(401, 404) },
+  });
+  serve(app, cancel, async (c) => {
     const job = await cancelableJob(services, c.get("caller"), c.req.param("id"));
     const canceled = await services.queue.cancel(job.id);
     return c.json(await fullJobView(services, canceled, await countEvents(services, job.id)));
   });
 
-  app.get("/v1/images/jobs/:id/events", auth, async (c) => {
+  const events = createRoute({
+    method: "get",
+    path: "/v1/images/jobs/{id}/events",
+    summary: "Job events as SSE, resumable with Last-Event-ID",
+    description:
+      "Each event's `id` is its `seq`; `Last-Event-ID` (what browsers send on reconnect) wins over `after`.",
+    tags: ["jobs"],
+    security: BEARER,
+    middleware: [auth] as const,
+    // Read by `resumePoint`: which of the two counts depends on both, so they are checked together there.
+    parameters: [
+      jobId,
+      { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string", pattern: "^\\d+$" } },
+      { name: "after", in: "query", required: false, schema: { type: "integer", minimum: 0 } },
+    ],
+    responses: {
+      200: {
+        description: "Event stream: `event` is the job event type, `data` its JSON",
+        content: { "text/event-stream": { schema: z.string() } },
+      },
+      ...nativeErrors(400, 401, 404),
+    },
+  });
+  serve(app, events, async (c) => {
     const job = await visibleJob(services, c.get("caller"), c.req.param("id"));
     const afterSeq = resumePoint(c.req.header("last-event-id"), c.req.query("after"));
     c.header("Cache-Control", "no-cache");

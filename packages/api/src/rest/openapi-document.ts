@@ -1,11 +1,6 @@
 import { z } from "zod";
 import { openAiChatSchema, openAiImageOptionsSchema, openAiJsonEditSchema } from "./openai-schemas.js";
-import { PredecessorImageBody } from "./predecessor-routes.js";
 import { responsesCreateSchema } from "./responses-request.js";
-import { VisionBody } from "./vision-routes.js";
-
-/** Paths served by the app that are not the REST surface (tRPC has its own typed client; the dashboard is HTML). */
-export const NON_REST_PREFIXES: readonly string[] = ["/trpc", "/admin"];
 
 type Json = Record<string, unknown>;
 
@@ -18,8 +13,6 @@ function fromZod(schema: z.ZodType): Json {
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const jsonContent = (schema: Json): Json => ({ "application/json": { schema } });
 const reply = (description: string, schema: Json): Json => ({ description, content: jsonContent(schema) });
-const nativeErrors = (...statuses: number[]): Json =>
-  Object.fromEntries(statuses.map((s) => [String(s), reply("Error with a code", ref("Error"))]));
 const openAiErrors = (...statuses: number[]): Json =>
   Object.fromEntries(statuses.map((s) => [String(s), reply("OpenAI-shaped error", ref("OpenAiError"))]));
 const pathParam = (name: string, description: string): Json => ({
@@ -93,8 +86,6 @@ export function openApiDocument(options: { version: string; serverUrl: string })
       required: ["error"],
     },
     ImageUrl: imageUrlSchema,
-    PredecessorImageBody: fromZod(PredecessorImageBody),
-    VisionBody: fromZod(VisionBody),
     Response: {
       type: "object",
       description:
@@ -216,181 +207,8 @@ export function openApiDocument(options: { version: string; serverUrl: string })
   };
 
   const sse: Json = { "text/event-stream": { schema: { type: "string" } } };
-  const imageBytes: Json = Object.fromEntries(
-    ["image/png", "image/jpeg", "image/webp"].map((type) => [
-      type,
-      { schema: { type: "string", format: "binary" } },
-    ]),
-  );
 
   const paths: Json = {
-    "/health": {
-      get: {
-        summary: "Liveness",
-        tags: ["system"],
-        responses: {
-          "200": reply("Alive", {
-            type: "object",
-            properties: { status: { const: "ok" }, version: { type: "string" }, backend: { type: "string" } },
-            required: ["status"],
-          }),
-        },
-      },
-    },
-    "/ready": {
-      get: {
-        summary: "Readiness: database reachable and an account usable",
-        tags: ["system"],
-        responses: {
-          "200": reply("Ready", { type: "object", properties: { status: { const: "ready" } } }),
-          "503": reply("Not ready", {
-            type: "object",
-            properties: {
-              status: { const: "not_ready" },
-              reasons: { type: "array", items: { type: "string" } },
-            },
-          }),
-        },
-      },
-    },
-    "/metrics": {
-      get: {
-        summary: "Prometheus metrics",
-        description: "Needs a key with the `admin` scope unless the server sets `metricsPublic`.",
-        tags: ["system"],
-        security: [...bearer, {}],
-        responses: {
-          "200": {
-            description: "Prometheus text format",
-            content: { "text/plain": { schema: { type: "string" } } },
-          },
-          ...nativeErrors(401, 403),
-        },
-      },
-    },
-    "/openapi.json": {
-      get: {
-        summary: "This document",
-        tags: ["system"],
-        responses: { "200": reply("OpenAPI 3.1", { type: "object" }) },
-      },
-    },
-    "/v1/images/generate": {
-      post: {
-        summary: "Generate and wait (predecessor API)",
-        tags: ["predecessor"],
-        security: bearer,
-        parameters: [idempotencyHeader],
-        requestBody: jsonBody(ref("PredecessorImageBody")),
-        responses: {
-          "200": reply("Succeeded", ref("PredecessorJob")),
-          "202": reply("Still running after the wait; poll `poll_url`", ref("Accepted")),
-          ...nativeErrors(400, 401, 403, 429, 502, 503, 504),
-        },
-      },
-    },
-    "/v1/vision": {
-      post: {
-        summary: "Ask about 1 to 16 images and wait for the text answer (predecessor API)",
-        description: "Needs the `vision` scope. 422 outside 1-16 images; 502 when upstream gives no answer.",
-        tags: ["predecessor"],
-        security: bearer,
-        parameters: [idempotencyHeader],
-        requestBody: jsonBody(ref("VisionBody")),
-        responses: {
-          "200": reply("Answered", ref("VisionAnswer")),
-          "202": reply("Still running after the wait; poll `poll_url`", ref("Accepted")),
-          ...nativeErrors(400, 401, 403, 422, 429, 502, 503, 504),
-        },
-      },
-    },
-    "/v1/images/jobs": {
-      post: {
-        summary: "Submit a job (predecessor API)",
-        tags: ["predecessor"],
-        security: bearer,
-        parameters: [idempotencyHeader],
-        requestBody: jsonBody(ref("PredecessorImageBody")),
-        responses: { "202": reply("Queued", ref("Accepted")), ...nativeErrors(400, 401, 403, 429, 503) },
-      },
-    },
-    "/v1/images/jobs/{id}": {
-      get: {
-        summary: "Poll a job (predecessor API)",
-        tags: ["predecessor"],
-        security: bearer,
-        parameters: [pathParam("id", "Job id")],
-        responses: { "200": reply("The job", ref("PredecessorJob")), ...nativeErrors(401, 404) },
-      },
-    },
-    "/v1/images/jobs/{id}/events": {
-      get: {
-        summary: "Job events as SSE, resumable with Last-Event-ID",
-        tags: ["jobs"],
-        security: bearer,
-        parameters: [
-          pathParam("id", "Job id"),
-          {
-            name: "Last-Event-ID",
-            in: "header",
-            required: false,
-            schema: { type: "string", pattern: "^\\d+$" },
-          },
-          { name: "after", in: "query", required: false, schema: { type: "integer", minimum: 0 } },
-        ],
-        responses: { "200": { description: "Event stream", content: sse }, ...nativeErrors(400, 401, 404) },
-      },
-    },
-    "/generated/{file}": {
-      get: {
-        summary: "A generated image",
-        description:
-          "Served until the job's `expires_at`. With signed URLs on, `expires` and `sig` are required.",
-        tags: ["images"],
-        parameters: [
-          pathParam("file", "Image key, e.g. img_….png"),
-          { name: "expires", in: "query", required: false, schema: { type: "integer" } },
-          { name: "sig", in: "query", required: false, schema: { type: "string" } },
-        ],
-        responses: { "200": { description: "Image bytes", content: imageBytes }, ...nativeErrors(403, 404) },
-      },
-    },
-    "/v1/jobs": {
-      get: {
-        summary: "List own jobs, newest first",
-        tags: ["jobs"],
-        security: bearer,
-        parameters: [
-          {
-            name: "limit",
-            in: "query",
-            required: false,
-            schema: { type: "integer", minimum: 1, maximum: 100 },
-          },
-          { name: "cursor", in: "query", required: false, schema: { type: "string" } },
-          { name: "status", in: "query", required: false, schema: { type: "string" } },
-        ],
-        responses: { "200": reply("A page", ref("JobList")), ...nativeErrors(400, 401) },
-      },
-    },
-    "/v1/jobs/{id}": {
-      get: {
-        summary: "Get a job",
-        tags: ["jobs"],
-        security: bearer,
-        parameters: [pathParam("id", "Job id")],
-        responses: { "200": reply("The job", ref("Job")), ...nativeErrors(401, 404) },
-      },
-    },
-    "/v1/jobs/{id}/cancel": {
-      post: {
-        summary: "Cancel a job",
-        tags: ["jobs"],
-        security: bearer,
-        parameters: [pathParam("id", "Job id")],
-        responses: { "200": reply("The job after the cancel", ref("Job")), ...nativeErrors(401, 404) },
-      },
-    },
     "/v1/images/generations": {
       post: {
         summary: "OpenAI Images: generate",

@@ -10,9 +10,9 @@ import {
   REQUEST_LIMITS,
   sniffImage,
 } from "@codex-img/core";
-import { type Context, Hono } from "hono";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { z } from "zod";
 import type { AppEnv } from "../app-env.js";
 import { type JsonWithReferences, readJsonBodyWithReferences } from "../http/json-references.js";
 import { nativeErrorParts, nativeErrorResponse } from "../http/native-error.js";
@@ -24,6 +24,17 @@ import { predecessorJobView, visibleJob } from "../services/job-views.js";
 import { decodeDataUrlOrBase64 } from "../services/reference-input.js";
 import { stageReferences, submitImageJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
+import { AcceptedSchema, PredecessorJobSchema } from "./job-schemas.js";
+import {
+  BEARER,
+  documentedBody,
+  IDEMPOTENCY_HEADER,
+  jsonReply,
+  nativeErrors,
+  pathParam,
+  routeGroup,
+  serve,
+} from "./route-declarations.js";
 
 /** The predecessor's body rules (interfaces.md §1), plus `auto` for size. Unknown fields are ignored, as pydantic did. */
 export const PredecessorImageBody = z.object({
@@ -44,12 +55,37 @@ export type PredecessorImageBody = z.infer<typeof PredecessorImageBody>;
  * a code and `param`), a sync wait that runs out answers 202 with the id and a poll URL, a full queue or an
  * exhausted limit answers at once with `Retry-After`.
  */
-export function predecessorRoutes(services: ApiServices): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
+  const app = routeGroup();
   // Per route, not `app.use`: middleware of a mounted group would also run for every other family's routes.
   const auth = requireCaller(services);
+  // What both ways of creating a job take.
+  const creatingJob = {
+    tags: ["predecessor"],
+    security: BEARER,
+    middleware: [auth],
+    parameters: [IDEMPOTENCY_HEADER],
+    request: {
+      body: documentedBody(app, {
+        "application/json": { name: "PredecessorImageBody", schema: PredecessorImageBody },
+      }),
+    },
+  };
 
-  app.post("/v1/images/generate", auth, async (c) => {
+  const generate = createRoute({
+    method: "post",
+    path: "/v1/images/generate",
+    summary: "Generate and wait (predecessor API)",
+    description:
+      "Needs the `generate` scope, or `edit` with reference images. A failed job answers its error with `id` and `status`.",
+    ...creatingJob,
+    responses: {
+      200: jsonReply("Succeeded", PredecessorJobSchema),
+      202: jsonReply("Still running after the wait; poll `poll_url`", AcceptedSchema),
+      ...nativeErrors(400, 401, 403, 429, 502, 503, 504),
+    },
+  });
+  serve(app, generate, async (c) => {
     const done = await whileConnected(c, async (signal) => {
       const job = await createJob(services, c, signal);
       return services.queue.waitForJob(job.id, { timeoutMs: services.options.requestWaitTimeoutMs, signal });
@@ -69,18 +105,64 @@ export function predecessorRoutes(services: ApiServices): Hono<AppEnv> {
     return c.json({ id: done.id, status: done.state, poll_url: pollUrl }, 202);
   });
 
-  app.post("/v1/images/jobs", auth, async (c) => {
+  const submit = createRoute({
+    method: "post",
+    path: "/v1/images/jobs",
+    summary: "Submit a job (predecessor API)",
+    ...creatingJob,
+    responses: {
+      202: jsonReply("Queued; poll `Location`", AcceptedSchema),
+      ...nativeErrors(400, 401, 403, 429, 503),
+    },
+  });
+  serve(app, submit, async (c) => {
     const job = await createJob(services, c);
     c.header("Location", jobPollUrl(services, job.id));
     return c.json({ id: job.id, status: job.state }, 202);
   });
 
-  app.get("/v1/images/jobs/:id", auth, async (c) => {
+  const poll = createRoute({
+    method: "get",
+    path: "/v1/images/jobs/{id}",
+    summary: "Poll a job (predecessor API)",
+    tags: ["predecessor"],
+    security: BEARER,
+    middleware: [auth] as const,
+    parameters: [pathParam("id", "Job id")],
+    responses: { 200: jsonReply("The job", PredecessorJobSchema), ...nativeErrors(401, 404) },
+  });
+  serve(app, poll, async (c) => {
     const job = await visibleJob(services, c.get("caller"), c.req.param("id"));
     return c.json(await predecessorJobView(services, job));
   });
 
-  app.get("/generated/:file", async (c) => {
+  const image = createRoute({
+    method: "get",
+    path: "/generated/{file}",
+    summary: "A generated image",
+    description:
+      "Served until the job's `expires_at`. With signed URLs on, `expires` and `sig` are required.",
+    tags: ["images"],
+    // Checked together (and against the clock) by `assertImageServable`.
+    parameters: [
+      pathParam("file", "Image key, e.g. img_….png"),
+      { name: "expires", in: "query", required: false, schema: { type: "integer" } },
+      { name: "sig", in: "query", required: false, schema: { type: "string" } },
+    ],
+    responses: {
+      200: {
+        description: "Image bytes",
+        content: Object.fromEntries(
+          Object.values(IMAGE_MIME_TYPES).map((type) => [
+            type,
+            { schema: z.string().openapi({ format: "binary" }) },
+          ]),
+        ),
+      },
+      ...nativeErrors(403, 404),
+    },
+  });
+  serve(app, image, async (c) => {
     const file = c.req.param("file");
     // Only our exact key shape reaches the store (no traversal), and only generated images: reference
     // images of queued jobs share the store but were never handed out.

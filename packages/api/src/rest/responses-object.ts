@@ -2,15 +2,55 @@ import type { Job, StoredImageRef } from "@codex-img/core";
 import type { Base64Of } from "../services/json-with-images.js";
 import type { ApiServices } from "../services.js";
 import { describeImage, jobUsage } from "./openai-images.js";
-import { responseIdOf } from "./responses-request.js";
+import { type ResponsesCreateBody, responseIdOf } from "./responses-request.js";
 
-/** What a response echoes of its request (not kept with the job: a GET answers the defaults). */
-export interface ResponseEcho {
-  model?: string | null;
-  tools?: unknown[];
-  previousResponseId?: string | null;
-  store?: boolean;
-  instructions?: string | null;
+/**
+ * What a response answers back of its create request, kept with its job (`Job.echo`, written with the
+ * job's insert) so that `GET /v1/responses/{id}` answers the same object the create did.
+ */
+// A type, not an interface: it must fit `JobEcho`'s index signature.
+export type ResponseEcho = {
+  model: string | null;
+  tools: unknown[];
+  previous_response_id: string | null;
+  instructions: string | null;
+  metadata: Record<string, string>;
+  user: string | null;
+  store: boolean;
+};
+
+export function responseEchoOf(body: ResponsesCreateBody): ResponseEcho {
+  return {
+    model: body.model ?? null,
+    tools: body.tools ?? [],
+    previous_response_id: body.previous_response_id ?? null,
+    instructions: body.instructions ?? null,
+    metadata: body.metadata ?? {},
+    user: body.user ?? null,
+    store: body.store ?? true,
+  };
+}
+
+/** The echo of a response's job; a job without one (made before echoes were kept) answers the defaults. */
+function echoOf(job: Job): ResponseEcho {
+  const echo = (job.echo ?? {}) as Partial<ResponseEcho>;
+  return {
+    model: echo.model ?? null,
+    tools: echo.tools ?? [{ type: "image_generation" }],
+    previous_response_id: echo.previous_response_id ?? null,
+    instructions: echo.instructions ?? null,
+    metadata: echo.metadata ?? {},
+    user: echo.user ?? null,
+    store: echo.store ?? true,
+  };
+}
+
+/**
+ * Whether the Responses API may hand this job out again (GET, DELETE, `previous_response_id`): not when
+ * it was made with `store: false`. The job itself stays, for the caller's history and usage counts.
+ */
+export function isStoredResponse(job: Job): boolean {
+  return echoOf(job).store;
 }
 
 type ResponseStatus = "queued" | "in_progress" | "completed" | "failed" | "cancelled" | "incomplete";
@@ -50,10 +90,10 @@ export function imageCallItem(
 export function responseObject(
   services: ApiServices,
   job: Job,
-  echo: ResponseEcho,
   base64Of: Base64Of | undefined,
 ): Record<string, unknown> {
   const status = STATUS[job.state];
+  const echo = echoOf(job);
   const output =
     job.state === "succeeded"
       ? job.images.map((image) => imageCallItem(job, image, base64Of))
@@ -69,23 +109,23 @@ export function responseObject(
     background: false,
     error: job.error && status !== "completed" ? { code: job.error.code, message: job.error.message } : null,
     incomplete_details: null,
-    instructions: echo.instructions ?? null,
+    instructions: echo.instructions,
     max_output_tokens: null,
-    metadata: {},
+    metadata: echo.metadata,
     model: echo.model || job.request.model,
     output,
     parallel_tool_calls: true,
-    previous_response_id: echo.previousResponseId ?? null,
+    previous_response_id: echo.previous_response_id,
     reasoning: { effort: null, summary: null },
-    store: echo.store ?? true,
+    store: echo.store,
     temperature: 1,
     text: { format: { type: "text" } },
     tool_choice: "auto",
-    tools: echo.tools ?? [{ type: "image_generation" }],
+    tools: echo.tools,
     top_p: 1,
     truncation: "disabled",
     usage: responseUsage(job),
-    user: null,
+    user: echo.user,
     ...(services.backend === "demo" ? { codex_img_demo: true } : {}),
   };
 }

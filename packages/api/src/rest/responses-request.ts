@@ -1,4 +1,4 @@
-import { CodexImgError, type ImageRequest } from "@codex-img/core";
+import { CodexImgError, type ImageRequest, REQUEST_LIMITS } from "@codex-img/core";
 import { z } from "zod";
 import { referenceFromString } from "../services/reference-input.js";
 
@@ -12,7 +12,7 @@ const imageTool = z.looseObject({
   output_format: z.enum(["png", "jpeg", "webp"]).nullish(),
   output_compression: z.number().int().min(0).max(100).nullish(),
   partial_images: z.number().int().min(0).max(3).nullish(),
-  /** Accepted for compatibility; the subscription's tool has no such switch, so it changes nothing. */
+  /** How closely an edit keeps its input images; passed to every backend that can take it. */
   input_fidelity: z.enum(["low", "high"]).nullish(),
   moderation: z.enum(["auto", "low"]).nullish(),
 });
@@ -33,7 +33,13 @@ const inputItem = z.looseObject({
 export const responsesCreateSchema = z.looseObject({
   model: z.string().max(200).nullish(),
   input: z.union([z.string().min(1), z.array(inputItem).min(1)]),
-  instructions: z.string().nullish(),
+  // Kept with the job and answered back; capped like a prompt so a history row stays small.
+  instructions: z.string().max(REQUEST_LIMITS.promptMaxChars).nullish(),
+  /** OpenAI's rule: up to 16 pairs, keys up to 64 characters, values up to 512. */
+  metadata: z
+    .record(z.string().max(64), z.string().max(512))
+    .refine((pairs) => Object.keys(pairs).length <= 16, "metadata holds at most 16 pairs")
+    .nullish(),
   tools: z.array(z.looseObject({ type: z.string() })).nullish(),
   stream: z.boolean().nullish(),
   store: z.boolean().nullish(),
@@ -86,6 +92,7 @@ export function responsesImageRequest(
     ...(tool.quality ? { quality: tool.quality } : {}),
     ...(tool.background ? { background: tool.background } : {}),
     ...(tool.output_format ? { outputFormat: tool.output_format } : {}),
+    ...(tool.input_fidelity ? { inputFidelity: tool.input_fidelity } : {}),
     ...(references.length > 0 ? { referenceImages: references.map((bytes) => ({ bytes })) } : {}),
   };
 }

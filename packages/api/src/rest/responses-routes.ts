@@ -13,7 +13,7 @@ import type { ApiServices } from "../services.js";
 import { jobFailure, streamedJson } from "./openai-images.js";
 import { parseOpenAi } from "./openai-schemas.js";
 import { writeImageEvent } from "./openai-stream.js";
-import { imageCallItem, type ResponseEcho, responseObject } from "./responses-object.js";
+import { imageCallItem, isStoredResponse, responseEchoOf, responseObject } from "./responses-object.js";
 import {
   imageToolOf,
   jobIdOfResponse,
@@ -27,8 +27,11 @@ const KEEPALIVE_MS = 15_000;
 /**
  * OpenAI's Responses API with the `image_generation` tool: `POST /v1/responses` (streaming and not),
  * `GET` and `DELETE /v1/responses/{id}`. Each response is a job (same key limits, history, accounts);
- * its id is the job's under the `resp_` prefix, so every response is stored and `previous_response_id`
- * continues from its images (a multi-turn edit). Errors are in OpenAI's shape.
+ * its id is the job's under the `resp_` prefix, and what it was created with is kept with the job, so a
+ * GET answers what the create did and `previous_response_id` continues from its images (a multi-turn
+ * edit). A response made with `store: false` is never handed out again (GET and DELETE 404, a later
+ * `previous_response_id` 400 `previous_response_not_found`, as OpenAI answers); its job stays in the
+ * caller's history and counts. Errors are in OpenAI's shape.
  */
 export function responsesRoutes(services: ApiServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -43,29 +46,23 @@ export function responsesRoutes(services: ApiServices): Hono<AppEnv> {
       : [];
     const request = responsesImageRequest(body, tool, previous);
     assertScope(caller, request.referenceImages?.length ? "edit" : "generate");
-    const echo: ResponseEcho = {
-      model: body.model ?? null,
-      tools: body.tools ?? [],
-      previousResponseId: body.previous_response_id ?? null,
-      store: body.store ?? true,
-      instructions: body.instructions ?? null,
-    };
+    const echo = responseEchoOf(body);
     if (body.stream) {
-      const { job } = await submitImageJob(services, caller, request, { signal: c.req.raw.signal });
-      return streamResponse(c, services, job, echo, tool.partial_images ?? 0);
+      const { job } = await submitImageJob(services, caller, request, { signal: c.req.raw.signal, echo });
+      return streamResponse(c, services, job, tool.partial_images ?? 0);
     }
     const done = await whileConnected(c, async (signal) => {
-      const { job } = await submitImageJob(services, caller, request, { signal });
+      const { job } = await submitImageJob(services, caller, request, { signal, echo });
       return services.queue.waitForJob(job.id, { timeoutMs: services.options.requestWaitTimeoutMs, signal });
     });
     if (done.state === "failed" || done.state === "canceled") throw jobFailure(done);
     // Still running after the wait: the response is `in_progress`, and the caller polls GET by its id.
-    return reply(c, services, done, echo);
+    return reply(c, services, done);
   });
 
   app.get("/v1/responses/:id", auth, async (c) => {
     const job = await responseJob(services, c, c.req.param("id"));
-    return reply(c, services, job, {});
+    return reply(c, services, job);
   });
 
   app.delete("/v1/responses/:id", auth, async (c) => {
@@ -98,26 +95,31 @@ export function responsesRoutes(services: ApiServices): Hono<AppEnv> {
   return app;
 }
 
-async function reply(
-  c: Context<AppEnv>,
-  services: ApiServices,
-  job: Job,
-  echo: ResponseEcho,
-): Promise<Response> {
-  const body = await jsonWithImages(services.images, (base64Of) =>
-    responseObject(services, job, echo, base64Of),
-  );
+async function reply(c: Context<AppEnv>, services: ApiServices, job: Job): Promise<Response> {
+  const body = await jsonWithImages(services.images, (base64Of) => responseObject(services, job, base64Of));
   return streamedJson(c, body);
 }
 
-/** The job behind a response id the caller may see; anything else is `not_found`. */
+/**
+ * The job behind a stored response the caller may see; anything else (unknown, another key's, made
+ * with `store: false`) is the same `not_found`, in OpenAI's words.
+ */
 async function responseJob(services: ApiServices, c: Context<AppEnv>, id: string): Promise<Job> {
-  const jobId = jobIdOfResponse(id);
-  if (!jobId)
-    throw new CodexImgError("not_found", `No response with id '${id.slice(0, 100)}'.`, {
+  const notFound = (): CodexImgError =>
+    new CodexImgError("not_found", `Response with id '${id.slice(0, 100)}' not found.`, {
       details: { param: "id" },
     });
-  return visibleJob(services, c.get("caller"), jobId);
+  const jobId = jobIdOfResponse(id);
+  if (!jobId) throw notFound();
+  let job: Job;
+  try {
+    job = await visibleJob(services, c.get("caller"), jobId);
+  } catch (error) {
+    if (isCodexImgError(error, "not_found")) throw notFound();
+    throw error;
+  }
+  if (!isStoredResponse(job)) throw notFound();
+  return job;
 }
 
 /** The images of the previous response, which the next turn edits. */
@@ -128,11 +130,9 @@ async function previousImages(services: ApiServices, c: Context<AppEnv>, id: str
   } catch (error) {
     if (!isCodexImgError(error, "not_found")) throw error;
     throw new CodexImgError(
-      "invalid_request",
-      `previous_response_id '${id.slice(0, 100)}' is not a stored response.`,
-      {
-        details: { param: "previous_response_id" },
-      },
+      "previous_response_not_found",
+      `Previous response with id '${id.slice(0, 100)}' not found.`,
+      { details: { param: "previous_response_id" } },
     );
   }
   if (job.state !== "succeeded") {
@@ -168,7 +168,6 @@ function streamResponse(
   c: Context<AppEnv>,
   services: ApiServices,
   job: Job,
-  echo: ResponseEcho,
   partialImages: number,
 ): Response {
   const signal = c.req.raw.signal;
@@ -184,9 +183,9 @@ function streamResponse(
     const item = imageCallItem(job, undefined, undefined);
     const itemRef = { output_index: 0, item_id: item.id };
     try {
-      await send("response.created", () => ({ response: responseObject(services, job, echo, undefined) }));
+      await send("response.created", () => ({ response: responseObject(services, job, undefined) }));
       await send("response.in_progress", () => ({
-        response: { ...responseObject(services, job, echo, undefined), status: "in_progress" },
+        response: { ...responseObject(services, job, undefined), status: "in_progress" },
       }));
       await send("response.output_item.added", () => ({ output_index: 0, item }));
       await send("response.image_generation_call.in_progress", () => itemRef);
@@ -216,13 +215,13 @@ function streamResponse(
             }));
           }
           await send("response.completed", (base64Of) => ({
-            response: responseObject(services, finished, echo, base64Of),
+            response: responseObject(services, finished, base64Of),
           }));
         } else if (event.type === "failed" || event.type === "canceled") {
           const finished = (await services.queue.get(job.id)) ?? job;
           await send("response.failed", () => ({
             response: {
-              ...responseObject(services, finished, echo, undefined),
+              ...responseObject(services, finished, undefined),
               error: openAiErrorObject(jobFailure(finished)),
             },
           }));

@@ -1,17 +1,57 @@
-import { Hono } from "hono";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.js";
 import { nativeErrorResponse } from "../http/native-error.js";
 import type { ApiServices } from "../services.js";
+import { jsonReply, routeGroup, serve } from "./route-declarations.js";
+
+const health = createRoute({
+  method: "get",
+  path: "/health",
+  summary: "Liveness",
+  tags: ["system"],
+  responses: {
+    200: jsonReply(
+      "Alive",
+      z.object({ status: z.literal("ok"), version: z.string(), backend: z.string() }).openapi("Health"),
+    ),
+  },
+});
+
+const readinessSchema = z
+  .object({
+    status: z.enum(["ready", "not_ready"]),
+    backend: z.string(),
+    accounts: z
+      .object({ usable: z.number().int(), total: z.number().int() })
+      .optional()
+      .openapi({ description: "Codex backends only: accounts not dead or cooling, of all." }),
+    reasons: z
+      .array(z.enum(["database_unreachable", "no_accounts", "no_usable_account"]))
+      .optional()
+      .openapi({ description: "Why not ready; absent when ready." }),
+  })
+  .openapi("Readiness");
+
+const ready = createRoute({
+  method: "get",
+  path: "/ready",
+  summary: "Readiness: database reachable and an account usable",
+  tags: ["system"],
+  responses: {
+    200: jsonReply("Ready", readinessSchema),
+    503: jsonReply("Not ready", readinessSchema),
+  },
+});
 
 /** Liveness and readiness, unauthenticated: load balancers and the predecessor's scripts call them. */
-export function systemRoutes(services: ApiServices): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function systemRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
+  const app = routeGroup();
 
-  app.get("/health", (c) =>
+  serve(app, health, (c) =>
     c.json({ status: "ok", version: services.options.version, backend: services.backend }),
   );
 
-  app.get("/ready", async (c) => {
+  serve(app, ready, async (c) => {
     const reasons: string[] = [];
     try {
       await services.database.client.execute("SELECT 1");

@@ -5,9 +5,8 @@ import {
   REQUEST_LIMITS,
   VISION_LIMITS,
 } from "@codex-img/core";
-import { Hono } from "hono";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { z } from "zod";
 import type { AppEnv } from "../app-env.js";
 import { type JsonWithReferences, readJsonBodyWithReferences } from "../http/json-references.js";
 import { nativeErrorParts, nativeErrorResponse } from "../http/native-error.js";
@@ -18,12 +17,25 @@ import { jobPollUrl } from "../services/image-urls.js";
 import { decodeDataUrlOrBase64 } from "../services/reference-input.js";
 import { stageReferences, submitVisionJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
+import { AcceptedSchema } from "./job-schemas.js";
 import { jobFailure, readIdempotencyKey } from "./predecessor-routes.js";
+import {
+  BEARER,
+  documentedBody,
+  IDEMPOTENCY_HEADER,
+  jsonReply,
+  nativeErrors,
+  routeGroup,
+  serve,
+} from "./route-declarations.js";
 
 /** The predecessor's `/v1/vision` body: a prompt and 1 to 16 base64 images (PNG, JPEG or WebP). */
 export const VisionBody = z.object({
   prompt: z.string().min(1).max(REQUEST_LIMITS.promptMaxChars),
-  images_base64: z.array(z.string()),
+  // Counted by the route, not here: outside 1-16 is the predecessor's 422, not a 400.
+  images_base64: z.array(z.string()).openapi({
+    description: "1 to 16 images (PNG, JPEG or WebP), base64 or data URLs; another count is 422.",
+  }),
   /** Extension: the text model to ask (default the backend's own). */
   model: z.string().min(1).max(100).nullish(),
 });
@@ -34,9 +46,32 @@ export const VisionBody = z.object({
  * validation answered; an answer that never comes is the job's error (502 `upstream_failed` for an
  * empty answer), never an empty 200. A wait that runs out answers 202 with the id and a poll URL.
  */
-export function visionRoutes(services: ApiServices): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.post("/v1/vision", requireKey(services, "vision"), async (c) => {
+export function visionRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
+  const app = routeGroup();
+  const route = createRoute({
+    method: "post",
+    path: "/v1/vision",
+    summary: "Ask about 1 to 16 images and wait for the text answer (predecessor API)",
+    description: "Needs the `vision` scope. 422 outside 1-16 images; 502 when upstream gives no answer.",
+    tags: ["predecessor"],
+    security: BEARER,
+    middleware: [requireKey(services, "vision")] as const,
+    parameters: [IDEMPOTENCY_HEADER],
+    request: {
+      body: documentedBody(app, { "application/json": { name: "VisionBody", schema: VisionBody } }),
+    },
+    responses: {
+      200: jsonReply(
+        "Answered",
+        z
+          .object({ id: z.string().openapi({ description: "`vis_…`" }), text: z.string() })
+          .openapi("VisionAnswer"),
+      ),
+      202: jsonReply("Still running after the wait; poll `poll_url`", AcceptedSchema),
+      ...nativeErrors(400, 401, 403, 422, 429, 502, 503, 504),
+    },
+  });
+  serve(app, route, async (c) => {
     const { body, json } = await readJsonBodyWithReferences(c, VisionBody, {
       maxBytes: services.options.maxBodyBytes,
       referencePaths: ["images_base64.*"],

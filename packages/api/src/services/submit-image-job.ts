@@ -6,6 +6,7 @@ import {
   enqueueVisionJob,
   type ImageRequest,
   type Job,
+  type JobEcho,
   StagedReferences,
   type VisionRequest,
 } from "@codex-img/core";
@@ -28,6 +29,8 @@ export interface SubmitOptions {
    * arrived): the request then carries none of its own. The job takes them, or they are deleted.
    */
   staged?: StagedReferences;
+  /** Kept with the job (`Job.echo`): what the route answers back about it beyond the image request. */
+  echo?: JobEcho;
 }
 
 /**
@@ -107,6 +110,7 @@ function enqueueOptions(services: ApiServices, caller: Caller, options: SubmitOp
     // An idempotent request survives its client: the retry with the same key is how it gets the result.
     ...(signal === undefined || idempotencyKey !== undefined ? {} : { signal }),
     ...(options.priority === undefined ? {} : { priority: options.priority }),
+    ...(options.echo === undefined ? {} : { echo: options.echo }),
     ...(limits ? { admit: limits.admit, release: limits.release } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { type TRPC_ERROR_CODE_KEY, TRPCError } from "@trpc/server";
 export const TRPC_CODE_BY_ERROR: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   invalid_request: "BAD_REQUEST",
   unsupported_tool: "BAD_REQUEST",
+  previous_response_not_found: "BAD_REQUEST",
   unauthorized: "UNAUTHORIZED",
   forbidden: "FORBIDDEN",
   not_found: "NOT_FOUND",

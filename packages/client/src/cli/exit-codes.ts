@@ -21,6 +21,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const EXIT_CODE_BY_ERROR: Record<ClientErrorCode, ExitCode> = {
   invalid_request: EXIT.usage,
   unsupported_tool: EXIT.usage,
+  previous_response_not_found: EXIT.usage,
   unauthorized: EXIT.auth,
   forbidden: EXIT.auth,
   not_found: EXIT.other,

@@ -65,8 +65,22 @@ export function createDemoBackend(options: DemoBackendOptions = {}): ImageBacken
         backend: "demo",
         route: "demo",
         requested: { size: req.size, quality: req.quality, n: req.n },
-        delivered: { size: `${width}x${height}`, quality: "demo", outputFormat: "png", background: "opaque" },
+        // OpenAI's replies take quality from a closed enum (low|medium|high|auto): the demo draws the same
+        // placeholder for each, so it reports the quality asked for; `demo: true` and the `[demo]` revised
+        // prompt are what label it.
+        delivered: {
+          size: `${width}x${height}`,
+          quality: req.quality,
+          outputFormat: "png",
+          background: "opaque",
+        },
         upstreamIds: { demo_id: `demo-${clock.now().toString(36)}` },
+        // A placeholder keeps nothing of its references: the fidelity asked for is recorded, not applied.
+        ...(req.inputFidelity === undefined
+          ? {}
+          : {
+              diagnostics: { input_fidelity: `${req.inputFidelity} (recorded; the demo draws placeholders)` },
+            }),
         demo: true,
       };
     },

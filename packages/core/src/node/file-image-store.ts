@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   type FileHandle,
   mkdir,
@@ -45,10 +45,12 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
       const key = newImageKey(format, prefix);
       const temporary = join(dir, `.tmp-${randomUUID()}`);
       const handle = await open(temporary, "wx", 0o600);
+      const hash = createHash("sha256");
       let bytes = 0;
       try {
         // Each chunk is written before the next is asked for: the source is never read ahead of the disk.
         for await (const chunk of byteChunks(source)) {
+          hash.update(chunk);
           for (let written = 0; written < chunk.length; ) {
             const result = await handle.write(chunk, written, chunk.length - written, null);
             written += result.bytesWritten;
@@ -62,7 +64,7 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
         throw error;
       }
       await rename(temporary, join(dir, key));
-      return { key, bytes, storedAt: Date.now() };
+      return { key, bytes, storedAt: Date.now(), sha256: hash.digest("hex") };
     },
     async get(key) {
       if (!isImageKey(key)) return undefined;

@@ -8,7 +8,14 @@ import {
   createClaimedJob,
   type LiveAttempt,
 } from "./claimed-job.js";
-import { createJob, isTerminalJobState, type Job, type JobKind, type StoredImageRequest } from "./job.js";
+import {
+  createJob,
+  isTerminalJobState,
+  type Job,
+  type JobEcho,
+  type JobKind,
+  type StoredImageRequest,
+} from "./job.js";
 import { ANY_JOB, createJobChangeFeed } from "./job-change-feed.js";
 import { isTerminalJobEvent, type JobEvent } from "./job-events.js";
 import type { CancelJobOptions, JobPage, JobStore, ListJobsQuery, RecoveredJob } from "./job-store.js";
@@ -69,6 +76,8 @@ export interface EnqueueOptions {
   totalTimeoutMs?: number;
   /** Passed to the store's insert (see `InsertJobOptions.admit`): a check and write atomic with the insert. */
   admit?: (transaction: unknown, job: Job) => Promise<void>;
+  /** Kept with the job (`Job.echo`); part of what was asked, so it counts in the idempotency hash. */
+  echo?: JobEcho;
 }
 
 export interface EnqueueResult {
@@ -255,7 +264,11 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         kind,
         request,
         // The kind is part of what was asked: the same body as a vision question is another request.
-        requestHash: await hashJobRequest(kind === "image" ? request : { ...request, kind }),
+        requestHash: await hashJobRequest({
+          ...request,
+          ...(kind === "image" ? {} : { kind }),
+          ...(enqueueOptions.echo === undefined ? {} : { echo: enqueueOptions.echo }),
+        }),
         now,
         priority,
         maxAttempts,
@@ -265,6 +278,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         ...(enqueueOptions.idempotencyKey === undefined
           ? {}
           : { idempotencyKey: enqueueOptions.idempotencyKey }),
+        ...(enqueueOptions.echo === undefined ? {} : { echo: enqueueOptions.echo }),
       });
       let result: EnqueueResult;
       try {

@@ -120,6 +120,13 @@ export interface JobLease {
 
 export type JobProgressStage = Extract<BackendEvent, { type: "progress" }>["stage"];
 
+/**
+ * What the API a job came through answers back about it beyond the image request: the Responses API's
+ * `model`, `tools`, `previous_response_id`, `instructions`, `metadata`, `user` and `store`. Plain JSON,
+ * opaque to the engine, written with the job's insert (no write of its own) and never changed after.
+ */
+export type JobEcho = Record<string, unknown>;
+
 export interface JobProgress {
   stage: JobProgressStage;
   message?: string;
@@ -165,6 +172,8 @@ export interface Job {
   startedAt?: number;
   finishedAt?: number;
   progress?: JobProgress;
+  /** See `JobEcho`; absent for jobs of the routes that echo nothing. */
+  echo?: JobEcho;
 }
 
 const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
@@ -205,6 +214,7 @@ export interface NewJobInput {
   idempotencyKey?: string;
   /** Default a fresh `createJobId(kind)`. */
   id?: string;
+  echo?: JobEcho;
 }
 
 /** A new `queued` job record with no attempts yet. */
@@ -226,5 +236,6 @@ export function createJob(input: NewJobInput): Job {
     runAfter: input.now,
     createdAt: input.now,
     updatedAt: input.now,
+    ...(input.echo === undefined ? {} : { echo: structuredClone(input.echo) }),
   };
 }

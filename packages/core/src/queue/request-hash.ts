@@ -4,7 +4,9 @@ import type { StoredImageRequest } from "./job.js";
  * SHA-256 (hex) of the request in canonical JSON (sorted keys), so the same body hashes the same whatever
  * the property order it arrived in. Used to tell an idempotent repeat from a conflicting reuse of a key.
  */
-export async function hashJobRequest(request: StoredImageRequest & { kind?: string }): Promise<string> {
+export async function hashJobRequest(
+  request: StoredImageRequest & { kind?: string; echo?: Record<string, unknown> },
+): Promise<string> {
   // Reference keys are fresh random names per upload: compare references by content hash instead.
   const referenceImages = request.referenceImages.map(({ key, ...ref }) =>
     ref.sha256 ? ref : { key, ...ref },

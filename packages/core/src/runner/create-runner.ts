@@ -1,6 +1,7 @@
 import type { AccountLease, AccountPool } from "../accounts/create-account-pool.js";
 import { type Clock, sleep, systemClock } from "../clock.js";
 import { CodexImgError, isCodexImgError, toCodexImgError } from "../errors.js";
+import { sha256Hex } from "../image/sha256-hex.js";
 import { type Logger, silentLogger } from "../logger.js";
 import type { ClaimedJob } from "../queue/claimed-job.js";
 import type { Job, JobAttemptInfo, StoredImageRef } from "../queue/job.js";
@@ -10,7 +11,6 @@ import type { BackendEvent, GeneratedImage, ImageBackend, ImageRequest, QuotaSna
 import { ByteBudget } from "./byte-budget.js";
 import { loadStoredRequest } from "./load-stored-request.js";
 import { RecentOutputs } from "./recent-outputs.js";
-import { sha256Hex } from "./sha256-hex.js";
 
 export interface RunnerOptions {
   queue: JobQueue;

@@ -1,9 +1,9 @@
+import { sha256Hex } from "../image/sha256-hex.js";
 import { type ImageInfo, sniffImage } from "../image/sniff.js";
 import { verifyImage } from "../image/verify-image.js";
 import type { StoredReferenceImage } from "../queue/job.js";
 import { REQUEST_LIMITS } from "../request.js";
 import type { ImageStore } from "../storage/image-store.js";
-import { sha256Hex } from "./sha256-hex.js";
 
 /**
  * The reference images of a request while it is received: each one is verified, hashed and written to the

@@ -12,6 +12,12 @@ export interface StoredObject {
   storedAt: number;
 }
 
+/** A stored object with the SHA-256 of its bytes, computed while they were written (no second read). */
+export interface StoredObjectWithHash extends StoredObject {
+  /** Lowercase hex. */
+  sha256: string;
+}
+
 /**
  * Where image bytes live: generated images and the reference images of queued jobs. Keys are created by
  * the store and are unguessable, so a key is also a capability (image URLs can be public by key).
@@ -22,8 +28,12 @@ export interface ImageStore {
    * Stores bytes as they arrive (an upload, an upstream reply) without holding them whole: the object
    * appears under its key only once the source has ended; if the source throws, nothing is stored and
    * the error is rethrown. The source's chunks may be reused by it once the next one is asked for.
+   * The bytes are hashed on the way (the runner's stale-output check needs no second pass over them).
    */
-  putStream(source: ByteSource, options: { format: ImageFormat; prefix?: KeyPrefix }): Promise<StoredObject>;
+  putStream(
+    source: ByteSource,
+    options: { format: ImageFormat; prefix?: KeyPrefix },
+  ): Promise<StoredObjectWithHash>;
   /** The bytes, or undefined when the key is unknown or malformed. */
   get(key: string): Promise<Uint8Array | undefined>;
   /**

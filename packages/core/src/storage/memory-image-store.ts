@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from "../clock.js";
 import { concatBytes } from "../image/concat-bytes.js";
 import { base64SourceOf } from "../image/json-with-base64.js";
+import { sha256Hex } from "../image/sha256-hex.js";
 import { byteChunks, type ImageStore, isImageKey, newImageKey, type StoredObject } from "./image-store.js";
 
 /** An `ImageStore` in memory, for tests and short-lived library use. */
@@ -18,7 +19,8 @@ export function createMemoryImageStore(options: { clock?: Clock } = {}): ImageSt
       // Chunks are copied as they come: a source may reuse its buffer for the next chunk.
       const chunks: Uint8Array[] = [];
       for await (const chunk of byteChunks(source)) chunks.push(chunk.slice());
-      return put(concatBytes(chunks), options);
+      const bytes = concatBytes(chunks);
+      return { ...(await put(bytes, options)), sha256: await sha256Hex(bytes) };
     },
     async get(key) {
       if (!isImageKey(key)) return undefined;

@@ -900,6 +900,12 @@ function validateResponsesRequest(request: RecordedRequest): string | undefined 
   ) {
     return `Tool 'image_generation' is not supported with ${b.model}.`;
   }
+  // The hosted tool's `input_fidelity` is OpenAI's enum; anything else is refused as the public API does.
+  const fidelity = (tools.find((t) => t?.type === "image_generation") as { input_fidelity?: unknown })
+    ?.input_fidelity;
+  if (fidelity !== undefined && fidelity !== "low" && fidelity !== "high") {
+    return `Invalid value: '${String(fidelity)}'. Supported values are: 'low' and 'high'.`;
+  }
   return undefined;
 }
 

@@ -319,6 +319,18 @@ function validate(request: FakeOpenAiRequest): { message: string; param: string 
   if (request.route === "generations" && request.files.length > 0) {
     return { message: "Image files are only accepted by /images/edits.", param: "image" };
   }
+  // The public API takes `input_fidelity` on edits only (`low` or `high`).
+  if (fields.input_fidelity !== undefined) {
+    if (request.route === "generations") {
+      return { message: "Unknown parameter: 'input_fidelity'.", param: "input_fidelity" };
+    }
+    if (fields.input_fidelity !== "low" && fields.input_fidelity !== "high") {
+      return {
+        message: `Invalid value: '${fields.input_fidelity}'. Supported values are: 'low' and 'high'.`,
+        param: "input_fidelity",
+      };
+    }
+  }
   if (request.route === "edits") {
     if (!request.contentType.startsWith("multipart/form-data")) {
       return {

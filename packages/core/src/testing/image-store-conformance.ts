@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BASE64_CHUNK_BYTES } from "../image/json-with-base64.js";
 import type { ImageStore } from "../storage/image-store.js";
@@ -97,6 +98,8 @@ export function describeImageStoreConformance(
       const fromIterable = await store.putStream(reused(), { format: "png", prefix: "ref" });
       expect(fromIterable.key).toMatch(/^ref_[a-z2-7]{26}\.png$/);
       expect(fromIterable.bytes).toBe(bytes.length);
+      // Hashed while written: the stale-output check reads no byte twice.
+      expect(fromIterable.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
       expect(Buffer.from((await store.get(fromIterable.key)) ?? []).equals(Buffer.from(bytes))).toBe(true);
       const fromStream = await store.putStream(new Blob([bytes]).stream(), { format: "webp" });
       expect(fromStream.key).toMatch(/^img_.*\.webp$/);

@@ -101,6 +101,26 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
         expect(again?.state).toBe("queued");
         expect(again?.request.referenceImages).toHaveLength(1);
       });
+
+      it("keeps a job's echo through insert, claim and finish", async () => {
+        const echo = {
+          model: "gpt-5.5",
+          tools: [{ type: "image_generation", quality: "low", input_fidelity: "high" }],
+          previous_response_id: "resp_abc",
+          metadata: { run: "7" },
+          store: false,
+        };
+        const job = makeJob({ echo });
+        expect((await store.insert(job)).job.echo).toEqual(echo);
+        const claimed = await claimOne("w1");
+        expect(claimed.echo).toEqual(echo);
+        const done = await store.finish(guardOf(claimed), { state: "succeeded", now: T0 + 10, images: [] });
+        expect(done?.echo).toEqual(echo);
+        expect((await store.get(job.id))?.echo).toEqual(echo);
+        const plain = await store.insert(makeJob());
+        expect(plain.job.echo).toBeUndefined();
+        expect((await store.get(plain.job.id))?.echo).toBeUndefined();
+      });
     });
 
     describe("idempotency", () => {

@@ -1,4 +1,4 @@
-import type { JobError, JobProgress, StoredImageRef, StoredImageRequest } from "@codex-img/core";
+import type { JobEcho, JobError, JobProgress, StoredImageRef, StoredImageRequest } from "@codex-img/core";
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
@@ -62,6 +62,8 @@ export const jobs = sqliteTable(
     expiresAt: integer("expires_at"),
     /** Where the row came from: `queue` or `legacy-import`. */
     origin: text("origin").notNull().default("queue"),
+    /** What the API the job came through answers back about it (the Responses API's model, tools, store…). */
+    echo: text("echo", { mode: "json" }).$type<JobEcho>(),
   },
   (t) => [
     // Claim: the best queued job (priority, then age) whose backoff has passed.

@@ -35,6 +35,8 @@ export function buildResponsesBody(
     quality: normalized.quality,
   };
   if (request.background !== undefined) tool.background = normalized.background;
+  // The hosted tool takes it as OpenAI's Responses tool does; the native route's body has no such field.
+  if (normalized.inputFidelity !== undefined) tool.input_fidelity = normalized.inputFidelity;
   if (options.partialImages !== undefined && options.partialImages > 0)
     tool.partial_images = options.partialImages;
   return buildTurnBody({

@@ -34,6 +34,8 @@ export function openAiEditForm(
   for (const [name, value] of Object.entries(openAiOptionFields(request, normalized, model))) {
     form.append(name, String(value));
   }
+  // Edits only: the generations route does not take it.
+  if (normalized.inputFidelity !== undefined) form.append("input_fidelity", normalized.inputFidelity);
   normalized.referenceImages.forEach((reference, index) => {
     // The mime type comes from the sniffed bytes: the API rejects a part whose type it does not accept.
     // Copy into a fresh ArrayBuffer: a view over a shared or pooled buffer is not a valid BlobPart.

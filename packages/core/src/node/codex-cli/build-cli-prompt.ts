@@ -18,6 +18,10 @@ export function buildCliPrompt(request: ImageRequest, referencePaths: string[], 
   if (request.size && request.size !== "auto") hints.push(`size ${request.size}`);
   if (request.quality && request.quality !== "auto") hints.push(`quality ${request.quality}`);
   if (request.background && request.background !== "auto") hints.push(`${request.background} background`);
+  // The CLI's image tool has no fidelity field (upstream.md §5): the model can only be asked in words.
+  if (request.inputFidelity === "high" && referencePaths.length > 0) {
+    hints.push("keep the reference images' faces, logos and details as close to the originals as possible");
+  }
   const lines = [
     "$imagegen",
     "Make exactly one call to the image_gen tool (imagegen) and nothing else: do not run commands, do not read, write or list files, do not browse, do not call any other tool.",
