@@ -202,19 +202,26 @@ describe.each(SERVER_RUNTIMES)("the request door of the server process on %s", (
     expect(await allReturned()).toBe(0);
   });
 
-  it("returns a request's reservation on every path: a 4xx at validation, a body cut by the budget, an aborted upload", async () => {
-    // 700 KiB of a reference that is not base64: refused 400 once read, and the budget is whole again.
-    const notBase64 = `data:image/png;base64,${"*".repeat(700 * 1024)}`;
-    const invalid = await send(
-      "POST",
-      "/v1/images/edits",
-      key,
-      JSON.stringify({ prompt: "x", images: [{ image_url: notBase64 }] }),
-    );
+  it("returns a request's reservation on every path: a 4xx at validation, a decoded reference past the budget, a body cut by the budget, an aborted upload", async () => {
+    const edit = (reference: string) =>
+      send(
+        "POST",
+        "/v1/images/edits",
+        key,
+        JSON.stringify({ prompt: "x", images: [{ image_url: reference }] }),
+      );
+    // 400 KiB of a reference that is not base64: refused 400 once read, and the budget is whole again.
+    const invalid = await edit(`data:image/png;base64,${"*".repeat(400 * 1024)}`);
     expect(invalid.status).toBe(400);
     expect(JSON.parse(invalid.text)).toMatchObject({
       error: { code: "invalid_request", param: "images.0.image_url" },
     });
+    expect(await held()).toBe(0);
+
+    // 700 KiB fit the 1 MiB budget, but not with the 525 KiB its reference decodes to beside it.
+    const tooMuch = await edit(`data:image/png;base64,${"A".repeat(700 * 1024)}`);
+    expect(tooMuch.status).toBe(503);
+    expect(JSON.parse(tooMuch.text)).toMatchObject({ error: { code: "server_busy" } });
     expect(await held()).toBe(0);
 
     // No declared length: the body reserves as it arrives and is cut when it passes the 1 MiB budget.
