@@ -62,6 +62,8 @@ export function createBackend(config: Config, selected: SelectedBackend, logger:
           startUsagePolling(pool, {
             intervalMs: config.usagePollSeconds * 1000,
             baseUrl: usageBaseUrl(config.codexBaseUrl),
+            // The same identity and exact-header client as the image calls: the CLI's wham headers.
+            client,
             fetch,
             clock,
             logger,

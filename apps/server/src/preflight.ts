@@ -6,6 +6,8 @@ import {
   type CredentialProvider,
   compareSemver,
   createCodexHomeCredentials,
+  createExactFetch,
+  detectCodexOsInfo,
   fetchUsageSnapshot,
   parseCodexHomes,
   type QuotaWindow,
@@ -106,7 +108,7 @@ export async function runPreflight(config: Config, options: PreflightOptions = {
   if (options.readQuota) {
     await Promise.all(
       accounts.map(async (account) => {
-        if (account.usable) account.quota = await readQuota(account.home, usageBaseUrl(config.codexBaseUrl));
+        if (account.usable) account.quota = await readQuota(account.home, config);
       }),
     );
   }
@@ -353,7 +355,7 @@ function box(lines: readonly string[]): string {
  * One account's usage windows with the token on disk, as the server's poll reads them; an expired or
  * refused token is reported, not refreshed (doctor changes nothing), and nothing here is fatal.
  */
-async function readQuota(home: string, baseUrl: string): Promise<NonNullable<PreflightAccount["quota"]>> {
+async function readQuota(home: string, config: Config): Promise<NonNullable<PreflightAccount["quota"]>> {
   try {
     const login = await readCodexLogin(home);
     const accessToken = login.tokens.accessToken ?? "";
@@ -366,7 +368,14 @@ async function readQuota(home: string, baseUrl: string): Promise<NonNullable<Pre
         );
       },
     };
-    const snapshot = await fetchUsageSnapshot({ credentials, baseUrl, signal: AbortSignal.timeout(10_000) });
+    // What the server's poll sends: the CLI's wham headers, in its order.
+    const snapshot = await fetchUsageSnapshot({
+      credentials,
+      baseUrl: usageBaseUrl(config.codexBaseUrl),
+      client: { version: config.codexVersion, osInfo: detectCodexOsInfo() },
+      fetch: createExactFetch(),
+      signal: AbortSignal.timeout(10_000),
+    });
     return {
       ...(snapshot.primary ? { primary: snapshot.primary } : {}),
       ...(snapshot.secondary ? { secondary: snapshot.secondary } : {}),

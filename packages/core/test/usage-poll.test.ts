@@ -1,7 +1,9 @@
 import {
+  buildWhamHeaders,
   CodexImgError,
   type CredentialProvider,
   createAccountPool,
+  createExactFetch,
   fetchUsageSnapshot,
   startUsagePolling,
 } from "@codex-img/core";
@@ -52,7 +54,7 @@ describe("fetchUsageSnapshot", () => {
     backend = undefined;
   });
 
-  it("reads /wham/usage of the fake backend with the bearer and account id", async () => {
+  it("reads /wham/usage of the fake backend with exactly the CLI's wham headers", async () => {
     const clock = new ManualClock();
     backend = await startFakeCodexBackend({
       now: () => clock.now(),
@@ -61,6 +63,11 @@ describe("fetchUsageSnapshot", () => {
     const snapshot = await fetchUsageSnapshot({
       credentials: staticCredentials("tok-9", "acct-9"),
       baseUrl: `${backend.origin}/backend-api`,
+      client: {
+        version: "0.169.0",
+        osInfo: { os: "Debian", osVersion: "12.0.0", arch: "x86_64", terminal: "xterm" },
+      },
+      fetch: createExactFetch(),
       clock,
     });
     expect(snapshot).toMatchObject({
@@ -74,8 +81,27 @@ describe("fetchUsageSnapshot", () => {
       secondary: { usedPercent: 7, windowMinutes: 10080 },
     });
     const request = backend.requests.find((r) => r.url === "/backend-api/wham/usage");
-    expect(request?.headers.authorization).toBe("Bearer tok-9");
-    expect(request?.headers["chatgpt-account-id"]).toBe("acct-9");
+    // The fake holds it to the CLI's recorded wham request: names, order and values (no originator).
+    expect(backend.mismatches).toEqual([]);
+    expect(request?.rawHeaders).toEqual([
+      ["user-agent", "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm"],
+      ["authorization", "Bearer tok-9"],
+      ["chatgpt-account-id", "acct-9"],
+      ["accept", "*/*"],
+      ["host", new URL(backend.origin).host],
+    ]);
+  });
+
+  it("is refused by the fake when it differs from the CLI's wham request (an originator header)", async () => {
+    backend = await startFakeCodexBackend();
+    const headers = [
+      ...buildWhamHeaders({ accessToken: "tok-1", accountId: "acct-1" }),
+      ["originator", "codex_exec"],
+    ] as Array<[string, string]>;
+    const response = await createExactFetch()(`${backend.origin}/backend-api/wham/usage`, { headers });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("cli_mismatch");
+    expect(backend.mismatches.map((m) => m.path)).toEqual(["/backend-api/wham/usage"]);
   });
 
   it("is lenient about the shape and about numbers as strings", async () => {

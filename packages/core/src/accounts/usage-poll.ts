@@ -1,4 +1,4 @@
-import { CODEX_HEADERS, CODEX_ORIGINATOR } from "../backends/codex-http/constants.js";
+import { buildWhamHeaders, type CodexClientIdentity } from "../backends/codex-http/codex-headers.js";
 import { parseWhamUsage } from "../backends/codex-http/quota-snapshot.js";
 import { type Clock, systemClock } from "../clock.js";
 import { CodexImgError, isCodexImgError, toCodexImgError } from "../errors.js";
@@ -15,13 +15,17 @@ export interface FetchUsageSnapshotOptions {
   fetch?: typeof fetch;
   clock?: Clock;
   signal?: AbortSignal;
-  /** Extra headers such as the official client's `user-agent`. */
-  headers?: Record<string, string>;
+  /**
+   * Who we say we are in the User-Agent (the CLI version and this machine). Default
+   * `DEFAULT_CODEX_CLIENT`. Pair it with an exact fetch (`createExactFetch`) for the CLI's header order.
+   */
+  client?: CodexClientIdentity;
 }
 
 /**
- * Reads one account's usage windows from `GET {baseUrl}/wham/usage` (upstream.md §3). A 401 gets one
- * credential recovery, as on the image routes. Throws `CodexImgError` (`login_required`, `rate_limited`,
+ * Reads one account's usage windows from `GET {baseUrl}/wham/usage` (upstream.md §3) with the headers
+ * of the CLI's `wham` requests (`buildWhamHeaders`). A 401 gets one credential recovery, as on the
+ * image routes. Throws `CodexImgError` (`login_required`, `rate_limited`,
  * `upstream_failed`, `canceled`).
  */
 export async function fetchUsageSnapshot(options: FetchUsageSnapshotOptions): Promise<QuotaSnapshot> {
@@ -31,13 +35,7 @@ export async function fetchUsageSnapshot(options: FetchUsageSnapshotOptions): Pr
   const call = (credentials: CodexCredentials): Promise<Response> =>
     doFetch(url, {
       method: "GET",
-      headers: {
-        accept: "application/json",
-        authorization: `Bearer ${credentials.accessToken}`,
-        [CODEX_HEADERS.accountId]: credentials.accountId,
-        [CODEX_HEADERS.originator]: CODEX_ORIGINATOR,
-        ...options.headers,
-      },
+      headers: buildWhamHeaders(credentials, options.client),
       ...(options.signal ? { signal: options.signal } : {}),
     });
 
@@ -125,7 +123,8 @@ export interface UsagePollingOptions {
   fetch?: typeof fetch;
   clock?: Clock;
   logger?: Logger;
-  headers?: Record<string, string>;
+  /** See `FetchUsageSnapshotOptions.client`. */
+  client?: CodexClientIdentity;
 }
 
 export interface UsagePolling {
@@ -166,7 +165,7 @@ export function startUsagePolling(pool: AccountPool, options: UsagePollingOption
         signal: controller.signal,
         ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
         ...(options.fetch ? { fetch: options.fetch } : {}),
-        ...(options.headers ? { headers: options.headers } : {}),
+        ...(options.client ? { client: options.client } : {}),
       });
       if (!stopped) pool.recordQuotaPoll(label, { at: clock.now(), snapshot });
     } catch (error) {

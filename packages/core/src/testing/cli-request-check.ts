@@ -12,11 +12,16 @@ interface GoldenRequest {
 export type CliRequestKind =
   | "refresh_proactive"
   | "refresh_unauthorized"
+  | "wham"
   | "images_generations"
   | "images_edits"
   | "responses";
 
-const golden = CODEX_EXEC_GOLDEN_RECORD as unknown as { requests: Record<CliRequestKind, GoldenRequest> };
+const recorded = CODEX_EXEC_GOLDEN_RECORD.requests;
+/** `wham` is the record of `wham/accounts/check`, which every `wham` GET (the usage poll's too) follows. */
+const golden = {
+  requests: { ...recorded, wham: recorded.wham_accounts_check },
+} as unknown as { requests: Record<CliRequestKind, GoldenRequest> };
 
 /** The recorded CLI request of one kind (for tests that show what is compared). */
 export function cliGoldenRequest(kind: CliRequestKind): GoldenRequest {
@@ -33,6 +38,7 @@ export function cliRequestKind(request: RecordedRequest): CliRequestKind | undef
     const reason = (request.json as { refresh_reason?: unknown } | undefined)?.refresh_reason;
     return reason === "unauthorized_recovery" ? "refresh_unauthorized" : "refresh_proactive";
   }
+  if (path.endsWith("/wham/accounts/check") || path.endsWith("/wham/usage")) return "wham";
   if (path.endsWith("/codex/images/generations")) return "images_generations";
   if (path.endsWith("/codex/images/edits")) return "images_edits";
   if (path.endsWith("/codex/responses")) return "responses";
@@ -182,6 +188,10 @@ function compareBody(
   diffs: string[],
   sameIds: SameIds,
 ): void {
+  if (kind === "wham") {
+    if (request.rawBodyLength > 0) diffs.push("body: the CLI's wham GETs carry none");
+    return;
+  }
   const body = request.json;
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     diffs.push("body: not a JSON object");

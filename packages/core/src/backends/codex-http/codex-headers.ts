@@ -192,6 +192,23 @@ export function responsesClientMetadata(input: CodexResponsesTurn): Record<strin
 }
 
 /**
+ * `GET {chatgpt base}/wham/*` (the usage poll's `wham/usage`): the CLI's `wham` requests, recorded on
+ * `wham/accounts/check` (upstream.md Appendix A): the User-Agent without the turn suffix first, then the
+ * bearer and account id, `accept: *\/*`; no `originator` and no `version`.
+ */
+export function buildWhamHeaders(
+  credentials: CodexCredentials,
+  client: CodexClientIdentity = DEFAULT_CODEX_CLIENT,
+): OrderedHeaders {
+  return [
+    ["user-agent", formatCodexUserAgent(client, { turnSuffix: false })],
+    ["authorization", `Bearer ${credentials.accessToken}`],
+    [CODEX_HEADERS.accountId, credentials.accountId],
+    ["accept", "*/*"],
+  ];
+}
+
+/**
  * `POST /oauth/token`: no Authorization; the User-Agent carries the turn suffix only for a refresh that
  * a 401 triggered (upstream.md Appendix A).
  */

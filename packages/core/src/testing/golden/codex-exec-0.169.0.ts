@@ -44,6 +44,19 @@ export const CODEX_EXEC_GOLDEN_RECORD = {
       },
       note: "Not captured (the CLI refreshes after a 401 only on its own /responses turn): built from upstream.md Appendix A.",
     },
+    wham_accounts_check: {
+      method: "GET",
+      path: "/backend-api/wham/accounts/check",
+      headers: [
+        ["user-agent", "codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm"],
+        ["authorization", "Bearer <access_token>"],
+        ["chatgpt-account-id", "<account_id>"],
+        ["accept", "*/*"],
+        ["host", "<host>"],
+      ],
+      body: {},
+      note: "No body. The usage poll's GET /backend-api/wham/usage is held to this record: the CLI's backend client sends every wham request this way (no originator, no version).",
+    },
     images_generations: {
       method: "POST",
       path: "/backend-api/codex/images/generations",
