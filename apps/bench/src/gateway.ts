@@ -12,7 +12,10 @@
  *   3. Added latency at concurrency 8: p50 <= 2 x pass-through's + 5 ms; p99 <= 3 x + 10 ms.
  *   4. Peak RSS of the server after concurrency 32: under 200 MB.
  *
- *   bun run bench:gateway [--delay-ms 200] [--rounds 3] [--requests-per-slot 4]
+ *   bun run bench:gateway [--delay-ms 200] [--rounds 3] [--requests-per-slot 4] [--concurrency 8,32]
+ *                         [--sizes 0.5,1.5,8]
+ * A target whose size and concurrency did not run counts as missed; `--concurrency 1,8 --sizes 1.5` is the
+ * quick look at the wait (concurrency 1: latency with no queueing) against the queueing on CPU (8).
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -42,19 +45,24 @@ const { values } = parseArgs({
     "delay-ms": { type: "string", default: "200" },
     rounds: { type: "string", default: "3" },
     "requests-per-slot": { type: "string", default: "4" },
+    concurrency: { type: "string", default: "8,32" },
+    sizes: { type: "string", default: "0.5,1.5,8" },
   },
 });
 const DELAY_MS = Number(values["delay-ms"]);
 const ROUNDS = Number(values.rounds);
 const PER_SLOT = Number(values["requests-per-slot"]);
-const LEVELS = [8, 32];
+const LEVELS = (values.concurrency ?? "").split(",").map(Number);
 // Width, height and noisy channels of each image: about 0.5, 1.5 and 8 MB. The 8 MB size runs last, so
 // the server's peak RSS read after 1.5 MB at concurrency 32 is that level's.
-const SIZES = [
+const ALL_SIZES = [
   { label: "0.5 MB", width: 512, height: 512, channels: 2 },
   { label: "1.5 MB", width: 800, height: 800, channels: 2 },
   { label: "8 MB", width: 1800, height: 1800, channels: 2 },
 ];
+const SIZES = ALL_SIZES.filter((size) =>
+  (values.sizes ?? "").split(",").some((wanted) => size.label === `${wanted} MB`),
+);
 const TARGET_SIZE = "1.5 MB";
 // 8 Codex homes of 4 slots each and 32 workers: concurrency 32 is not throttled by the pool.
 const HOMES = 8;

@@ -1,4 +1,4 @@
-import { isTerminalJobState, type Job } from "@codex-img/core";
+import { copyJson, isTerminalJobState, type Job } from "@codex-img/core";
 import type { Client } from "@libsql/client";
 
 /** Finished jobs kept in memory per database connection; past this many, the least recently read goes. */
@@ -75,23 +75,4 @@ function createFinishedJobCache(): FinishedJobCache {
       entries.clear();
     },
   };
-}
-
-/**
- * A deep copy of a JSON value (a job is one): the caller may mutate what it gets. In Bun this is about
- * 20 times cheaper than `structuredClone` of it and cheaper than `JSON.parse` of its text (about 1 µs
- * for a typical job), and a cached job is copied on every poll of it.
- */
-function copyJson<T>(value: T): T {
-  if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) {
-    const out = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = copyJson(value[i]);
-    return out as T;
-  }
-  const source = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  // `for…in` over plain data (no prototype keys): several times faster here than `Object.entries`.
-  for (const key in source) out[key] = copyJson(source[key]);
-  return out as T;
 }

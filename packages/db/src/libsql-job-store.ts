@@ -3,6 +3,7 @@ import {
   cancelChanges,
   cancelTransition,
   claimTransition,
+  copyJson,
   finishTransition,
   holdsLease,
   isTerminalJobState,
@@ -69,13 +70,15 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
   /** Writes `transition` over `record` in the open transaction; returns the job as stored. */
   const save = async (tx: Transaction, record: JobRecord, transition: JobTransition): Promise<Job> => {
     const { job } = transition;
-    const columns = jobColumns(job);
-    const names = Object.keys(columns);
+    // Only the columns that changed: an index or trigger is touched only when a column of its is SET, and
+    // the prompt's search-index trigger and the request's JSON never change after the insert.
+    const before = jobColumns(record.job);
+    const changed = Object.entries(jobColumns(job)).filter(([name, value]) => before[name] !== value);
     const lastSeq = record.lastSeq + transition.events.length;
     const statements: InStatement[] = [
       {
-        sql: `UPDATE jobs SET ${names.map((n) => `${n} = ?`).join(", ")}, last_seq = ? WHERE id = ?`,
-        args: [...Object.values(columns), lastSeq, job.id],
+        sql: `UPDATE jobs SET ${changed.map(([name]) => `${name} = ?, `).join("")}last_seq = ? WHERE id = ?`,
+        args: [...changed.map(([, value]) => value), lastSeq, job.id],
       },
     ];
     // Only the newest attempt ever changes, but comparing all keeps this honest if that rule moves.
@@ -93,7 +96,7 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       statements.push(...jobOutcomeStatements(job));
     }
     await tx.batch(statements);
-    record.job = structuredClone(job);
+    record.job = copyJson(job);
     record.lastSeq = lastSeq;
     return job;
   };
@@ -150,8 +153,8 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
             });
           }
         }
-        await insertOptions.admit?.(tx, structuredClone(job));
-        const stored = structuredClone(job);
+        await insertOptions.admit?.(tx, copyJson(job));
+        const stored = copyJson(job);
         const columns = jobColumns(stored);
         const names = Object.keys(columns);
         const event = queuedEvent(stored);
@@ -269,8 +272,12 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       });
     },
 
-    finish(guard, outcome) {
-      return leased(guard, (job) => finishTransition(job, outcome));
+    async finish(guard, outcome) {
+      const version = finished.version;
+      const job = await leased(guard, (current) => finishTransition(current, outcome));
+      // A synchronous caller reads the finished job next: from memory, not from the file.
+      if (job) finished.remember(job, Date.now(), version);
+      return job;
     },
 
     requeue(guard, retry) {
@@ -284,7 +291,7 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
         const transition = cancelTransition(record.job, now);
         if (!cancelChanges(record.job, transition)) return record.job;
         // Counts given back commit with the cancel or not at all (see `CancelJobOptions.release`).
-        await cancelOptions.release?.(tx, structuredClone(transition.job));
+        await cancelOptions.release?.(tx, copyJson(transition.job));
         return save(tx, record, transition);
       });
     },

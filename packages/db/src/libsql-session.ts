@@ -66,8 +66,12 @@ export function createLibsqlSession(database: Database, busy: BusyRetryOptions =
   const readsQueue = client.protocol === "file" && !database.local;
 
   const begin = async (): Promise<Transaction> => {
-    if (client.protocol !== "file") return client.transaction("write");
-    // Not `BEGIN IMMEDIATE` on a local file: when it meets SQLITE_BUSY, libsql leaves that statement
+    // Remote: the server's write transaction. A local file (`createLocalClient`): `BEGIN IMMEDIATE` runs
+    // through the driver's `exec`, which finalizes the statement whatever happens, and a connection that
+    // met an error is discarded, so one statement takes the write lock with nothing left behind.
+    if (client.protocol !== "file" || database.local) return client.transaction("write");
+    // Not `BEGIN IMMEDIATE` through `@libsql/client` (`:memory:`, embedded replicas): when it meets
+    // SQLITE_BUSY, libsql leaves that statement
     // un-reset on the pooled connection, and every later COMMIT there fails with "SQL statements in
     // progress" until the garbage collector finalizes it. `executeMultiple` runs through sqlite3_exec,
     // which finalizes the statement whatever happens, so a busy answer leaves the connection clean. The

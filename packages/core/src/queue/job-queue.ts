@@ -185,7 +185,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       detachers.get(job.id)?.();
       detachers.delete(job.id);
     }
-    feed.notify(job.id);
+    feed.notify(job.id, job.state);
   };
 
   const notFound = (id: string): CodexImgError => new CodexImgError("not_found", `No job ${id}.`);
@@ -341,13 +341,19 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         wakeOnTimeout();
       }, timeoutMs);
       try {
+        // The store is read first and then only when a wake-up may mean the end: a local change that
+        // leaves the job unfinished (claimed, a progress event, requeued) says so and costs no read.
+        let read = true;
         for (;;) {
           const waiter = feed.waiter(jobId, signal);
           try {
-            const job = await store.get(jobId);
-            if (!job) throw notFound(jobId);
-            if (timedOut || signal?.aborted || isTerminalJobState(job.state)) return job;
-            await Promise.race([waiter.promise, timeout]);
+            if (read) {
+              const job = await store.get(jobId);
+              if (!job) throw notFound(jobId);
+              if (timedOut || signal?.aborted || isTerminalJobState(job.state)) return job;
+            }
+            const state = await Promise.race([waiter.promise, timeout]);
+            read = state === undefined || isTerminalJobState(state);
           } finally {
             waiter.cancel();
           }
@@ -370,7 +376,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         leaseMs,
         backoff: options.backoff,
         changed,
-        notify: (jobId) => feed.notify(jobId),
+        // A live event of an attempt running here: the job is still running.
+        notify: (jobId) => feed.notify(jobId, "running"),
         released(jobId, durationMs) {
           if (running.get(jobId) === control) running.delete(jobId);
           if (running.size === 0) {

@@ -1,3 +1,4 @@
+import { copyJson } from "./copy-json.js";
 import type { Job, JobAttemptInfo, JobError } from "./job.js";
 import type { NewJobEvent } from "./job-events.js";
 import type {
@@ -51,7 +52,7 @@ export function queuedEvent(job: Job): NewJobEvent {
 }
 
 export function claimTransition(job: Job, options: ClaimJobOptions): JobTransition {
-  const next = structuredClone(job);
+  const next = copyJson(job);
   const number = next.attempts.length + 1;
   next.state = "running";
   next.attempts.push({ number, workerId: options.workerId, upstreamIds: {}, startedAt: options.now });
@@ -66,7 +67,7 @@ export function claimTransition(job: Job, options: ClaimJobOptions): JobTransiti
 }
 
 export function heartbeatTransition(job: Job, now: number, leaseMs: number): Job {
-  const next = structuredClone(job);
+  const next = copyJson(job);
   if (next.lease) next.lease.expiresAt = now + leaseMs;
   next.updatedAt = now;
   return next;
@@ -77,32 +78,32 @@ export function finishTransition(job: Job, outcome: JobOutcome): JobTransition {
   if (outcome.state === "failed" && job.cancelRequested) {
     return finishTransition(job, { ...outcome, state: "canceled" });
   }
-  const next = structuredClone(job);
+  const next = copyJson(job);
   const attempt = next.attempts.length;
   const { now } = outcome;
   const events = applyReport(next, outcome);
   if (outcome.state === "succeeded") {
     endAttempt(next, now);
-    next.images = structuredClone(outcome.images);
+    next.images = copyJson(outcome.images);
     if (outcome.text !== undefined) next.text = outcome.text;
     events.push({
       type: "succeeded",
       at: now,
-      images: structuredClone(outcome.images),
+      images: copyJson(outcome.images),
       ...(outcome.text === undefined ? {} : { text: outcome.text }),
     });
   } else if (outcome.state === "failed") {
     endAttempt(next, now, outcome.error);
-    next.error = structuredClone(outcome.error);
+    next.error = copyJson(outcome.error);
     events.push(
-      { type: "attempt_failed", at: now, attempt, error: structuredClone(outcome.error), willRetry: false },
-      { type: "failed", at: now, error: structuredClone(outcome.error) },
+      { type: "attempt_failed", at: now, attempt, error: copyJson(outcome.error), willRetry: false },
+      { type: "failed", at: now, error: copyJson(outcome.error) },
     );
   } else {
     const error = outcome.error ?? canceledError();
     endAttempt(next, now, error);
     next.error = error;
-    events.push({ type: "canceled", at: now, error: structuredClone(error) });
+    events.push({ type: "canceled", at: now, error: copyJson(error) });
   }
   next.state = outcome.state;
   finishJob(next, now);
@@ -114,7 +115,7 @@ export function requeueTransition(job: Job, retry: JobRetry): JobTransition {
     const { runAfter: _unused, ...report } = retry;
     return finishTransition(job, { ...report, state: "canceled" });
   }
-  const next = structuredClone(job);
+  const next = copyJson(job);
   const attempt = next.attempts.length;
   const events = applyReport(next, retry);
   endAttempt(next, retry.now, retry.error);
@@ -127,7 +128,7 @@ export function requeueTransition(job: Job, retry: JobRetry): JobTransition {
     type: "attempt_failed",
     at: retry.now,
     attempt,
-    error: structuredClone(retry.error),
+    error: copyJson(retry.error),
     willRetry: true,
     retryAt: retry.runAfter,
   });
@@ -136,13 +137,13 @@ export function requeueTransition(job: Job, retry: JobRetry): JobTransition {
 
 /** Unchanged (no events) for a finished job or a running one that already has `cancelRequested`. */
 export function cancelTransition(job: Job, now: number): JobTransition {
-  const next = structuredClone(job);
+  const next = copyJson(job);
   if (next.state === "queued") {
     const error = canceledError();
     next.state = "canceled";
     next.error = error;
     finishJob(next, now);
-    return { job: next, events: [{ type: "canceled", at: now, error: structuredClone(error) }] };
+    return { job: next, events: [{ type: "canceled", at: now, error: copyJson(error) }] };
   }
   if (next.state === "running" && !next.cancelRequested) {
     next.cancelRequested = true;
@@ -183,7 +184,7 @@ export function recoverTransition(
 }
 
 export function overdueTransition(job: Job, now: number): JobTransition {
-  const next = structuredClone(job);
+  const next = copyJson(job);
   const error: JobError = {
     code: "upstream_timeout",
     message: "The job waited in the queue past its total deadline.",
@@ -193,7 +194,7 @@ export function overdueTransition(job: Job, now: number): JobTransition {
   next.state = "failed";
   next.error = error;
   finishJob(next, now);
-  return { job: next, events: [{ type: "failed", at: now, error: structuredClone(error) }] };
+  return { job: next, events: [{ type: "failed", at: now, error: copyJson(error) }] };
 }
 
 function canceledError(): JobError {
@@ -204,7 +205,7 @@ function canceledError(): JobError {
 function applyReport(job: Job, report: AttemptReport): NewJobEvent[] {
   const current = job.attempts.at(-1);
   if (report.attempt && current) mergeAttemptInfo(current, report.attempt);
-  return structuredClone(report.events ?? []);
+  return copyJson(report.events ?? []);
 }
 
 /** Merges `info` into `target` (mutated): present fields replace, `upstreamIds` and `diagnostics` merge key by key. */
@@ -223,7 +224,7 @@ function endAttempt(job: Job, now: number, error?: JobError): void {
   if (!current || current.finishedAt !== undefined) return;
   current.finishedAt = now;
   current.durationMs = now - current.startedAt;
-  if (error) current.error = structuredClone(error);
+  if (error) current.error = copyJson(error);
 }
 
 function finishJob(job: Job, now: number): void {

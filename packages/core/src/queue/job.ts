@@ -1,6 +1,7 @@
 import type { ErrorCode, ErrorDetails } from "../errors.js";
 import type { NormalizedImageRequest } from "../request.js";
 import type { BackendEvent, BackendKind, BackendRoute, ImageFormat, UpstreamUsage } from "../types.js";
+import { copyJson } from "./copy-json.js";
 
 /**
  * Lifecycle of a job: `queued -> running -> succeeded | failed | canceled`, and `running -> queued` again
@@ -223,7 +224,7 @@ export function createJob(input: NewJobInput): Job {
     id: input.id ?? createJobId(input.kind),
     kind: input.kind ?? "image",
     state: "queued",
-    request: structuredClone(input.request),
+    request: copyJson(input.request),
     ...(input.keyId === undefined ? {} : { keyId: input.keyId }),
     priority: input.priority ?? 0,
     ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
