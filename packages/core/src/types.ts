@@ -1,3 +1,5 @@
+import type { ImageStore, StoredObjectWithHash } from "./storage/image-store.js";
+
 /**
  * The vocabulary of one image request and its result, shared by every backend.
  * Size and quality are *requests*: the subscription often normalises them, so results always carry
@@ -61,6 +63,20 @@ export interface GeneratedImage {
    * available result, marked so callers can tell.
    */
   partial?: boolean;
+}
+
+/** Where a backend writes images while their bytes arrive, instead of holding them: the runner's image store. */
+export type ImageSink = Pick<ImageStore, "putStream" | "delete">;
+
+/** An image a backend wrote into an `ImageSink`: what is known of it, and where it is. */
+export interface StoredGeneratedImage extends Omit<GeneratedImage, "bytes"> {
+  /** The stored object, with the SHA-256 of its bytes (the stale-output check reads nothing twice). */
+  stored: StoredObjectWithHash;
+}
+
+/** A `BackendResult` whose images are already in the sink. */
+export interface StoredBackendResult extends Omit<BackendResult, "images"> {
+  images: StoredGeneratedImage[];
 }
 
 /** The newest usage-limit snapshot of one account, from reply headers, `codex.rate_limits` or `/wham/usage`. */
@@ -177,6 +193,16 @@ export interface VisionResult {
 export interface ImageBackend {
   readonly kind: BackendKind;
   generate(request: ImageRequest, options?: GenerateOptions): Promise<BackendResult>;
+  /**
+   * Like `generate`, with each image written into `sink` as its bytes arrive (never held whole). Backends
+   * that read their images from a stream have it; for the others the runner stores `generate`'s bytes.
+   * When it throws, nothing it wrote is left in the sink.
+   */
+  generateInto?(
+    request: ImageRequest,
+    sink: ImageSink,
+    options?: GenerateOptions,
+  ): Promise<StoredBackendResult>;
   /** Answers a question about images; absent on backends that cannot (the runner fails such jobs clearly). */
   describe?(request: VisionRequest, options?: GenerateOptions): Promise<VisionResult>;
 }

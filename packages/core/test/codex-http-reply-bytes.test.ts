@@ -1,4 +1,12 @@
-import { bytesToBase64, createCodexHttpBackend, isCodexImgError } from "@codex-img/core";
+import { createHash } from "node:crypto";
+import {
+  Base64StreamDecoder,
+  bytesToBase64,
+  createCodexHttpBackend,
+  createMemoryImageStore,
+  type ImageSink,
+  isCodexImgError,
+} from "@codex-img/core";
 import { testImage } from "@codex-img/core/testing";
 import { describe, expect, it } from "vitest";
 import {
@@ -36,7 +44,7 @@ const generate = (body: string, chunkSize = 7919, declaredLength?: number) =>
     fetch: replyingWith(body, chunkSize, declaredLength),
   }).generate({ prompt: "a fox" }, accountOptions(recordingCredentials()));
 
-describe("codex-http native reply read as bytes", () => {
+describe("codex-http native reply streamed into the image store", () => {
   it("returns every image byte-exact, whatever the chunking and key order", async () => {
     const first = await testImage("png", 80, 60, 1);
     const second = await testImage("jpeg", 64, 48, 2);
@@ -50,13 +58,104 @@ describe("codex-http native reply read as bytes", () => {
     }
   });
 
-  it("reads a declared length into one buffer, and takes a reply of another length as it came", async () => {
+  it("takes a reply whose length is not the declared one as it came", async () => {
     const png = await testImage("png", 256, 256, 5);
     const body = `{"data":[{"b64_json":"${bytesToBase64(png)}"}]}`;
     const length = new TextEncoder().encode(body).length;
     for (const declared of [length, length - 1000, length + 1000]) {
       const result = await generate(body, 4096, declared);
       expect(result.images.map((image) => image.bytes)).toEqual([png]);
+    }
+  });
+
+  it("reads escapes and a data URL prefix cut by any chunk boundary", async () => {
+    const png = await testImage("png", 12, 10, 6);
+    const base64 = bytesToBase64(png);
+    // Every `/` escaped one way or the other, and a `\n` (dropped) in the middle.
+    let escaped = "";
+    for (const [i, char] of [...base64].entries()) {
+      escaped += char === "/" ? (i % 2 === 0 ? "\\/" : "\\u002F") : char;
+      if (i === 40) escaped += "\\n";
+    }
+    const body = `{"data":[{"b64_json":"${escaped}"},{"b64_json":"data:image/png;base64,${base64}"}]}`;
+    for (const chunkSize of [1, 2, 3, 5, 7]) {
+      const result = await generate(body, chunkSize);
+      expect(result.images.map((image) => image.bytes)).toEqual([png, png]);
+    }
+  });
+
+  it("writes each image into the sink while the reply still arrives, hashed on the way", async () => {
+    const png = await testImage("png", 512, 512, 7);
+    const body = new TextEncoder().encode(`{"data":[{"b64_json":"${bytesToBase64(png)}"}]}`);
+    const chunkSize = 16 * 1024;
+    let sent = 0;
+    const fetchInChunks = (async () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (sent >= body.length) return controller.close();
+            controller.enqueue(body.slice(sent, sent + chunkSize));
+            sent += chunkSize;
+          },
+        }),
+      )) as typeof fetch;
+    const store = createMemoryImageStore();
+    const sentWhenWritten: number[] = [];
+    const sink: ImageSink = {
+      delete: (key) => store.delete(key),
+      putStream: (source, options) =>
+        store.putStream(
+          (async function* () {
+            for await (const chunk of source as AsyncIterable<Uint8Array>) {
+              sentWhenWritten.push(sent);
+              yield chunk;
+            }
+          })(),
+          options,
+        ),
+    };
+    const backend = createCodexHttpBackend({
+      baseUrl: "http://upstream.invalid",
+      client: TEST_CLIENT,
+      fetch: fetchInChunks,
+    });
+    const result = await backend.generateInto(
+      { prompt: "a fox" },
+      sink,
+      accountOptions(recordingCredentials()),
+    );
+    const [image] = result.images;
+    expect(image?.stored.sha256).toBe(createHash("sha256").update(png).digest("hex"));
+    expect(await store.get(image?.stored.key ?? "")).toEqual(png);
+    // The first decoded bytes were written when only the first chunk of the reply (and the one the
+    // stream reads ahead) had arrived; the image is hundreds of KiB.
+    expect(body.length).toBeGreaterThan(20 * chunkSize);
+    expect(sentWhenWritten.length).toBeGreaterThan(10);
+    expect(sentWhenWritten[0]).toBeLessThanOrEqual(2 * chunkSize);
+  });
+
+  it("leaves nothing in the sink when a later image is cut or is not an image", async () => {
+    const png = await testImage("png", 256, 256, 8);
+    const good = `{"b64_json":"${bytesToBase64(png)}"}`;
+    const bodies = [
+      `{"data":[${good},{"b64_json":"${bytesToBase64(png).slice(0, 3000)}`,
+      `{"data":[${good},{"b64_json":"${bytesToBase64(new Uint8Array(9000).fill(7))}"}]}`,
+      `{"data":[${good}],"created":`,
+    ];
+    for (const body of bodies) {
+      const store = createMemoryImageStore();
+      const backend = createCodexHttpBackend({
+        baseUrl: "http://upstream.invalid",
+        client: TEST_CLIENT,
+        fetch: replyingWith(body, 4096),
+      });
+      const error = await rejectionOf(
+        backend.generateInto({ prompt: "a fox" }, store, accountOptions(recordingCredentials())),
+      );
+      expect(isCodexImgError(error, "upstream_failed")).toBe(true);
+      const left: string[] = [];
+      for await (const object of store.list()) left.push(object.key);
+      expect(left).toEqual([]);
     }
   });
 
@@ -76,6 +175,30 @@ describe("codex-http native reply read as bytes", () => {
     for (const body of [cut, notImage]) {
       const error = await rejectionOf(generate(body));
       expect(isCodexImgError(error, "upstream_failed")).toBe(true);
+    }
+  });
+});
+
+describe("Base64StreamDecoder", () => {
+  it("decodes base64 cut at every position, padded or not", () => {
+    for (const length of [0, 1, 2, 3, 4, 5, 31, 32, 33]) {
+      const bytes = new Uint8Array(length).map((_, i) => (i * 97 + 13) % 256);
+      const padded = bytesToBase64(bytes);
+      for (const base64 of [padded, padded.replace(/=+$/, "")]) {
+        const ascii = new TextEncoder().encode(base64);
+        for (let cut = 0; cut <= ascii.length; cut++) {
+          for (let second = cut; second <= ascii.length; second += 3) {
+            const decoder = new Base64StreamDecoder();
+            const parts = [
+              decoder.push(ascii.subarray(0, cut)),
+              decoder.push(ascii.subarray(cut, second)),
+              decoder.push(ascii.subarray(second)),
+              decoder.end(),
+            ];
+            expect(Buffer.concat(parts)).toEqual(Buffer.from(bytes));
+          }
+        }
+      }
     }
   });
 });

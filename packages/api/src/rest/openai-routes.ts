@@ -1,10 +1,11 @@
 import { CodexImgError, type ImageRequest, isCodexImgError, type Job, REQUEST_LIMITS } from "@codex-img/core";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   MaxFileSizeExceededError,
   MaxTotalSizeExceededError,
   parseMultipartRequest,
 } from "@remix-run/multipart-parser";
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import type { AppEnv } from "../app-env.js";
 import { decodeUtf8, readJsonValue } from "../http/native-error.js";
 import { openAiErrorResponse } from "../http/openai-error.js";
@@ -18,6 +19,13 @@ import type { ApiServices } from "../services.js";
 import { chatCompletion, chatImagePrompt, chatTextCompletion } from "./openai-chat.js";
 import { imagesReply, jobFailure, streamedJson } from "./openai-images.js";
 import {
+  ChatCompletionSchema,
+  ImagesResponseSchema,
+  ModelListSchema,
+  ModelSchema,
+  OpenAiEditMultipartSchema,
+} from "./openai-reply-schemas.js";
+import {
   formFieldValue,
   type OpenAiImageOptions,
   openAiChatSchema,
@@ -27,6 +35,18 @@ import {
   toImageRequest,
 } from "./openai-schemas.js";
 import { streamImageJob } from "./openai-stream.js";
+import {
+  BEARER,
+  documentedBody,
+  IDEMPOTENCY_HEADER,
+  jsonOrEvents,
+  jsonReply,
+  OPENAI_JOB_ERRORS,
+  openAiErrors,
+  pathParam,
+  routeGroup,
+  serve,
+} from "./route-declarations.js";
 
 /** 16 images, a mask and the option fields, with room to spare; more parts is not an edit. */
 const MAX_EDIT_PARTS = 64;
@@ -57,14 +77,51 @@ interface EditInput {
  * generation through chat completions. Every refusal is answered in OpenAI's error shape so the official
  * SDKs raise their typed errors and follow our retry headers.
  */
-export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.post("/v1/images/generations", requireKey(services, "generate"), async (c) => {
+export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
+  const app = routeGroup();
+  // What both image routes share: a key with the route's scope, idempotency, images or their events.
+  const imageRoute = (scope: "generate" | "edit") => ({
+    tags: ["openai"],
+    security: BEARER,
+    middleware: [requireKey(services, scope)],
+    parameters: [IDEMPOTENCY_HEADER],
+    responses: {
+      200: jsonOrEvents("Images, or their events as SSE when `stream: true`", ImagesResponseSchema),
+      ...OPENAI_JOB_ERRORS,
+    },
+  });
+
+  const generations = createRoute({
+    method: "post",
+    path: "/v1/images/generations",
+    summary: "OpenAI Images: generate",
+    description: "Needs the `generate` scope.",
+    ...imageRoute("generate"),
+    request: {
+      body: documentedBody(app, {
+        "application/json": { name: "OpenAiImageOptions", schema: openAiImageOptionsSchema },
+      }),
+    },
+  });
+  serve(app, generations, async (c) => {
     const options = parseOpenAi(openAiImageOptionsSchema, await readJson(c, services));
     return runImageJob(c, services, toImageRequest(options), options, "image_generation");
   });
 
-  app.post("/v1/images/edits", requireKey(services, "edit"), async (c) => {
+  const edits = createRoute({
+    method: "post",
+    path: "/v1/images/edits",
+    summary: "OpenAI Images: edit (multipart `image`/`image[]`, or JSON with data URLs)",
+    description: "Needs the `edit` scope. A multipart body is read one part at a time.",
+    ...imageRoute("edit"),
+    request: {
+      body: documentedBody(app, {
+        "multipart/form-data": { name: "OpenAiEditMultipart", schema: OpenAiEditMultipartSchema },
+        "application/json": { name: "OpenAiJsonEdit", schema: openAiJsonEditSchema },
+      }),
+    },
+  });
+  serve(app, edits, async (c) => {
     const input = isMultipart(c)
       ? await readMultipartEdit(c, services)
       : readJsonEdit(await readJson(c, services));
@@ -75,11 +132,28 @@ export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
     return runImageJob(c, services, request, input.options, "image_edit");
   });
 
-  app.get("/v1/models", requireCaller(services), (c) =>
-    c.json({ object: "list", data: LISTED_MODELS.map(modelObject) }),
-  );
+  const models = createRoute({
+    method: "get",
+    path: "/v1/models",
+    summary: "OpenAI: list models",
+    tags: ["openai"],
+    security: BEARER,
+    middleware: [requireCaller(services)] as const,
+    responses: { 200: jsonReply("Models", ModelListSchema), ...openAiErrors(401) },
+  });
+  serve(app, models, (c) => c.json({ object: "list", data: LISTED_MODELS.map(modelObject) }));
 
-  app.get("/v1/models/:model", requireCaller(services), (c) => {
+  const model = createRoute({
+    method: "get",
+    path: "/v1/models/{model}",
+    summary: "OpenAI: one model",
+    tags: ["openai"],
+    security: BEARER,
+    middleware: [requireCaller(services)] as const,
+    parameters: [pathParam("model", "Model id")],
+    responses: { 200: jsonReply("The model", ModelSchema), ...openAiErrors(401, 404) },
+  });
+  serve(app, model, (c) => {
     const id = c.req.param("model");
     if (!LISTED_MODELS.includes(id)) {
       throw new CodexImgError("not_found", `The model '${id.slice(0, 100)}' does not exist.`, {
@@ -89,7 +163,26 @@ export function openAiRoutes(services: ApiServices): Hono<AppEnv> {
     return c.json(modelObject(id));
   });
 
-  app.post("/v1/chat/completions", requireCaller(services), async (c) => {
+  const chat = createRoute({
+    method: "post",
+    path: "/v1/chat/completions",
+    summary: "OpenAI chat completions: an image, or text about `image_url` parts (non-streaming)",
+    description:
+      "The last user message is the prompt. With an image model (or none) the reply holds the generated image as markdown (`generate` scope; `edit` with image parts); with a text model and image parts it answers about them as text (`vision` scope).",
+    tags: ["openai"],
+    security: BEARER,
+    middleware: [requireCaller(services)] as const,
+    request: {
+      body: documentedBody(app, {
+        "application/json": { name: "OpenAiChatRequest", schema: openAiChatSchema },
+      }),
+    },
+    responses: {
+      200: jsonReply("A completion", ChatCompletionSchema),
+      ...OPENAI_JOB_ERRORS,
+    },
+  });
+  serve(app, chat, async (c) => {
     const body = parseOpenAi(openAiChatSchema, await readJson(c, services));
     if (body.stream) {
       throw new CodexImgError(

@@ -1,6 +1,7 @@
 import { CodexImgError, isCodexImgError, isTerminalJobState, type Job } from "@codex-img/core";
 import { createLibsqlJobStore, deleteJobWithFiles } from "@codex-img/db";
-import { type Context, Hono } from "hono";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
 import { openAiErrorObject, openAiErrorResponse } from "../http/openai-error.js";
@@ -14,12 +15,24 @@ import { jobFailure, streamedJson } from "./openai-images.js";
 import { parseOpenAi } from "./openai-schemas.js";
 import { writeImageEvent } from "./openai-stream.js";
 import { imageCallItem, isStoredResponse, responseEchoOf, responseObject } from "./responses-object.js";
+import { ResponseDeletedSchema, ResponseSchema } from "./responses-reply-schemas.js";
 import {
   imageToolOf,
   jobIdOfResponse,
   responsesCreateSchema,
   responsesImageRequest,
 } from "./responses-request.js";
+import {
+  BEARER,
+  documentedBody,
+  jsonOrEvents,
+  jsonReply,
+  OPENAI_JOB_ERRORS,
+  openAiErrors,
+  pathParam,
+  routeGroup,
+  serve,
+} from "./route-declarations.js";
 
 /** Proxies drop idle connections; an SSE comment keeps a long generation's stream open. */
 const KEEPALIVE_MS = 15_000;
@@ -33,11 +46,36 @@ const KEEPALIVE_MS = 15_000;
  * `previous_response_id` 400 `previous_response_not_found`, as OpenAI answers); its job stays in the
  * caller's history and counts. Errors are in OpenAI's shape.
  */
-export function responsesRoutes(services: ApiServices): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
+  const app = routeGroup();
   const auth = requireCaller(services);
+  const byId = {
+    tags: ["openai"],
+    security: BEARER,
+    middleware: [auth],
+    parameters: [pathParam("id", "Response id, resp_…")],
+  };
 
-  app.post("/v1/responses", auth, async (c) => {
+  const create = createRoute({
+    method: "post",
+    path: "/v1/responses",
+    summary: "OpenAI Responses API with the image_generation tool (streaming or not)",
+    description:
+      'Needs `tools: [{type: "image_generation"}]` (otherwise 400 `unsupported_tool`). With `stream: true` the reply is SSE (`response.*` events). `previous_response_id` edits that response\'s images.',
+    tags: ["openai"],
+    security: BEARER,
+    middleware: [auth] as const,
+    request: {
+      body: documentedBody(app, {
+        "application/json": { name: "ResponseCreate", schema: responsesCreateSchema },
+      }),
+    },
+    responses: {
+      200: jsonOrEvents("A Response object, or its events as SSE when streaming", ResponseSchema),
+      ...OPENAI_JOB_ERRORS,
+    },
+  });
+  serve(app, create, async (c) => {
     const body = parseOpenAi(responsesCreateSchema, await readJson(c));
     const tool = imageToolOf(body);
     const caller = c.get("caller");
@@ -60,12 +98,26 @@ export function responsesRoutes(services: ApiServices): Hono<AppEnv> {
     return reply(c, services, done);
   });
 
-  app.get("/v1/responses/:id", auth, async (c) => {
+  const get = createRoute({
+    method: "get",
+    path: "/v1/responses/{id}",
+    summary: "A stored response (404 for one created with `store: false`)",
+    ...byId,
+    responses: { 200: jsonReply("The Response", ResponseSchema), ...openAiErrors(401, 404) },
+  });
+  serve(app, get, async (c) => {
     const job = await responseJob(services, c, c.req.param("id"));
     return reply(c, services, job);
   });
 
-  app.delete("/v1/responses/:id", auth, async (c) => {
+  const remove = createRoute({
+    method: "delete",
+    path: "/v1/responses/{id}",
+    summary: "Delete a finished response with its images",
+    ...byId,
+    responses: { 200: jsonReply("Deleted", ResponseDeletedSchema), ...openAiErrors(400, 401, 404) },
+  });
+  serve(app, remove, async (c) => {
     const id = c.req.param("id");
     const job = await responseJob(services, c, id);
     if (job.keyId !== c.get("caller").key.id) assertScope(c.get("caller"), "admin");

@@ -93,6 +93,21 @@ export const jsonReply = (
   content: { "application/json": { schema } },
 });
 
+/** A reply that is JSON, or its events as SSE when the caller asked to stream. */
+export const jsonOrEvents = (
+  description: string,
+  schema: z.ZodType,
+): {
+  description: string;
+  content: { "application/json": { schema: z.ZodType }; "text/event-stream": { schema: z.ZodString } };
+} => ({
+  description,
+  content: { "application/json": { schema }, "text/event-stream": { schema: z.string() } },
+});
+
+/** Error replies of the OpenAI-compatible routes that run a job. */
+export const OPENAI_JOB_ERRORS: Responses = openAiErrors(400, 401, 403, 413, 429, 502, 503, 504);
+
 /** A path parameter the handler reads as it is (any string; an unknown id is the handler's 404). */
 export const pathParam = (
   name: string,

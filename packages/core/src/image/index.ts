@@ -1,4 +1,5 @@
 export * from "./base64.js";
+export * from "./base64-stream-decoder.js";
 export * from "./concat-bytes.js";
 export * from "./decode-png.js";
 export * from "./encode-png.js";

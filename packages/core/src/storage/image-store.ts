@@ -74,6 +74,11 @@ export async function* byteChunks(source: ByteSource): AsyncGenerator<Uint8Array
   }
 }
 
+/** Bytes already in memory as a `ByteSource` of one chunk (for `putStream` when they were not streamed). */
+export async function* singleChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
 /** `img` for generated images, `ref` for reference images kept for a queued job. */
 export type KeyPrefix = "img" | "ref";
 

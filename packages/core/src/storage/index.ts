@@ -1,2 +1,3 @@
 export * from "./image-store.js";
 export * from "./memory-image-store.js";
+export * from "./store-images.js";

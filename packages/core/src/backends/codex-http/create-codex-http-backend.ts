@@ -1,64 +1,43 @@
-import { type Clock, systemClock } from "../../clock.js";
+import type { Clock } from "../../clock.js";
+import { systemClock } from "../../clock.js";
 import { CodexImgError, isCodexImgError } from "../../errors.js";
-import {
-  base64AsciiToBytes,
-  base64SourceOf,
-  fromDataUrlOrBase64,
-  IMAGE_MIME_TYPES,
-  jsonWithBase64,
-  jsonWithBase64Bytes,
-  sniffImage,
-} from "../../image/index.js";
 import { type Logger, silentLogger } from "../../logger.js";
-import { type NormalizedImageRequest, normalizeImageRequest, normalizeVisionRequest } from "../../request.js";
+import { normalizeImageRequest, normalizeVisionRequest } from "../../request.js";
+import { createMemoryImageStore } from "../../storage/memory-image-store.js";
 import type {
   BackendEvent,
   BackendResult,
   CodexCredentials,
-  CredentialProvider,
   GeneratedImage,
   GenerateOptions,
   ImageBackend,
   ImageRequest,
-  QuotaSnapshot,
+  ImageSink,
+  StoredBackendResult,
   VisionRequest,
   VisionResult,
 } from "../../types.js";
-import { type CallTimer, startCallTimer } from "./call-timer.js";
-import { classifyUpstreamError } from "./classify-upstream-error.js";
-import {
-  buildNativeImageHeaders,
-  buildResponsesHeaders,
-  type CodexClientIdentity,
-  type CodexResponsesTurn,
-  DEFAULT_CODEX_CLIENT,
-  newCodexTurn,
-  type OrderedHeaders,
-  responsesClientMetadata,
-} from "./codex-headers.js";
+import { type CodexClientIdentity, DEFAULT_CODEX_CLIENT } from "./codex-headers.js";
 import {
   CODEX_DEFAULT_BASE_URL,
   CODEX_DEFAULT_CARRIER_MODEL,
   CODEX_DEFAULT_IDLE_TIMEOUT_MS,
   CODEX_DEFAULT_INSTRUCTIONS,
   CODEX_DEFAULT_TOTAL_TIMEOUT_MS,
-  CODEX_DEFAULT_VISION_INSTRUCTIONS,
-  CODEX_HEADERS,
-  CODEX_MAX_REPLY_BYTES,
-  CODEX_PATHS,
 } from "./constants.js";
-import { buildNativeImageBody, parseImagesResponse } from "./native-route.js";
-import { parseJsonBytes } from "./parse-json-bytes.js";
-import { parseQuotaHeaders } from "./quota-snapshot.js";
-import { buildResponsesBody } from "./responses-route.js";
-import { answerText, collectResponsesStream, type StreamImageItem } from "./responses-stream.js";
-import { readSseEvents } from "./sse-parser.js";
-import { readTimedBytes, readTimedText, timedChunks } from "./timed-body.js";
-import { buildVisionBody } from "./vision-route.js";
-import { zstdRawFrame } from "./zstd-raw-frame.js";
+import { callNative } from "./native-call.js";
+import { callResponses } from "./responses-call.js";
+import {
+  type AccountContext,
+  type BackendSettings,
+  type CallContext,
+  type CodexHttpRoute,
+  canceledError,
+  errorMessage,
+} from "./upstream-call.js";
+import { callVision } from "./vision-call.js";
 
-/** The two upstream paths: `/images/*` (native) and `/responses` with the hosted image tool. */
-export type CodexHttpRoute = "native" | "responses";
+export type { CodexHttpRoute } from "./upstream-call.js";
 
 export interface CodexHttpBackendOptions {
   /** Default `https://chatgpt.com/backend-api/codex`. */
@@ -94,30 +73,14 @@ export interface CodexHttpBackendOptions {
 
 export interface CodexHttpBackend extends ImageBackend {
   readonly kind: "codex-http";
+  generateInto(
+    request: ImageRequest,
+    sink: ImageSink,
+    options?: GenerateOptions,
+  ): Promise<StoredBackendResult>;
   describe(request: VisionRequest, options?: GenerateOptions): Promise<VisionResult>;
   /** The route remembered for an account label; undefined until the account made a call. */
   rememberedRoute(accountLabel: string): CodexHttpRoute | undefined;
-}
-
-/** One call's account and event sink: what every upstream call needs. */
-interface AccountContext {
-  label: string;
-  credentials: CredentialProvider;
-  signal: AbortSignal | undefined;
-  emit: (event: BackendEvent) => void;
-}
-
-interface CallContext extends AccountContext {
-  request: ImageRequest;
-  normalized: NormalizedImageRequest;
-}
-
-interface CallSpec {
-  route: CodexHttpRoute;
-  path: string;
-  callId: string;
-  headers: OrderedHeaders;
-  body: string | Uint8Array<ArrayBuffer>;
 }
 
 /**
@@ -127,17 +90,21 @@ interface CallSpec {
  * makes one image per call and the runner calls again for the rest.
  */
 export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): CodexHttpBackend {
-  const baseUrl = (options.baseUrl ?? CODEX_DEFAULT_BASE_URL).replace(/\/+$/, "");
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? silentLogger;
-  const idleTimeoutMs = options.idleTimeoutMs ?? CODEX_DEFAULT_IDLE_TIMEOUT_MS;
-  const totalTimeoutMs = options.totalTimeoutMs ?? CODEX_DEFAULT_TOTAL_TIMEOUT_MS;
-  const carrierModel = options.carrierModel ?? CODEX_DEFAULT_CARRIER_MODEL;
-  const instructions = options.instructions?.trim() ? options.instructions : CODEX_DEFAULT_INSTRUCTIONS;
-  const doFetch: typeof fetch = (input, init) => (options.fetch ?? globalThis.fetch)(input, init);
+  const settings: BackendSettings = {
+    baseUrl: (options.baseUrl ?? CODEX_DEFAULT_BASE_URL).replace(/\/+$/, ""),
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? silentLogger,
+    idleTimeoutMs: options.idleTimeoutMs ?? CODEX_DEFAULT_IDLE_TIMEOUT_MS,
+    totalTimeoutMs: options.totalTimeoutMs ?? CODEX_DEFAULT_TOTAL_TIMEOUT_MS,
+    carrierModel: options.carrierModel ?? CODEX_DEFAULT_CARRIER_MODEL,
+    instructions: options.instructions?.trim() ? options.instructions : CODEX_DEFAULT_INSTRUCTIONS,
+    fetch: (input, init) => (options.fetch ?? globalThis.fetch)(input, init),
+    client: { ...DEFAULT_CODEX_CLIENT, ...options.client },
+    installationId: options.installationId ?? crypto.randomUUID(),
+    ...(options.partialImages === undefined ? {} : { partialImages: options.partialImages }),
+  };
+  const { logger } = settings;
   const routes = new Map<string, CodexHttpRoute>();
-  const client: CodexClientIdentity = { ...DEFAULT_CODEX_CLIENT, ...options.client };
-  const installationId = options.installationId ?? crypto.randomUUID();
 
   /** The account's login and event sink for one call; refuses an account without a login. */
   function accountContext(generateOptions: GenerateOptions): AccountContext {
@@ -161,17 +128,33 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     return { label, credentials, signal: generateOptions.signal, emit };
   }
 
+  /** Library use: the images are written into a store in memory and handed back as bytes. */
   async function generate(
     request: ImageRequest,
     generateOptions: GenerateOptions = {},
   ): Promise<BackendResult> {
+    const memory = createMemoryImageStore();
+    const result = await generateInto(request, memory, generateOptions);
+    const images: GeneratedImage[] = [];
+    for (const { stored, ...image } of result.images) {
+      const bytes = await memory.get(stored.key);
+      if (bytes) images.push({ ...image, bytes });
+    }
+    return { ...result, images };
+  }
+
+  async function generateInto(
+    request: ImageRequest,
+    sink: ImageSink,
+    generateOptions: GenerateOptions = {},
+  ): Promise<StoredBackendResult> {
     const normalized = normalizeImageRequest(request);
-    const ctx: CallContext = { ...accountContext(generateOptions), request, normalized };
+    const ctx: CallContext = { ...accountContext(generateOptions), request, normalized, sink };
     const { label, emit } = ctx;
 
     if ((routes.get(label) ?? options.initialRoute ?? "native") === "native") {
       try {
-        const result = await withUnauthorizedRecovery(ctx, (creds) => callNative(ctx, creds));
+        const result = await withUnauthorizedRecovery(ctx, (creds) => callNative(settings, ctx, creds));
         routes.set(label, "native");
         return result;
       } catch (error) {
@@ -182,75 +165,20 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
         emit({ type: "route", route: "responses", reason });
       }
     }
-    const result = await withUnauthorizedRecovery(ctx, (creds) => callResponses(ctx, creds));
+    const result = await withUnauthorizedRecovery(ctx, (creds) => callResponses(settings, ctx, creds));
     routes.set(label, "responses");
     return result;
   }
 
-  /**
-   * A question about images (upstream.md Appendix B): `/responses` with `input_image` parts and a text
-   * model, no tool. The answer is the model's text; none at all is `upstream_failed` (never an empty 200).
-   */
+  /** A question about images: one `/responses` call without the tool (see `callVision`). */
   async function describe(
     request: VisionRequest,
     generateOptions: GenerateOptions = {},
   ): Promise<VisionResult> {
     const normalized = normalizeVisionRequest(request);
     const ctx = accountContext(generateOptions);
-    const model = normalized.model ?? carrierModel;
-    return withUnauthorizedRecovery(ctx, (creds) => {
-      const spec = responsesSpec(creds, model, (threadId, clientMetadata) =>
-        buildVisionBody(normalized, {
-          model,
-          instructions: CODEX_DEFAULT_VISION_INSTRUCTIONS,
-          threadId,
-          clientMetadata,
-        }),
-      );
-      return runCall(ctx, spec, async (response, timer, headerQuota) => {
-        const outcome = await collectResponsesStream(readSseEvents(timedChunks(response.body, timer)), {
-          now: () => clock.now(),
-          onProgress: (stage) => ctx.emit({ type: "progress", stage }),
-          onQuota: (snapshot) => ctx.emit({ type: "quota", snapshot }),
-          classify: (payload) =>
-            classifyUpstreamError({ streamError: payload, account: ctx.label, now: clock.now() }),
-        });
-        if (outcome.interruption !== undefined) {
-          if (timer.stopReason !== undefined) throw outcome.interruption;
-          throw new CodexImgError(
-            "upstream_failed",
-            `The stream was cut before the answer was complete (${errorMessage(outcome.interruption)}).`,
-            {
-              cause: outcome.interruption,
-              details: { account: ctx.label, accountFault: true, upstreamStatus: response.status },
-            },
-          );
-        }
-        const text = answerText(outcome);
-        if (!text) {
-          throw new CodexImgError("upstream_failed", "Upstream gave no answer about the images.", {
-            retryable: false,
-            details: {
-              account: ctx.label,
-              accountFault: false,
-              upstreamStatus: response.status,
-              empty: true,
-            },
-          });
-        }
-        const quota = outcome.quota ?? headerQuota;
-        return {
-          text,
-          backend: "codex-http",
-          route: "responses",
-          upstreamIds: {
-            session_id: spec.callId,
-            ...(outcome.responseId ? { response_id: outcome.responseId } : {}),
-          },
-          ...(quota ? { quota } : {}),
-        };
-      });
-    });
+    const model = normalized.model ?? settings.carrierModel;
+    return withUnauthorizedRecovery(ctx, (creds) => callVision(settings, ctx, normalized, model, creds));
   }
 
   /** 401 → ask the credentials once for a recovered token and retry once (upstream.md §1). */
@@ -294,373 +222,11 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     }
   }
 
-  async function callNative(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
-    const turn = newCodexTurn(clock.now());
-    const callId = turn.turnId;
-    const spec: CallSpec = {
-      route: "native",
-      path: ctx.normalized.referenceImages.length > 0 ? CODEX_PATHS.edits : CODEX_PATHS.generations,
-      callId,
-      headers: buildNativeImageHeaders({ credentials: creds, client, turn, model: carrierModel }),
-      body: await nativeBody(ctx),
-    };
-    return runCall(ctx, spec, async (response, timer, quota) => {
-      ctx.emit({ type: "progress", stage: "receiving" });
-      // Bytes, never one multi-megabyte string: the base64 is cut out of them and decoded natively.
-      const declared = response.headers.get("content-length");
-      const body = await readTimedBytes(
-        response.body,
-        timer,
-        CODEX_MAX_REPLY_BYTES,
-        declared === null ? undefined : Number(declared),
-      );
-      const reply = parseImagesResponse(parseJsonBytes(body));
-      if (!reply || reply.images.length === 0) {
-        throw new CodexImgError("upstream_failed", "The native image route answered without any image.", {
-          details: { upstreamStatus: response.status, account: ctx.label, accountFault: true },
-        });
-      }
-      const images = reply.images.map((item) =>
-        decodeImage(
-          item.b64,
-          ctx.label,
-          item.revisedPrompt === undefined ? {} : { revisedPrompt: item.revisedPrompt },
-        ),
-      );
-      const imagegenRequestId = response.headers.get(CODEX_HEADERS.imagegenRequestId);
-      const result = buildResult(
-        ctx,
-        "native",
-        images,
-        reply.delivered,
-        {
-          image_turn_id: callId,
-          ...(imagegenRequestId ? { imagegen_request_id: imagegenRequestId } : {}),
-        },
-        quota,
-      );
-      return reply.usage ? { ...result, usage: reply.usage } : result;
-    });
-  }
-
-  /**
-   * A `POST {base}/responses` turn as the CLI sends it: a fresh thread, its headers, and the body that
-   * `bodyFor` builds for that thread, zstd-compressed.
-   */
-  function responsesSpec(
-    creds: CodexCredentials,
-    model: string,
-    bodyFor: (threadId: string, clientMetadata: Record<string, string>) => Record<string, unknown>,
-  ): CallSpec {
-    const turnInput: CodexResponsesTurn = {
-      credentials: creds,
-      client,
-      turn: newCodexTurn(clock.now()),
-      model,
-      installationId,
-    };
-    const callId = turnInput.turn.threadId;
-    const json = JSON.stringify(bodyFor(callId, responsesClientMetadata(turnInput)));
-    return {
-      route: "responses",
-      path: CODEX_PATHS.responses,
-      callId,
-      headers: buildResponsesHeaders(turnInput),
-      body: zstdRawFrame(new TextEncoder().encode(json)),
-    };
-  }
-
-  async function callResponses(ctx: CallContext, creds: CodexCredentials): Promise<BackendResult> {
-    const spec = responsesSpec(creds, carrierModel, (threadId, clientMetadata) =>
-      buildResponsesBody(ctx.request, ctx.normalized, {
-        carrierModel,
-        instructions,
-        threadId,
-        clientMetadata,
-        ...(options.partialImages === undefined ? {} : { partialImages: options.partialImages }),
-      }),
-    );
-    const callId = spec.callId;
-    return runCall(ctx, spec, async (response, timer, headerQuota) => {
-      const outcome = await collectResponsesStream(readSseEvents(timedChunks(response.body, timer)), {
-        now: () => clock.now(),
-        onProgress: (stage) => ctx.emit({ type: "progress", stage }),
-        onPartialImage: (b64, index) => {
-          const image = tryDecodeImage(b64);
-          if (image) ctx.emit({ type: "partial_image", index, image: { ...image, partial: true } });
-        },
-        onQuota: (snapshot) => ctx.emit({ type: "quota", snapshot }),
-        classify: (payload) =>
-          classifyUpstreamError({ streamError: payload, account: ctx.label, now: clock.now() }),
-      });
-      const quota = outcome.quota ?? headerQuota;
-      const upstreamIds: Record<string, string> = {
-        session_id: callId,
-        ...(outcome.responseId ? { response_id: outcome.responseId } : {}),
-      };
-      if (
-        outcome.interruption !== undefined &&
-        (timer.stopReason === "canceled" || (outcome.images.length === 0 && !outcome.lastPartial))
-      ) {
-        if (timer.stopReason !== undefined) throw outcome.interruption;
-        throw new CodexImgError(
-          "upstream_failed",
-          `The stream was cut before the image arrived (${errorMessage(outcome.interruption)}).`,
-          {
-            cause: outcome.interruption,
-            details: { account: ctx.label, accountFault: true, upstreamStatus: response.status },
-          },
-        );
-      }
-      const first: StreamImageItem | undefined = outcome.images[0];
-      if (first) {
-        const images = outcome.images.map((item) =>
-          decodeImage(
-            item.b64,
-            ctx.label,
-            item.revisedPrompt === undefined ? {} : { revisedPrompt: item.revisedPrompt },
-          ),
-        );
-        if (first.id) upstreamIds.image_call_id = first.id;
-        const result = buildResult(ctx, "responses", images, deliveredOf(first), upstreamIds, quota);
-        return outcome.usage ? { ...result, usage: outcome.usage } : result;
-      }
-      if (outcome.lastPartial) {
-        const image = decodeImage(outcome.lastPartial.b64, ctx.label, { partial: true });
-        const endedBy =
-          outcome.interruption !== undefined
-            ? describeStop(timer, outcome.interruption)
-            : outcome.completed
-              ? "completed without a final image"
-              : "stream ended without a final image";
-        logger.warn("codex-http: no final image, returning the last partial", {
-          account: ctx.label,
-          endedBy,
-        });
-        return {
-          ...buildResult(ctx, "responses", [image], {}, upstreamIds, quota),
-          diagnostics: { partialResult: `last partial image ${outcome.lastPartial.index}; ${endedBy}` },
-        };
-      }
-      if (outcome.completed) {
-        const said = outcome.text.join("\n").trim();
-        throw new CodexImgError(
-          "upstream_refused",
-          said
-            ? `The model answered without drawing: ${said.slice(0, 1000)}`
-            : "The response completed without an image.",
-          {
-            details: {
-              account: ctx.label,
-              accountFault: false,
-              upstreamStatus: response.status,
-              declined: true,
-            },
-          },
-        );
-      }
-      throw new CodexImgError(
-        "upstream_failed",
-        "The stream was cut before the image arrived (no completion).",
-        {
-          details: { account: ctx.label, accountFault: true, upstreamStatus: response.status },
-        },
-      );
-    });
-  }
-
-  /** One HTTP call under the timeouts: quota headers on every reply, errors classified in one place. */
-  async function runCall<T>(
-    ctx: AccountContext,
-    spec: CallSpec,
-    onOk: (response: Response, timer: CallTimer, quota: QuotaSnapshot | undefined) => Promise<T>,
-  ): Promise<T> {
-    const timer = startCallTimer({
-      clock,
-      idleTimeoutMs,
-      totalTimeoutMs,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
-    let quota: QuotaSnapshot | undefined;
-    try {
-      ctx.emit({ type: "route", route: spec.route });
-      ctx.emit({ type: "progress", stage: "sent" });
-      logger.debug("codex-http: request", {
-        account: ctx.label,
-        route: spec.route,
-        path: spec.path,
-        callId: spec.callId,
-      });
-      const response = await timer.race(
-        doFetch(`${baseUrl}${spec.path}`, {
-          method: "POST",
-          headers: spec.headers,
-          body: spec.body,
-          signal: timer.signal,
-        }),
-      );
-      timer.touch();
-      quota = parseQuotaHeaders(response.headers, clock.now());
-      if (quota) ctx.emit({ type: "quota", snapshot: quota });
-      if (!response.ok) {
-        const bodyText = await readTimedText(response.body, timer);
-        const error = classifyUpstreamError({
-          status: response.status,
-          headers: response.headers,
-          bodyText,
-          account: ctx.label,
-          now: clock.now(),
-        });
-        if (spec.route === "native" && (response.status === 404 || response.status === 405))
-          error.details.routeMissing = true;
-        if (quota) error.details.quota = quota;
-        logger.debug("codex-http: upstream error", {
-          account: ctx.label,
-          route: spec.route,
-          status: response.status,
-          code: error.code,
-          upstreamCode: error.details.upstreamCode,
-        });
-        throw error;
-      }
-      return await onOk(response, timer, quota);
-    } catch (error) {
-      throw toCallError(error, timer, ctx.label, quota);
-    } finally {
-      timer.dispose();
-    }
-  }
-
-  function toCallError(
-    error: unknown,
-    timer: CallTimer,
-    label: string,
-    quota: QuotaSnapshot | undefined,
-  ): CodexImgError {
-    if (isCodexImgError(error)) return error;
-    const stop = timer.stopReason;
-    if (stop === "canceled") return canceledError(label, error);
-    if (stop === "idle" || stop === "total") {
-      return new CodexImgError("upstream_timeout", describeStop(timer, error), {
-        cause: error,
-        details: { account: label, accountFault: true, timeout: stop, ...(quota ? { quota } : {}) },
-      });
-    }
-    const classified = classifyUpstreamError({ networkError: error, account: label, now: clock.now() });
-    if (quota) classified.details.quota = quota;
-    return classified;
-  }
-
-  function describeStop(timer: CallTimer, error: unknown): string {
-    if (timer.stopReason === "idle")
-      return `Upstream sent nothing for ${idleTimeoutMs / 1000} s (idle timeout).`;
-    if (timer.stopReason === "total")
-      return `Upstream did not finish within ${totalTimeoutMs / 1000} s (total timeout).`;
-    if (timer.stopReason === "canceled") return "The request was canceled.";
-    return `stream cut (${errorMessage(error)})`;
-  }
-
-  function buildResult(
-    ctx: CallContext,
-    route: CodexHttpRoute,
-    images: GeneratedImage[],
-    delivered: BackendResult["delivered"],
-    upstreamIds: Record<string, string>,
-    quota: QuotaSnapshot | undefined,
-  ): BackendResult {
-    return {
-      images,
-      backend: "codex-http",
-      route,
-      requested: { size: ctx.normalized.size, quality: ctx.normalized.quality, n: ctx.normalized.n },
-      delivered,
-      upstreamIds,
-      ...(quota ? { quota } : {}),
-    };
-  }
-
   return {
     kind: "codex-http",
     generate,
+    generateInto,
     describe,
     rememberedRoute: (accountLabel) => routes.get(accountLabel),
   };
-}
-
-function deliveredOf(item: StreamImageItem): BackendResult["delivered"] {
-  return {
-    ...(item.size ? { size: item.size } : {}),
-    ...(item.quality ? { quality: item.quality } : {}),
-    ...(item.background ? { background: item.background } : {}),
-    ...(item.outputFormat ? { outputFormat: item.outputFormat } : {}),
-  };
-}
-
-/** Upstream base64 to an image whose format and size come from the bytes; anything else is an upstream failure. */
-function decodeImage(
-  b64: string | Uint8Array,
-  label: string,
-  extra: Partial<GeneratedImage>,
-): GeneratedImage {
-  const image = tryDecodeImage(b64);
-  if (!image) {
-    throw new CodexImgError(
-      "upstream_failed",
-      "Upstream returned bytes that are not a PNG, JPEG or WebP image.",
-      {
-        details: { account: label, accountFault: true },
-      },
-    );
-  }
-  return { ...image, ...extra };
-}
-
-function tryDecodeImage(b64: string | Uint8Array): GeneratedImage | undefined {
-  let bytes: Uint8Array;
-  try {
-    // A data URL prefix is rare (bare base64 is the contract) and then takes the string path.
-    bytes =
-      typeof b64 === "string" || b64[0] === DATA_URL_FIRST_BYTE
-        ? fromDataUrlOrBase64(typeof b64 === "string" ? b64 : new TextDecoder().decode(b64))
-        : base64AsciiToBytes(b64);
-  } catch {
-    return undefined;
-  }
-  const info = sniffImage(bytes);
-  return info ? { bytes, format: info.format, width: info.width, height: info.height } : undefined;
-}
-
-/**
- * The native route's JSON body. With references it is written as bytes with each reference's base64
- * encoded in place, instead of building base64 strings, a JSON string and its UTF-8 copy (an edit with
- * 4 references of 5 MB is a 27 MB body).
- */
-async function nativeBody(ctx: CallContext): Promise<string | Uint8Array<ArrayBuffer>> {
-  if (ctx.normalized.referenceImages.length === 0) {
-    return JSON.stringify(buildNativeImageBody(ctx.request, ctx.normalized));
-  }
-  const json = await jsonWithBase64(
-    (base64Of: (bytes: Uint8Array) => string) =>
-      buildNativeImageBody(
-        ctx.request,
-        ctx.normalized,
-        (bytes, format) => `data:${IMAGE_MIME_TYPES[format]};base64,${base64Of(bytes)}`,
-      ),
-    async (bytes) => base64SourceOf(bytes),
-  );
-  return jsonWithBase64Bytes(json);
-}
-
-/** `d` of `data:`: base64 never starts with it in an image (PNG `iVBO`, JPEG `/9j/`, WebP `UklG`). */
-const DATA_URL_FIRST_BYTE = 0x64;
-
-function canceledError(label: string, cause?: unknown): CodexImgError {
-  return new CodexImgError("canceled", "The request was canceled.", {
-    ...(cause === undefined ? {} : { cause }),
-    details: { account: label, accountFault: false },
-  });
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,7 +1,7 @@
 import { toDataUrl } from "../../image/index.js";
 import type { NormalizedImageRequest } from "../../request.js";
 import type { ImageFormat, ImageRequest, UpstreamUsage } from "../../types.js";
-import type { JsonBytes } from "./parse-json-bytes.js";
+import type { StreamedJsonDocument } from "./streamed-json-reader.js";
 import { parseUpstreamUsage } from "./upstream-usage.js";
 
 /**
@@ -31,8 +31,8 @@ export function buildNativeImageBody(
 }
 
 export interface NativeImagesReply {
-  /** Each image's base64: its raw bytes when the reply was read as bytes and it was long, else a string. */
-  images: Array<{ b64: Uint8Array | string; revisedPrompt?: string }>;
+  /** Each image: the index of its streamed `b64_json` value (see `StreamedJsonReader`). */
+  images: Array<{ streamed: number; revisedPrompt?: string }>;
   delivered: { size?: string; quality?: string; background?: string; outputFormat?: string };
   usage?: UpstreamUsage;
   created?: number;
@@ -43,16 +43,17 @@ export interface NativeImagesReply {
  * `{created, data: [{b64_json, revised_prompt?}], background, output_format, quality, size, usage}`.
  * Returns undefined when the body is not that shape.
  */
-export function parseImagesResponse(json: JsonBytes | undefined): NativeImagesReply | undefined {
+export function parseImagesResponse(json: StreamedJsonDocument | undefined): NativeImagesReply | undefined {
   if (typeof json?.value !== "object" || json.value === null) return undefined;
   const reply = json.value as Record<string, unknown>;
   if (!Array.isArray(reply.data)) return undefined;
   const images: NativeImagesReply["images"] = [];
   for (const entry of reply.data as unknown[]) {
     const item = (entry ?? {}) as Record<string, unknown>;
-    if (typeof item.b64_json !== "string" || item.b64_json === "") continue;
+    const streamed = json.streamed(item.b64_json);
+    if (streamed === undefined) continue;
     images.push({
-      b64: json.longString(item.b64_json) ?? item.b64_json,
+      streamed,
       ...(typeof item.revised_prompt === "string" ? { revisedPrompt: item.revised_prompt } : {}),
     });
   }

@@ -1,0 +1,97 @@
+import { Base64StreamDecoder } from "../../image/base64-stream-decoder.js";
+import { concatBytes } from "../../image/concat-bytes.js";
+import { type ImageInfo, sniffImage } from "../../image/sniff.js";
+import type { ImageSink, StoredGeneratedImage } from "../../types.js";
+
+/** How much decoded image is held at most while looking for its header (a JPEG's SOF may follow EXIF). */
+const SNIFF_LIMIT_BYTES = 1024 * 1024;
+/** `data:` (a rare data-URL prefix on the bare base64 upstream is meant to send). */
+const DATA_URL = [0x64, 0x61, 0x74, 0x61, 0x3a];
+const COMMA = 0x2c;
+
+/**
+ * Stores one image whose base64 arrives piece by piece (`nextPiece` answers undefined at its end): the
+ * pieces are decoded as they come, the format and size are read from the first decoded bytes, and the
+ * bytes are written into `sink` as they are decoded, so only a chunk or two is ever held. Returns
+ * undefined for an empty value; throws `notImage()` when the bytes are not a PNG, JPEG or WebP image and
+ * `cutShort()` when the reply ended inside the value (the sink keeps nothing in either case).
+ */
+export async function storeBase64Image(
+  nextPiece: () => Promise<Uint8Array | undefined>,
+  sink: ImageSink,
+  errors: { notImage: () => Error; cutShort: () => Error | undefined },
+): Promise<Omit<StoredGeneratedImage, "revisedPrompt" | "partial"> | undefined> {
+  const decoder = new Base64StreamDecoder();
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  let info: ImageInfo | undefined;
+  let ended = false;
+  let raw = await withoutDataUrlPrefix(nextPiece);
+  // The head: decoded until the image's header can be read (the first chunk, for PNG and WebP).
+  while (!info) {
+    const decoded = raw === undefined ? decoder.end() : decoder.push(raw);
+    if (decoded.length > 0) {
+      head.push(decoded);
+      headBytes += decoded.length;
+      if (headBytes <= SNIFF_LIMIT_BYTES || raw === undefined) info = sniffImage(joined(head));
+    }
+    if (raw === undefined) {
+      ended = true;
+      break;
+    }
+    if (!info) raw = await nextPiece();
+  }
+  const cut = ended ? errors.cutShort() : undefined;
+  if (cut) throw cut;
+  if (!info) {
+    if (headBytes === 0) return undefined;
+    throw errors.notImage();
+  }
+  async function* bytes(): AsyncGenerator<Uint8Array> {
+    yield* head.splice(0);
+    while (!ended) {
+      const piece = await nextPiece();
+      if (piece === undefined) {
+        ended = true;
+        const cut = errors.cutShort();
+        if (cut) throw cut;
+        const last = decoder.end();
+        if (last.length > 0) yield last;
+        return;
+      }
+      const decoded = decoder.push(piece);
+      if (decoded.length > 0) yield decoded;
+    }
+  }
+  const stored = await sink.putStream(bytes(), { format: info.format, prefix: "img" });
+  return { stored, format: info.format, width: info.width, height: info.height };
+}
+
+function joined(parts: Uint8Array[]): Uint8Array {
+  return parts.length === 1 && parts[0] ? parts[0] : concatBytes(parts);
+}
+
+/**
+ * The first piece of the value, without a `data:…;base64,` prefix when there is one (the contract is bare
+ * base64; a prefix cut across pieces is read on until its comma).
+ */
+async function withoutDataUrlPrefix(
+  nextPiece: () => Promise<Uint8Array | undefined>,
+): Promise<Uint8Array | undefined> {
+  let first = await nextPiece();
+  if (first === undefined || first[0] !== DATA_URL[0]) return first;
+  while (first.length < DATA_URL.length) {
+    const more = await nextPiece();
+    if (more === undefined) return first;
+    first = concatBytes([first, more]);
+  }
+  if (!DATA_URL.every((byte, i) => first?.[i] === byte)) return first;
+  for (;;) {
+    const comma = first.indexOf(COMMA);
+    if (comma !== -1) return first.subarray(comma + 1);
+    const more = await nextPiece();
+    if (more === undefined) return new Uint8Array(0);
+    // Only the header is joined: it is a few dozen bytes before the comma.
+    first = concatBytes([first, more]);
+  }
+}

@@ -1,0 +1,203 @@
+import type { Clock } from "../../clock.js";
+import { CodexImgError, isCodexImgError } from "../../errors.js";
+import type { Logger } from "../../logger.js";
+import type { NormalizedImageRequest } from "../../request.js";
+import type {
+  BackendEvent,
+  CodexCredentials,
+  CredentialProvider,
+  ImageRequest,
+  ImageSink,
+  QuotaSnapshot,
+} from "../../types.js";
+import { type CallTimer, startCallTimer } from "./call-timer.js";
+import { classifyUpstreamError } from "./classify-upstream-error.js";
+import {
+  buildResponsesHeaders,
+  type CodexClientIdentity,
+  type CodexResponsesTurn,
+  newCodexTurn,
+  type OrderedHeaders,
+  responsesClientMetadata,
+} from "./codex-headers.js";
+import { CODEX_PATHS } from "./constants.js";
+import { parseQuotaHeaders } from "./quota-snapshot.js";
+import { readTimedText } from "./timed-body.js";
+import { zstdRawFrame } from "./zstd-raw-frame.js";
+
+/** The two upstream paths: `/images/*` (native) and `/responses` with the hosted image tool. */
+export type CodexHttpRoute = "native" | "responses";
+
+/** A backend's options with their defaults applied: what every upstream call reads. */
+export interface BackendSettings {
+  baseUrl: string;
+  clock: Clock;
+  logger: Logger;
+  idleTimeoutMs: number;
+  totalTimeoutMs: number;
+  carrierModel: string;
+  instructions: string;
+  fetch: typeof fetch;
+  client: CodexClientIdentity;
+  installationId: string;
+  partialImages?: number;
+}
+
+/** One call's account and event sink: what every upstream call needs. */
+export interface AccountContext {
+  label: string;
+  credentials: CredentialProvider;
+  signal: AbortSignal | undefined;
+  emit: (event: BackendEvent) => void;
+}
+
+export interface CallContext extends AccountContext {
+  request: ImageRequest;
+  normalized: NormalizedImageRequest;
+  /** Where the images are written while they arrive. */
+  sink: ImageSink;
+}
+
+export interface CallSpec {
+  route: CodexHttpRoute;
+  path: string;
+  callId: string;
+  headers: OrderedHeaders;
+  body: string | Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * A `POST {base}/responses` turn as the CLI sends it: a fresh thread, its headers, and the body that
+ * `bodyFor` builds for that thread, zstd-compressed.
+ */
+export function responsesSpec(
+  settings: BackendSettings,
+  creds: CodexCredentials,
+  model: string,
+  bodyFor: (threadId: string, clientMetadata: Record<string, string>) => Record<string, unknown>,
+): CallSpec {
+  const turnInput: CodexResponsesTurn = {
+    credentials: creds,
+    client: settings.client,
+    turn: newCodexTurn(settings.clock.now()),
+    model,
+    installationId: settings.installationId,
+  };
+  const callId = turnInput.turn.threadId;
+  const json = JSON.stringify(bodyFor(callId, responsesClientMetadata(turnInput)));
+  return {
+    route: "responses",
+    path: CODEX_PATHS.responses,
+    callId,
+    headers: buildResponsesHeaders(turnInput),
+    body: zstdRawFrame(new TextEncoder().encode(json)),
+  };
+}
+
+/** One HTTP call under the timeouts: quota headers on every reply, errors classified in one place. */
+export async function runUpstreamCall<T>(
+  settings: BackendSettings,
+  ctx: AccountContext,
+  spec: CallSpec,
+  onOk: (response: Response, timer: CallTimer, quota: QuotaSnapshot | undefined) => Promise<T>,
+): Promise<T> {
+  const timer = startCallTimer({
+    clock: settings.clock,
+    idleTimeoutMs: settings.idleTimeoutMs,
+    totalTimeoutMs: settings.totalTimeoutMs,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  let quota: QuotaSnapshot | undefined;
+  try {
+    ctx.emit({ type: "route", route: spec.route });
+    ctx.emit({ type: "progress", stage: "sent" });
+    settings.logger.debug("codex-http: request", {
+      account: ctx.label,
+      route: spec.route,
+      path: spec.path,
+      callId: spec.callId,
+    });
+    const response = await timer.race(
+      settings.fetch(`${settings.baseUrl}${spec.path}`, {
+        method: "POST",
+        headers: spec.headers,
+        body: spec.body,
+        signal: timer.signal,
+      }),
+    );
+    timer.touch();
+    quota = parseQuotaHeaders(response.headers, settings.clock.now());
+    if (quota) ctx.emit({ type: "quota", snapshot: quota });
+    if (!response.ok) {
+      const bodyText = await readTimedText(response.body, timer);
+      const error = classifyUpstreamError({
+        status: response.status,
+        headers: response.headers,
+        bodyText,
+        account: ctx.label,
+        now: settings.clock.now(),
+      });
+      if (spec.route === "native" && (response.status === 404 || response.status === 405))
+        error.details.routeMissing = true;
+      if (quota) error.details.quota = quota;
+      settings.logger.debug("codex-http: upstream error", {
+        account: ctx.label,
+        route: spec.route,
+        status: response.status,
+        code: error.code,
+        upstreamCode: error.details.upstreamCode,
+      });
+      throw error;
+    }
+    return await onOk(response, timer, quota);
+  } catch (error) {
+    throw toCallError(settings, error, timer, ctx.label, quota);
+  } finally {
+    timer.dispose();
+  }
+}
+
+function toCallError(
+  settings: BackendSettings,
+  error: unknown,
+  timer: CallTimer,
+  label: string,
+  quota: QuotaSnapshot | undefined,
+): CodexImgError {
+  if (isCodexImgError(error)) return error;
+  const stop = timer.stopReason;
+  if (stop === "canceled") return canceledError(label, error);
+  if (stop === "idle" || stop === "total") {
+    return new CodexImgError("upstream_timeout", describeStop(settings, timer, error), {
+      cause: error,
+      details: { account: label, accountFault: true, timeout: stop, ...(quota ? { quota } : {}) },
+    });
+  }
+  const classified = classifyUpstreamError({
+    networkError: error,
+    account: label,
+    now: settings.clock.now(),
+  });
+  if (quota) classified.details.quota = quota;
+  return classified;
+}
+
+export function describeStop(settings: BackendSettings, timer: CallTimer, error: unknown): string {
+  if (timer.stopReason === "idle")
+    return `Upstream sent nothing for ${settings.idleTimeoutMs / 1000} s (idle timeout).`;
+  if (timer.stopReason === "total")
+    return `Upstream did not finish within ${settings.totalTimeoutMs / 1000} s (total timeout).`;
+  if (timer.stopReason === "canceled") return "The request was canceled.";
+  return `stream cut (${errorMessage(error)})`;
+}
+
+export function canceledError(label: string, cause?: unknown): CodexImgError {
+  return new CodexImgError("canceled", "The request was canceled.", {
+    ...(cause === undefined ? {} : { cause }),
+    details: { account: label, accountFault: false },
+  });
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
