@@ -88,51 +88,38 @@ export class SseByteReader {
   }
 
   /**
-   * Between data values: reads field names and skips other lines until a `data:` line opens (true),
-   * or the chunk is used up (false). A blank line between events is nothing to deliver here.
+   * Reads a line's start from `position`: skips comments and fields other than `data` to their line's
+   * end, and stops at what matters: a `data:` line whose value follows (`"value"`), a `data` line
+   * without a colon (`"empty"`: an empty value), a blank line (`"blank"`), or the end of the chunk
+   * (undefined). Field names are short: a longer one is never `data`.
    */
-  private scanLines(): boolean {
+  private lineStart(): "value" | "empty" | "blank" | undefined {
     const bytes = this.chunk;
     let i = this.position;
     while (i < bytes.length) {
-      const byte = bytes[i] as number;
       if (this.skipping) {
         const eol = nextLineEnd(bytes, i);
-        if (eol === -1) {
-          i = bytes.length;
-          break;
-        }
+        if (eol === -1) break;
         this.skipping = false;
-        this.field = [];
         i = this.endLine(eol);
         continue;
       }
-      if (byte === LF || byte === CR) {
-        // A blank line (no data before it) or a field without a colon: nothing to deliver.
-        const isData = this.field !== undefined && sameBytes(this.field, DATA);
+      const byte = bytes[i] as number;
+      if (byte === LF || byte === CR || byte === COLON) {
+        const field = this.field;
         this.field = [];
-        i = this.endLine(i);
-        if (isData) {
-          // `data` alone is an empty data line: an event whose data is "".
-          this.position = i;
-          this.hadData = true;
-          this.inData = false;
-          return true;
+        const isData = field !== undefined && sameBytes(field, DATA);
+        if (byte === COLON) {
+          this.position = i + 1;
+          if (isData) return "value";
+          this.skipping = true;
+          i += 1;
+          continue;
         }
-        continue;
-      }
-      if (byte === COLON) {
-        const isData = this.field !== undefined && this.field.length > 0 && sameBytes(this.field, DATA);
-        i += 1;
-        this.field = [];
-        if (isData) {
-          this.position = i;
-          this.hadData = true;
-          this.inData = true;
-          this.afterColon = true;
-          return true;
-        }
-        this.skipping = true;
+        this.position = this.endLine(i);
+        if (isData) return "empty";
+        if (field?.length === 0) return "blank";
+        i = this.position;
         continue;
       }
       if (this.field !== undefined) {
@@ -141,8 +128,21 @@ export class SseByteReader {
       }
       i += 1;
     }
-    this.position = i;
-    return false;
+    this.position = bytes.length;
+    return undefined;
+  }
+
+  /** Between events: true once a data line opens one, false when the chunk is used up. */
+  private scanLines(): boolean {
+    for (;;) {
+      const line = this.lineStart();
+      if (line === undefined) return false;
+      if (line === "blank") continue;
+      this.hadData = true;
+      this.inData = line === "value";
+      this.afterColon = this.inData;
+      return true;
+    }
   }
 
   /**
@@ -150,78 +150,37 @@ export class SseByteReader {
    * an empty array when the chunk is used up, or undefined at the blank line that ends the event.
    */
   private scanData(): Uint8Array | undefined {
-    const bytes = this.chunk;
-    let i = this.position;
-    while (i < bytes.length) {
-      if (this.inData) {
-        if (this.afterColon) {
-          this.afterColon = false;
-          if (bytes[i] === SPACE) {
-            i += 1;
-            continue;
-          }
-        }
-        const eol = nextLineEnd(bytes, i);
-        if (eol === -1) {
-          this.position = bytes.length;
-          return bytes.subarray(i);
-        }
-        if (eol > i) {
-          this.position = eol;
-          return bytes.subarray(i, eol);
-        }
-        this.inData = false;
-        i = this.endLine(eol);
-        continue;
+    for (;;) {
+      if (!this.inData) {
+        const line = this.lineStart();
+        if (line === undefined) return EMPTY;
+        if (line === "blank") return undefined;
+        this.inData = line === "value";
+        this.afterColon = this.inData;
+        return NEWLINE;
       }
-      // At the start of a line after a data line: blank (the end), another data line, or another field.
-      const byte = bytes[i] as number;
-      if (this.skipping) {
-        const eol = nextLineEnd(bytes, i);
-        if (eol === -1) {
-          i = bytes.length;
-          break;
-        }
-        this.skipping = false;
-        this.field = [];
-        i = this.endLine(eol);
-        continue;
+      const bytes = this.chunk;
+      let i = this.position;
+      if (this.afterColon && i < bytes.length) {
+        this.afterColon = false;
+        if (bytes[i] === SPACE) i += 1;
       }
-      if ((byte === LF || byte === CR) && this.field !== undefined && this.field.length === 0) {
-        this.position = this.endLine(i);
-        return undefined;
+      if (i >= bytes.length) {
+        this.position = i;
+        return EMPTY;
       }
-      if (byte === LF || byte === CR) {
-        const isData = this.field !== undefined && sameBytes(this.field, DATA);
-        this.field = [];
-        i = this.endLine(i);
-        if (isData) {
-          this.position = i;
-          return NEWLINE;
-        }
-        continue;
+      const eol = nextLineEnd(bytes, i);
+      if (eol === -1) {
+        this.position = bytes.length;
+        return bytes.subarray(i);
       }
-      if (byte === COLON) {
-        const isData = this.field !== undefined && sameBytes(this.field, DATA);
-        this.field = [];
-        i += 1;
-        if (isData) {
-          this.position = i;
-          this.inData = true;
-          this.afterColon = true;
-          return NEWLINE;
-        }
-        this.skipping = true;
-        continue;
+      if (eol > i) {
+        this.position = eol;
+        return bytes.subarray(i, eol);
       }
-      if (this.field !== undefined) {
-        if (this.field.length < 16) this.field.push(byte);
-        else this.field = undefined;
-      }
-      i += 1;
+      this.inData = false;
+      this.position = this.endLine(eol);
     }
-    this.position = i;
-    return EMPTY;
   }
 }
 
