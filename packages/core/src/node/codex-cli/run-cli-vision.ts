@@ -1,17 +1,19 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../../clock.js";
 import { CodexImgError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import type { NormalizedVisionRequest } from "../../request.js";
-import type { GenerateOptions, ImageFormat, VisionResult } from "../../types.js";
+import type { GenerateOptions, VisionResult } from "../../types.js";
 import { fenceUserText } from "./build-cli-prompt.js";
+import { buildExecArgs } from "./build-exec-args.js";
 import { cleanupCliRun } from "./cleanup-cli-run.js";
-import type { CodexCliBackendOptions } from "./create-codex-cli-backend.js";
+import type { CodexCliBackendOptions } from "./codex-cli-options.js";
 import { detectCliFailure, withRunDetails } from "./detect-cli-failure.js";
 import { execCodex } from "./exec-codex.js";
 import { findSessionIdInStderr, parseCliEvents } from "./parse-cli-events.js";
+import { writeCliImages } from "./write-cli-images.js";
 
 export interface CliVisionRun {
   options: CodexCliBackendOptions;
@@ -25,8 +27,6 @@ export interface CliVisionRun {
   clock: Clock;
   logger: Logger;
 }
-
-const EXTENSIONS: Record<ImageFormat, string> = { png: "png", jpeg: "jpg", webp: "webp" };
 
 /**
  * A question about images through the official CLI (upstream.md Appendix B):
@@ -44,22 +44,16 @@ export async function runCliVision(run: CliVisionRun): Promise<VisionResult> {
   let endedAt = startedAt;
   let threadId: string | undefined;
   try {
-    const paths: string[] = [];
-    for (const [index, image] of request.images.entries()) {
-      const path = join(workDir, `image-${index + 1}.${EXTENSIONS[image.format]}`);
-      await writeFile(path, image.bytes, { mode: 0o600 });
-      paths.push(path);
-    }
-    const args = ["exec", "--skip-git-repo-check", "-s", "read-only", "-C", workDir, "--json"];
-    if (run.ephemeral) args.push("--ephemeral");
-    const model = request.model ?? options.model;
-    if (model) args.push("-m", model);
-    for (const [key, value] of Object.entries(options.config ?? {})) {
-      args.push("-c", `${key}=${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
-    }
-    for (const path of paths) args.push("-i", path);
-    // `-i` takes several values: `--` ends them so the question is never read as a file.
-    args.push("--", visionPrompt(request.prompt, randomBytes(8).toString("hex")));
+    const paths = await writeCliImages(workDir, "image", request.images);
+    // Always read-only, whatever the image runs use: looking needs no writes.
+    const args = buildExecArgs(options, {
+      sandbox: "read-only",
+      workDir,
+      ephemeral: run.ephemeral,
+      model: request.model ?? options.model,
+      files: paths,
+      prompt: visionPrompt(request.prompt, randomBytes(8).toString("hex")),
+    });
     onEvent?.({ type: "route", route: "cli" });
     const result = await execCodex(options, {
       args,
