@@ -53,11 +53,7 @@ export function fakeWhamUsage(q: FakeQuota, nowMs: number): Record<string, unkno
         reset_at: nowSeconds + q.secondaryResetAfterSeconds,
       },
     },
-    credits: {
-      has_credits: q.creditsHasCredits,
-      unlimited: q.creditsUnlimited,
-      balance: q.creditsBalance ?? "0",
-    },
+    credits: fakeCredits(q),
   };
 }
 
@@ -82,10 +78,15 @@ export function fakeRateLimitsEvent(q: FakeQuota, nowMs: number): Record<string,
         reset_at: nowSeconds + q.secondaryResetAfterSeconds,
       },
     },
-    credits: {
-      has_credits: q.creditsHasCredits,
-      unlimited: q.creditsUnlimited,
-      balance: q.creditsBalance ?? "0",
-    },
+    credits: fakeCredits(q),
+  };
+}
+
+/** The `credits` object of the usage reply and the rate-limits event. */
+function fakeCredits(q: FakeQuota): Record<string, unknown> {
+  return {
+    has_credits: q.creditsHasCredits,
+    unlimited: q.creditsUnlimited,
+    balance: q.creditsBalance ?? "0",
   };
 }
