@@ -5,9 +5,11 @@
  *            the fake upstream holds each call for a few seconds so all 50 are in the server at once.
  *   queued - 10,000 jobs enqueued by `POST /v1/images/jobs` while the only worker is stuck on a stalled
  *            upstream call, so they all wait in the queue.
- *   flood  - 30 parallel 58 MB bodies at once, half with a valid key, half with a key the server refuses
- *            before reading the body; the request budget (`--request-budget-mb`, default 256) admits
- *            what fits and answers the rest 503 server_busy.
+ *   flood  - 30 parallel 58 MB JSON edits at once, each one data: URL reference of base64 that decodes
+ *            to no image; half with a valid key, half with a key that lacks the `edit` scope (refused
+ *            before its body is read). The request budget (`--request-budget-mb`, default 256) admits
+ *            what fits, counts the decoded copy of a reference beside its body, and answers the rest
+ *            503 server_busy.
  * Synchronous callers honour 503 `Retry-After` (as the OpenAI SDKs do), so every edit completes.
  * Targets: edits < 400 MB, queued < 150 MB, flood < budget + 150 MB. Exits non-zero when a target is
  * missed. Linux only.
@@ -21,6 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type FakeCodexBackend, type FakeCodexReply, startFakeCodexBackend } from "@codex-img/core/testing";
+import { createDb, createKeyStore, type KeyScope } from "@codex-img/db";
 import {
   type BenchServer,
   machineInfo,
@@ -103,7 +106,7 @@ async function withServer<T>(
   homesCount: number,
   images: FakeCodexReply,
   args: readonly string[],
-  run: (server: BenchServer) => Promise<T>,
+  run: (server: BenchServer & { dataDir: string }) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), `codex-img-bench-memory-${name}-`));
   let upstream: FakeCodexBackend | undefined;
@@ -112,7 +115,7 @@ async function withServer<T>(
     upstream = await startFakeCodexBackend({ defaults: { images, responses: images } });
     server = await startServerAgainst(upstream, { dir, homes: homesCount, args: [...args] });
     await waitReady(server.url);
-    return await run(server);
+    return await run(Object.assign(server, { dataDir: join(dir, "data") }));
   } finally {
     // Stalled upstream calls would hold a graceful shutdown; the figures are taken, so do not wait long.
     await server?.stop(3000);
@@ -250,13 +253,20 @@ async function queuedScenario(): Promise<Scenario> {
 async function floodScenario(): Promise<Scenario> {
   const budgetMiB = 256;
   const bodies = Number(values["flood-bodies"]);
-  const body = new Uint8Array(Number(values["flood-mb"]) * 2 ** 20).fill(0x61);
+  const size = Number(values["flood-mb"]) * 2 ** 20;
+  const head = new TextEncoder().encode('{"prompt":"flood","images":[{"image_url":"data:image/png;base64,');
+  const tail = new TextEncoder().encode('"}]}');
+  // Valid base64 of zeros: the whole reference is decoded before it is found not to be an image.
+  const body = new Uint8Array(size).fill(0x41);
+  body.set(head);
+  body.set(tail, size - tail.length);
   return withServer(
     "flood",
     1,
     { kind: "stall" },
     ["--request-budget-mb", String(budgetMiB)],
     async (server) => {
+      const noEdit = await createKey(server.dataDir, ["generate"]);
       const idle = await idleRss(server.pid);
       const measured = await measure(server.pid, async () => {
         const statuses = new Map<string, number>();
@@ -265,13 +275,13 @@ async function floodScenario(): Promise<Scenario> {
           const res = await fetch(`${server.url}/v1/images/edits`, {
             method: "POST",
             headers: {
-              authorization: `Bearer ${valid ? server.firstKey : "cimg_refusedrefusedrefusedrefused"}`,
+              authorization: `Bearer ${valid ? server.firstKey : noEdit}`,
               "content-type": "application/json",
             },
             body,
           }).catch(() => undefined);
           await res?.arrayBuffer().catch(() => undefined);
-          const label = `${valid ? "valid" : "refused"} ${res?.status ?? "cut"}`;
+          const label = `${valid ? "valid" : "no edit scope"} ${res?.status ?? "cut"}`;
           statuses.set(label, (statuses.get(label) ?? 0) + 1);
         });
         return { statuses: JSON.stringify(Object.fromEntries(statuses)), budgetMiB };
@@ -290,6 +300,16 @@ async function floodScenario(): Promise<Scenario> {
       };
     },
   );
+}
+
+/** A key with `scopes`, created in the server's database file (SQLite lets two processes share it). */
+async function createKey(dataDir: string, scopes: KeyScope[]): Promise<string> {
+  const database = await createDb({ url: `file:${join(dataDir, "codex-img.db")}`, migrate: false });
+  try {
+    return (await createKeyStore(database).create({ name: `bench ${scopes.join(" ")}`, scopes })).rawKey;
+  } finally {
+    database.close();
+  }
 }
 
 function round(value: number): number {

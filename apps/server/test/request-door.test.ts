@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SERVER_RUNTIMES, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKeys } from "./support/hardening.js";
 
 interface RawReply {
   status: number;
@@ -59,6 +61,50 @@ describe.each(SERVER_RUNTIMES)("the request door of the server process on %s", (
   let server: ServerProcess | undefined;
   let url = "";
   let key = "";
+  let admin = "";
+  let noEdit = "";
+
+  /**
+   * A request on a connection of its own (never a pooled one the server may have closed after refusing
+   * a body it did not read); `body` chunks are sent as they are given, without a declared length.
+   */
+  const send = (
+    method: "GET" | "POST",
+    path: string,
+    auth: string,
+    body?: string | Uint8Array[],
+  ): Promise<{ status: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${auth}` };
+      if (body !== undefined) headers["content-type"] = "application/json";
+      const request = httpRequest(`${url}${path}`, { method, agent: false, headers }, (response) => {
+        let text = "";
+        response.on("data", (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+      });
+      // A refusal may come before the whole body is sent; the reply is what the test reads.
+      request.on("error", (error) => (request.writableEnded ? undefined : reject(error)));
+      if (typeof body === "string") request.end(body);
+      else {
+        for (const chunk of body ?? []) request.write(chunk);
+        request.end();
+      }
+    });
+  /** Request body bytes the server holds now, from its own gauge. */
+  const held = async (): Promise<number> => {
+    const { text } = await send("GET", "/metrics", admin);
+    return Number(/^codex_img_request_body_bytes_held (\d+)$/m.exec(text)?.[1]);
+  };
+  /** Waits (bounded by the test's timeout, never asserted on time) until every reservation is back. */
+  const allReturned = async (): Promise<number> => {
+    for (;;) {
+      const bytes = await held();
+      if (bytes === 0) return bytes;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "codex-img-door-"));
@@ -80,6 +126,10 @@ describe.each(SERVER_RUNTIMES)("the request door of the server process on %s", (
       cwd: dir,
     });
     ({ url, firstKey: key } = server);
+    [admin = "", noEdit = ""] = await createKeys(join(dir, "data"), [
+      { name: "metrics", scopes: ["admin"] },
+      { name: "no-edit", scopes: ["generate"] },
+    ]);
   }, 120_000);
 
   afterAll(async () => {
@@ -140,4 +190,68 @@ describe.each(SERVER_RUNTIMES)("the request door of the server process on %s", (
     expect(await response.json()).toMatchObject({ error: { code: "server_busy" } });
     holder.socket.destroy();
   });
+
+  it("refuses a key without the scope before reading a byte of its body", async () => {
+    const { socket, reply } = openRaw(url);
+    // The head announces 900 KiB (inside the budget) and no body byte is ever sent: a reply can only come
+    // from a server that did not wait for the body.
+    socket.write(head("/v1/images/edits", noEdit, [`Content-Length: ${900 * 1024}`]));
+    const answer = await reply;
+    expect(answer.status).toBe(403);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: "forbidden" } });
+    expect(await allReturned()).toBe(0);
+  });
+
+  it("returns a request's reservation on every path: a 4xx at validation, a decoded reference past the budget, a body cut by the budget, an aborted upload", async () => {
+    const edit = (reference: string) =>
+      send(
+        "POST",
+        "/v1/images/edits",
+        key,
+        JSON.stringify({ prompt: "x", images: [{ image_url: reference }] }),
+      );
+    // 400 KiB of a reference that is not base64: refused 400 once read, and the budget is whole again.
+    const invalid = await edit(`data:image/png;base64,${"*".repeat(400 * 1024)}`);
+    expect(invalid.status).toBe(400);
+    expect(JSON.parse(invalid.text)).toMatchObject({
+      error: { code: "invalid_request", param: "images.0.image_url" },
+    });
+    expect(await held()).toBe(0);
+
+    // 700 KiB fit the 1 MiB budget, but not with the 525 KiB its reference decodes to beside it.
+    const tooMuch = await edit(`data:image/png;base64,${"A".repeat(700 * 1024)}`);
+    expect(tooMuch.status).toBe(503);
+    expect(JSON.parse(tooMuch.text)).toMatchObject({ error: { code: "server_busy" } });
+    expect(await held()).toBe(0);
+
+    // No declared length: the body reserves as it arrives and is cut when it passes the 1 MiB budget.
+    const chunks = Array.from({ length: 24 }, () => new Uint8Array(64 * 1024).fill(0x20));
+    const cut = await send("POST", "/v1/images/generate", key, chunks);
+    expect(cut.status).toBe(503);
+    expect(JSON.parse(cut.text)).toMatchObject({ error: { code: "server_busy" } });
+    expect(await allReturned()).toBe(0);
+
+    // The client hangs up with most of its declared 700 KiB unsent.
+    const aborted = openRaw(url);
+    aborted.reply.catch(() => undefined);
+    aborted.socket.write(head("/v1/images/edits", key, [`Content-Length: ${700 * 1024}`]));
+    aborted.socket.write(
+      `{"prompt":"x","images":[{"image_url":"data:image/png;base64,${"A".repeat(100 * 1024)}`,
+    );
+    for (;;) {
+      if ((await held()) > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    aborted.socket.destroy();
+    expect(await allReturned()).toBe(0);
+    // And the whole budget serves the next caller.
+    const next = await send(
+      "POST",
+      "/v1/images/generate",
+      key,
+      JSON.stringify({ prompt: "x".repeat(900 * 1024) }),
+    );
+    expect(next.status).toBe(400);
+    expect(JSON.parse(next.text)).toMatchObject({ error: { code: "invalid_request", param: "prompt" } });
+  }, 30_000);
 });

@@ -17,5 +17,9 @@ export interface AppEnv {
     requestId: string;
     /** The services' logger, so error handlers without the services can log unexpected failures. */
     logger: Logger;
+    /** Set by the request door: returns the request's body reservation once the route holds no bytes of it. */
+    handOffBody?: () => void;
+    /** Set by the request door: counts bytes decoded from the body against the budget (see `holdBeyondBody`). */
+    holdBeyondBody?: (bytes: number) => void;
   };
 }

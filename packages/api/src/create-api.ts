@@ -36,21 +36,19 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
     throw new Error("signedUrls needs a urlSigningSecret of at least 16 characters.");
   }
   const app = new OpenAPIHono<AppEnv>();
-  const metrics = createApiMetrics(services);
-  app.use(metrics.middleware);
-  app.use(
-    requestDoor(
-      {
-        maxBodyBytes: services.options.maxBodyBytes,
-        maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
-        budgetBytes: services.options.requestBudgetBytes ?? DEFAULT_REQUEST_BUDGET_BYTES,
-        minBodyBytesPerSecond: services.options.minBodyBytesPerSecond ?? DEFAULT_MIN_BODY_BYTES_PER_SECOND,
-        bodyGraceMs: services.options.bodyGraceMs ?? DEFAULT_BODY_GRACE_MS,
-      },
-      (c, error) =>
-        isOpenAiPath(c.req.path) ? openAiErrorResponse(c, error) : nativeErrorResponse(c, error),
-    ),
+  const door = requestDoor(
+    {
+      maxBodyBytes: services.options.maxBodyBytes,
+      maxHeaderBytes: DEFAULT_MAX_HEADER_BYTES,
+      budgetBytes: services.options.requestBudgetBytes ?? DEFAULT_REQUEST_BUDGET_BYTES,
+      minBodyBytesPerSecond: services.options.minBodyBytesPerSecond ?? DEFAULT_MIN_BODY_BYTES_PER_SECOND,
+      bodyGraceMs: services.options.bodyGraceMs ?? DEFAULT_BODY_GRACE_MS,
+    },
+    (c, error) => (isOpenAiPath(c.req.path) ? openAiErrorResponse(c, error) : nativeErrorResponse(c, error)),
   );
+  const metrics = createApiMetrics(services, door);
+  app.use(metrics.middleware);
+  app.use(door);
   app.use(async (c, next) => {
     const requestId = c.req.header("x-request-id")?.slice(0, 64) || crypto.randomUUID();
     c.set("requestId", requestId);

@@ -27,6 +27,16 @@ export interface ReferenceImage {
   format?: ImageFormat;
 }
 
+/** A reference image in an image store: its key there, and its format and size read when it was stored. */
+export interface StoredReference {
+  key: string;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /** Size in bytes. */
+  bytes: number;
+}
+
 export interface ImageRequest {
   /** What to draw. 1 to 32,000 characters. */
   prompt: string;
@@ -42,6 +52,12 @@ export interface ImageRequest {
   n?: number;
   /** Reference images for edit mode (up to 16). */
   referenceImages?: ReferenceImage[];
+  /**
+   * Reference images already in the store given to `generateInto` (by key, with what was read from their
+   * bytes when they were stored): their bytes are streamed from the store into the upstream body, never
+   * loaded whole. The runner passes a job's references this way; `generate` does not read them.
+   */
+  storedReferences?: StoredReference[];
   /** Image model asked for; default `gpt-image-2`. */
   model?: string;
   /**
@@ -65,8 +81,11 @@ export interface GeneratedImage {
   partial?: boolean;
 }
 
-/** Where a backend writes images while their bytes arrive, instead of holding them: the runner's image store. */
-export type ImageSink = Pick<ImageStore, "putStream" | "delete">;
+/**
+ * The runner's image store as a backend sees it: where images are written while their bytes arrive
+ * (instead of being held), and where `storedReferences` are read from as streams.
+ */
+export type ImageSink = Pick<ImageStore, "putStream" | "delete" | "stream">;
 
 /** An image a backend wrote into an `ImageSink`: what is known of it, and where it is. */
 export interface StoredGeneratedImage extends Omit<GeneratedImage, "bytes"> {

@@ -1,4 +1,7 @@
-import { base64ToBytes, createCodexHttpBackend, sniffImage } from "@codex-img/core";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { base64ToBytes, createCodexHttpBackend, createFileImageStore, sniffImage } from "@codex-img/core";
 import { type FakeCodexBackend, startFakeCodexBackend, testImage } from "@codex-img/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -172,6 +175,67 @@ describe("codex-http native route", () => {
     const content = responsesBody?.input[1]?.content;
     expect(base64ToBytes(content?.[1]?.image_url?.split(",")[1] ?? "")).toEqual(other);
     expect(Number(responses?.headers["content-length"])).toBe(responses?.rawBodyLength);
+  });
+
+  it("streams stored references from the store into the edit body, and refuses a missing one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "codex-img-refs-"));
+    try {
+      const store = createFileImageStore({ dir });
+      const first = await testImage("png", 300, 300, 7);
+      const second = await testImage("jpeg", 200, 100, 8);
+      const refs = [];
+      for (const [bytes, format] of [
+        [first, "png"],
+        [second, "jpeg"],
+      ] as const) {
+        const stored = await store.put(bytes, { format, prefix: "ref" });
+        const info = sniffImage(bytes);
+        refs.push({
+          key: stored.key,
+          format,
+          width: info?.width ?? 0,
+          height: info?.height ?? 0,
+          bytes: stored.bytes,
+        });
+      }
+      const result = await backendFor().generateInto(
+        { prompt: "blend them", storedReferences: refs },
+        store,
+        accountOptions(recordingCredentials()),
+      );
+      expect(fake.mismatches).toEqual([]);
+      const [request] = fake.requests;
+      expect(request?.url).toBe("/backend-api/codex/images/edits");
+      const body = request?.json as { images: Array<{ image_url: string }> };
+      expect(body.images.map((image) => image.image_url.slice(0, 23))).toEqual([
+        "data:image/png;base64,i",
+        "data:image/jpeg;base64,",
+      ]);
+      expect(body.images.map((image) => base64ToBytes(image.image_url.split(",")[1] ?? ""))).toEqual([
+        first,
+        second,
+      ]);
+      // The length is known before the body is read, and sent after host as the CLI does.
+      expect(request?.rawHeaders.slice(-2).map(([name]) => name)).toEqual(["host", "content-length"]);
+      expect(Number(request?.headers["content-length"])).toBe(request?.body.length);
+      expect(result.images).toHaveLength(1);
+
+      await store.delete(refs[1]?.key ?? "");
+      const error = await backendFor()
+        .generateInto(
+          { prompt: "blend them", storedReferences: refs },
+          store,
+          accountOptions(recordingCredentials()),
+        )
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+      expect(error).toMatchObject({ code: "invalid_request", retryable: false });
+      expect(fake.requests).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("parses the quota headers of the reply into a snapshot", async () => {

@@ -103,6 +103,7 @@ describe("codex-http native reply streamed into the image store", () => {
     const sentWhenWritten: number[] = [];
     const sink: ImageSink = {
       delete: (key) => store.delete(key),
+      stream: (key) => store.stream(key),
       putStream: (source, options) =>
         store.putStream(
           (async function* () {

@@ -254,7 +254,7 @@ export const SETTINGS = {
     unit: "MiB",
     defaultText: "256",
     description:
-      "Request bodies the server receives at once, all callers together; beyond it a request gets 503 server_busy with Retry-After.",
+      "Request body bytes the server holds at once, all callers together (from a request's head until its references are in the image store); beyond it a request gets 503 server_busy with Retry-After.",
   }),
   minBodyRateKibPerSecond: spec({
     schema: intRange(1, 1_048_576).default(16),

@@ -5,6 +5,7 @@ import { routePath } from "hono/route";
 import { Counter, Gauge, Histogram, type Metric, Registry } from "prom-client";
 import type { AppEnv } from "../app-env.js";
 import type { ApiServices } from "../services.js";
+import type { RequestBudget } from "./request-door.js";
 
 /** One API instance's Prometheus metrics: its own registry, so two apps in one process never mix. */
 export interface ApiMetrics {
@@ -24,7 +25,7 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
  * from the database and the account pool, so the numbers are right whichever instance ran the job and
  * survive restarts. Labels are key names and account labels, never secrets or hashes.
  */
-export function createApiMetrics(services: ApiServices): ApiMetrics {
+export function createApiMetrics(services: ApiServices, budget: RequestBudget): ApiMetrics {
   const registry = new Registry();
   const query = async (sql: string, args: Array<string | number> = []) =>
     (await withBusyRetry(() => services.database.client.execute({ sql, args }))).rows;
@@ -43,6 +44,14 @@ export function createApiMetrics(services: ApiServices): ApiMetrics {
     registers: [registry],
   });
 
+  new Gauge({
+    name: "codex_img_request_body_bytes_held",
+    help: "Request body bytes reserved by requests that still hold them, against the request budget.",
+    registers: [registry],
+    collect() {
+      this.set(budget.heldBytes);
+    },
+  });
   new Gauge({
     name: "codex_img_jobs",
     help: "Jobs in the database by state.",

@@ -85,11 +85,20 @@ export async function readJsonBody<S extends z.ZodType>(
   schema: S,
   options: { maxBytes?: number } = {},
 ): Promise<z.infer<S>> {
+  assertJsonContentType(c);
+  return validateBody(schema, await readJsonValue(c, options.maxBytes ?? DEFAULT_MAX_JSON_BYTES));
+}
+
+/** JSON bodies must say so: `application/json` or a `+json` type. */
+export function assertJsonContentType(c: Context): void {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type.trim())) {
     throw invalid("body", "The request body must be JSON (Content-Type: application/json).");
   }
-  const value = await readJsonValue(c, options.maxBytes ?? DEFAULT_MAX_JSON_BYTES);
+}
+
+/** A parsed body checked against its schema; the first issue's path is the error's `param`. */
+export function validateBody<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -105,16 +114,34 @@ export async function readJsonBody<S extends z.ZodType>(
  * object or array (a flood of junk is never decoded to a string), then decoded once and parsed.
  */
 export async function readJsonValue(c: Context, maxBytes: number): Promise<unknown> {
-  const bytes = await readBodyBytes(c, maxBytes);
-  const first = bytes.findIndex((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09);
-  if (bytes[first] !== 0x7b && bytes[first] !== 0x5b)
-    throw invalid("body", "The request body is not valid JSON.");
+  const bytes = await readJsonBytes(c, maxBytes);
   const text = decodeUtf8(bytes, "body");
   try {
     return JSON.parse(text);
   } catch {
     throw invalid("body", "The request body is not valid JSON.");
   }
+}
+
+/**
+ * The body's bytes, refused as not JSON as soon as its first byte that is not whitespace arrives and
+ * cannot start a JSON object or array: a flood of junk is never read whole (nor decoded to a string).
+ */
+export async function readJsonBytes(c: Context, maxBytes: number): Promise<Uint8Array> {
+  let started = false;
+  return readBodyBytes(c, maxBytes, (chunk) => {
+    if (started) return;
+    const first = chunk.findIndex((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09);
+    if (first === -1) return;
+    started = true;
+    if (chunk[first] !== 0x7b && chunk[first] !== 0x5b) {
+      throw invalid("body", "The request body is not valid JSON.");
+    }
+  }).then((bytes) => {
+    // Nothing but whitespace (or nothing at all) is not JSON either.
+    if (!started) throw invalid("body", "The request body is not valid JSON.");
+    return bytes;
+  });
 }
 
 /**
@@ -137,7 +164,12 @@ export function decodeUtf8(bytes: Uint8Array, param: string): string {
  * count). With a content length the chunks are written into one buffer as they arrive (garbage at once)
  * instead of being held until a final copy: half the peak memory of a large upload.
  */
-export async function readBodyBytes(c: Context, maxBytes: number): Promise<Uint8Array> {
+export async function readBodyBytes(
+  c: Context,
+  maxBytes: number,
+  /** Sees each chunk as it arrives and may refuse the body by throwing; the rest is then not read. */
+  check?: (chunk: Uint8Array) => void,
+): Promise<Uint8Array> {
   const tooLarge = (): CodexImgError =>
     new CodexImgError("body_too_large", `The request body is larger than ${maxBytes} bytes.`, {
       details: { param: "body", limit: maxBytes },
@@ -155,6 +187,12 @@ export async function readBodyBytes(c: Context, maxBytes: number): Promise<Uint8
     if (total + value.length > maxBytes) {
       await reader.cancel().catch(() => undefined);
       throw tooLarge();
+    }
+    try {
+      check?.(value);
+    } catch (error) {
+      await reader.cancel().catch(() => undefined);
+      throw error;
     }
     if (total + value.length > buffer.length) {
       // No (or a wrong) content length: grow by doubling, bounded by maxBytes.

@@ -1,5 +1,6 @@
 import { CodexImgError } from "@codex-img/core";
 import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env.js";
 
 export interface RequestDoorOptions {
   /** Largest request body, declared or counted. */
@@ -19,20 +20,45 @@ export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 /** How long a caller refused for the budget waits: bodies in flight take about this long to land. */
 const BUSY_RETRY_AFTER_MS = 2_000;
 
+/** Request body bytes the server holds now, all requests together (read by the metrics). */
+export interface RequestBudget {
+  readonly heldBytes: number;
+}
+
+/**
+ * Tells the door that the route has handed its body's bytes on (references in the image store, the job
+ * enqueued) and holds nothing more of them: the request's reservation goes back to the budget now rather
+ * than when the request ends, so a synchronous request waiting for its job does not hold budget meanwhile.
+ */
+export function bodyHandedOff(c: Context<AppEnv>): void {
+  c.get("handOffBody")?.();
+}
+
+/**
+ * Counts `bytes` the route holds beside its body (a reference decoded from it) against the budget until
+ * the body is handed off; throws `server_busy` when they do not fit, so what a request holds stays
+ * bounded by the budget, not only what it receives.
+ */
+export function holdBeyondBody(c: Context<AppEnv>, bytes: number): void {
+  c.get("holdBeyondBody")?.(bytes);
+}
+
 /**
  * The first check every request meets, before any route reads a byte of its body: header size, declared
- * body size, and the server-wide budget of request bytes in flight (a request is admitted only when its
+ * body size, and the server-wide budget of request bytes held (a request is admitted only when its
  * declared length fits; a body without one reserves as it arrives). The body the routes read is a guarded
- * copy that counts bytes, returns its reservation as soon as it ends, and is cut when it exceeds its limit
- * or arrives slower than the floor rate. Every refusal goes through `render`, so it is the same JSON error
- * with a code as the rest of the API (whatever the route made of the cut body is replaced by it).
+ * copy that counts bytes and is cut when it exceeds its limit or arrives slower than the floor rate.
+ * The reservation bounds bytes HELD, not bytes arriving: it lives until the route calls `bodyHandedOff`
+ * or the request ends, however it ends (a reply, an error, an abort). Every refusal goes through
+ * `render`, so it is the same JSON error with a code as the rest of the API (whatever the route made of
+ * the cut body is replaced by it).
  */
 export function requestDoor(
   options: RequestDoorOptions,
   render: (c: Context, error: CodexImgError) => Response,
-): MiddlewareHandler {
+): MiddlewareHandler<AppEnv> & RequestBudget {
   let inFlight = 0;
-  return async (c, next) => {
+  const door: MiddlewareHandler<AppEnv> = async (c, next) => {
     const raw = c.req.raw;
     if (headBytes(raw.headers) > options.maxHeaderBytes) {
       return render(
@@ -51,7 +77,9 @@ export function requestDoor(
     const declared = declaredHeader === null ? undefined : Number(declaredHeader);
     if (declared !== undefined && declared > options.maxBodyBytes) return render(c, tooLarge(options));
     let reserved = 0;
+    let handedOff = false;
     const reserve = (bytes: number): boolean => {
+      if (handedOff) return true;
       if (inFlight + bytes > options.budgetBytes && bytes > 0) return false;
       inFlight += bytes;
       reserved += bytes;
@@ -72,7 +100,6 @@ export function requestDoor(
     const stop = (error: CodexImgError): void => {
       cut ??= error;
       clearTimeout(timer);
-      release();
       controller?.error(error);
       reader.cancel(error).catch(() => undefined);
     };
@@ -110,21 +137,28 @@ export function requestDoor(
         if (cut) return;
         if (read.done) {
           clearTimeout(timer);
-          release();
           own.close();
+          collectAfterLargeBody(received);
           return;
         }
         received += read.value.length;
         if (received > options.maxBodyBytes) return stop(tooLarge(options));
-        if (received > reserved && !reserve(received - reserved)) return stop(busy(options));
+        if (!handedOff && received > reserved && !reserve(received - reserved)) return stop(busy(options));
         arm();
         own.enqueue(read.value);
       },
+      // A route that stops reading still holds what it read until it hands it off or the request ends.
       cancel(reason) {
         clearTimeout(timer);
-        release();
         return reader.cancel(reason);
       },
+    });
+    c.set("handOffBody", () => {
+      handedOff = true;
+      release();
+    });
+    c.set("holdBeyondBody", (bytes) => {
+      if (!reserve(bytes)) throw busy(options);
     });
     // The signal is passed on by hand: Bun's copy does not follow the original's, and on Node reading it
     // is what makes @hono/node-server create the controller it aborts when the connection closes early.
@@ -134,9 +168,24 @@ export function requestDoor(
     } finally {
       clearTimeout(timer);
       release();
+      collectAfterLargeBody(received);
     }
     if (cut) c.res = render(c, cut);
   };
+  return Object.defineProperty(door, "heldBytes", { get: () => inFlight }) as typeof door & RequestBudget;
+}
+
+/** A body this large leaves as much garbage behind it (its chunks, once copied or parsed). */
+const LARGE_BODY_BYTES = 8 * 2 ** 20;
+const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
+
+/**
+ * Asks Bun to collect after a large body: its chunks are garbage once read, but the engine counts little
+ * of their memory towards its next collection, so without a hint a flood of large bodies piles up
+ * hundreds of megabytes of dead chunks beyond the budget. Nothing on other runtimes.
+ */
+function collectAfterLargeBody(received: number): void {
+  if (received >= LARGE_BODY_BYTES && bun) setTimeout(() => bun.gc(true), 0);
 }
 
 /** Bytes of the request head as sent: `name: value\r\n` per header. */

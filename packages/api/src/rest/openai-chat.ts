@@ -1,4 +1,5 @@
 import { CodexImgError, DEFAULT_IMAGE_MODEL, IMAGE_MIME_TYPES, type Job } from "@codex-img/core";
+import type { JsonWithReferences } from "../http/json-references.js";
 import type { Base64Of } from "../services/json-with-images.js";
 import { referenceFromString } from "../services/reference-input.js";
 import type { ApiServices } from "../services.js";
@@ -14,7 +15,7 @@ export interface ChatImagePrompt {
  * Reads the prompt the way the seed gateway did: only the last user message counts (earlier turns are
  * conversation, not instructions for this image), its text parts joined, its image parts as references.
  */
-export function chatImagePrompt(body: OpenAiChatRequest): ChatImagePrompt {
+export function chatImagePrompt(body: OpenAiChatRequest, json?: JsonWithReferences): ChatImagePrompt {
   let index = body.messages.length - 1;
   while (index >= 0 && body.messages[index]?.role !== "user") index--;
   const message = body.messages[index];
@@ -35,7 +36,7 @@ export function chatImagePrompt(body: OpenAiChatRequest): ChatImagePrompt {
       if (part.type === "image_url" && "image_url" in part) {
         const value = part.image_url;
         const url = typeof value === "string" ? value : (value as { url: string }).url;
-        references.push(referenceFromString(url, references.length, `${param}.image_url`));
+        references.push(referenceFromString(url, references.length, `${param}.image_url`, json));
       }
     });
   }

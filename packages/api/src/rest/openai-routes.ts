@@ -1,4 +1,11 @@
-import { CodexImgError, type ImageRequest, isCodexImgError, type Job, REQUEST_LIMITS } from "@codex-img/core";
+import {
+  CodexImgError,
+  type ImageRequest,
+  isCodexImgError,
+  type Job,
+  REQUEST_LIMITS,
+  StagedReferences,
+} from "@codex-img/core";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import {
   MaxFileSizeExceededError,
@@ -7,14 +14,21 @@ import {
 } from "@remix-run/multipart-parser";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.js";
+import { readJsonWithReferences } from "../http/json-references.js";
 import { decodeUtf8, readJsonValue } from "../http/native-error.js";
 import { openAiErrorResponse } from "../http/openai-error.js";
+import { bodyHandedOff } from "../http/request-door.js";
 import { assertScope, requireCaller, requireKey } from "../http/require-key.js";
 import { whileConnected } from "../http/while-connected.js";
 import { jobPollUrl } from "../services/image-urls.js";
 import { jsonWithImages } from "../services/json-with-images.js";
 import { checkReference, invalidImage, referenceFromString } from "../services/reference-input.js";
-import { type SubmitOptions, submitImageJob, submitVisionJob } from "../services/submit-image-job.js";
+import {
+  type SubmitOptions,
+  stageReferences,
+  submitImageJob,
+  submitVisionJob,
+} from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { chatCompletion, chatImagePrompt, chatTextCompletion } from "./openai-chat.js";
 import { imagesReply, jobFailure, streamedJson } from "./openai-images.js";
@@ -68,9 +82,14 @@ const MODELS_CREATED = 1_735_689_600;
 
 interface EditInput {
   options: OpenAiImageOptions;
-  references: Uint8Array[];
+  /** The references, already in the image store. */
+  staged: StagedReferences;
   maskIgnored: boolean;
 }
+
+/** Where the JSON bodies of these routes carry reference images (kept as bytes while read). */
+const JSON_EDIT_REFERENCES = ["images.*.image_url", "mask.image_url"];
+const CHAT_REFERENCES = ["messages.*.content.*.image_url", "messages.*.content.*.image_url.url"];
 
 /**
  * The OpenAI-compatible family: Images API (generations, edits, streaming), `/v1/models` and image
@@ -122,14 +141,18 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     },
   });
   serve(app, edits, async (c) => {
-    const input = isMultipart(c)
-      ? await readMultipartEdit(c, services)
-      : readJsonEdit(await readJson(c, services));
-    // Masks have no counterpart in the subscription's image tool; sending one as a second reference would
-    // make the model draw from it, so it is validated and ignored, and the reply says so.
-    if (input.maskIgnored) c.header("x-codex-img-warning", "mask is not supported and was ignored");
-    const request = toImageRequest(input.options, input.references);
-    return runImageJob(c, services, request, input.options, "image_edit");
+    const input = isMultipart(c) ? await readMultipartEdit(c, services) : await readJsonEdit(c, services);
+    // The references are in the image store and nothing of the body is held any more.
+    bodyHandedOff(c);
+    try {
+      // Masks have no counterpart in the subscription's image tool; sending one as a second reference
+      // would make the model draw from it, so it is validated and ignored, and the reply says so.
+      if (input.maskIgnored) c.header("x-codex-img-warning", "mask is not supported and was ignored");
+      const request = toImageRequest(input.options);
+      return await runImageJob(c, services, request, input.options, "image_edit", input.staged);
+    } finally {
+      await input.staged.discard();
+    }
   });
 
   const models = createRoute({
@@ -183,7 +206,8 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     },
   });
   serve(app, chat, async (c) => {
-    const body = parseOpenAi(openAiChatSchema, await readJson(c, services));
+    const json = await readJsonWithReferences(c, services.options.maxBodyBytes, CHAT_REFERENCES);
+    const body = parseOpenAi(openAiChatSchema, json.value);
     if (body.stream) {
       throw new CodexImgError(
         "invalid_request",
@@ -191,28 +215,29 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
         { details: { param: "stream" } },
       );
     }
-    const { prompt, references } = chatImagePrompt(body);
-    if (references.length > 0 && isTextModel(body.model)) {
-      // Images put to a text model are a question about them (vision), answered as text.
-      assertScope(c.get("caller"), "vision");
-      const request = {
-        prompt,
-        images: references.map((bytes) => ({ bytes })),
-        ...(body.model ? { model: body.model } : {}),
-      };
-      const job = await submitAndWait(c, services, (options) =>
-        submitVisionJob(services, c.get("caller"), request, options),
+    const { prompt, references } = chatImagePrompt(body, json);
+    json.dispose();
+    const vision = references.length > 0 && isTextModel(body.model);
+    // Images put to a text model are a question about them (vision), answered as text.
+    assertScope(c.get("caller"), vision ? "vision" : references.length > 0 ? "edit" : "generate");
+    const staged = await stageReferences(services, references);
+    bodyHandedOff(c);
+    let job: Job;
+    try {
+      if (vision) {
+        const request = { prompt, ...(body.model ? { model: body.model } : {}) };
+        job = await submitAndWait(c, services, (options) =>
+          submitVisionJob(services, c.get("caller"), request, { ...options, staged }),
+        );
+        return c.json(chatTextCompletion(services, job, body.model));
+      }
+      const request: ImageRequest = { prompt };
+      job = await submitAndWait(c, services, (options) =>
+        submitImageJob(services, c.get("caller"), request, { ...options, staged }),
       );
-      return c.json(chatTextCompletion(services, job, body.model));
+    } finally {
+      await staged.discard();
     }
-    assertScope(c.get("caller"), references.length > 0 ? "edit" : "generate");
-    const request: ImageRequest = {
-      prompt,
-      ...(references.length === 0 ? {} : { referenceImages: references.map((bytes) => ({ bytes })) }),
-    };
-    const job = await submitAndWait(c, services, (options) =>
-      submitImageJob(services, c.get("caller"), request, options),
-    );
     const reply = await jsonWithImages(services.images, (base64Of) =>
       chatCompletion(services, job, body.model, base64Of),
     );
@@ -236,13 +261,16 @@ async function runImageJob(
   request: ImageRequest,
   options: OpenAiImageOptions,
   eventPrefix: "image_generation" | "image_edit",
+  staged?: StagedReferences,
 ): Promise<Response> {
+  const references = staged ? { staged } : {};
   if (options.stream) {
     const signal = c.req.raw.signal;
     const { job } = await submitImageJob(services, c.get("caller"), request, {
       ...idempotency(c),
       // A stream lives as long as its connection: a caller that hangs up no longer wants the image.
       signal,
+      ...references,
     });
     c.header(JOB_ID_HEADER, job.id);
     return streamImageJob(c, services, job, {
@@ -252,7 +280,7 @@ async function runImageJob(
     });
   }
   const job = await submitAndWait(c, services, (submitOptions) =>
-    submitImageJob(services, c.get("caller"), request, submitOptions),
+    submitImageJob(services, c.get("caller"), request, { ...submitOptions, ...references }),
   );
   return imagesReply(c, services, job, options.response_format ?? "b64_json");
 }
@@ -268,6 +296,8 @@ async function submitAndWait(
 ): Promise<Job> {
   return whileConnected(c, async (signal) => {
     const { job } = await submit({ ...idempotency(c), signal });
+    // Enqueued: whatever the request's body was is in the store and the queue now.
+    bodyHandedOff(c);
     c.header(JOB_ID_HEADER, job.id);
     const done = await services.queue.waitForJob(job.id, {
       timeoutMs: services.options.requestWaitTimeoutMs,
@@ -305,8 +335,25 @@ function readJson(c: Context<AppEnv>, services: ApiServices): Promise<unknown> {
  * the limits (file size, part count, total) stop the parse at once.
  */
 async function readMultipartEdit(c: Context<AppEnv>, services: ApiServices): Promise<EditInput> {
+  const staged = new StagedReferences(services.images);
+  try {
+    return await readMultipartParts(c, services, staged);
+  } catch (error) {
+    await staged.discard();
+    throw error;
+  }
+}
+
+/**
+ * The parts of a multipart edit, each image stored as soon as its part has ended (`staged`), so a
+ * request holds one part at a time, never all its references.
+ */
+async function readMultipartParts(
+  c: Context<AppEnv>,
+  services: ApiServices,
+  staged: StagedReferences,
+): Promise<EditInput> {
   const fields: Record<string, unknown> = {};
-  const references: Uint8Array[] = [];
   let maskIgnored = false;
   let images = 0;
   try {
@@ -321,8 +368,8 @@ async function readMultipartEdit(c: Context<AppEnv>, services: ApiServices): Pro
       if (name === "image" || name === "image[]") {
         images += 1;
         if (images > 16) throw invalidImage("image", "at most 16 images are allowed.");
-        const index = references.length;
-        references.push(
+        const index = staged.count;
+        await staged.add(
           part.isFile
             ? checkReference(part.bytes, index, "image")
             : referenceFromString(text(), index, "image"),
@@ -355,18 +402,20 @@ async function readMultipartEdit(c: Context<AppEnv>, services: ApiServices): Pro
     });
   }
   const options = parseOpenAi(openAiImageOptionsSchema, fields);
-  if (references.length === 0)
-    throw invalidImage("image", "image is required: send one or more image files.");
-  return { options, references, maskIgnored };
+  if (staged.count === 0) throw invalidImage("image", "image is required: send one or more image files.");
+  return { options, staged, maskIgnored };
 }
 
-function readJsonEdit(body: unknown): EditInput {
-  const parsed = parseOpenAi(openAiJsonEditSchema, body);
+async function readJsonEdit(c: Context<AppEnv>, services: ApiServices): Promise<EditInput> {
+  const json = await readJsonWithReferences(c, services.options.maxBodyBytes, JSON_EDIT_REFERENCES);
+  const parsed = parseOpenAi(openAiJsonEditSchema, json.value);
   const references = parsed.images.map((ref, index) =>
-    referenceFromString(ref.image_url, index, `images.${index}.image_url`),
+    referenceFromString(ref.image_url, index, `images.${index}.image_url`, json),
   );
-  if (parsed.mask) referenceFromString(parsed.mask.image_url, 0, "mask.image_url");
-  return { options: parsed, references, maskIgnored: Boolean(parsed.mask) };
+  if (parsed.mask) referenceFromString(parsed.mask.image_url, 0, "mask.image_url", json);
+  json.dispose();
+  const staged = await stageReferences(services, references);
+  return { options: parsed, staged, maskIgnored: Boolean(parsed.mask) };
 }
 
 /**

@@ -1,6 +1,5 @@
 import {
   CodexImgError,
-  fromDataUrlOrBase64,
   IMAGE_MIME_TYPES,
   type ImageRequest,
   imageKeyFormat,
@@ -9,19 +8,21 @@ import {
   isTerminalJobState,
   type Job,
   REQUEST_LIMITS,
-  type ReferenceImage,
   sniffImage,
 } from "@codex-img/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env.js";
-import { nativeErrorParts, nativeErrorResponse, readJsonBody } from "../http/native-error.js";
+import { type JsonWithReferences, readJsonBodyWithReferences } from "../http/json-references.js";
+import { nativeErrorParts, nativeErrorResponse } from "../http/native-error.js";
+import { bodyHandedOff } from "../http/request-door.js";
 import { assertScope, requireCaller } from "../http/require-key.js";
 import { whileConnected } from "../http/while-connected.js";
 import { assertImageServable, imageUrl, jobPollUrl, signingSecret } from "../services/image-urls.js";
 import { predecessorJobView, visibleJob } from "../services/job-views.js";
-import { submitImageJob } from "../services/submit-image-job.js";
+import { decodeDataUrlOrBase64 } from "../services/reference-input.js";
+import { stageReferences, submitImageJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { AcceptedSchema, PredecessorJobSchema } from "./job-schemas.js";
 import {
@@ -190,36 +191,59 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
 
 /** `signal`: the connection of a caller waiting for the result (see `whileConnected`); none for 202 jobs. */
 async function createJob(services: ApiServices, c: Context<AppEnv>, signal?: AbortSignal): Promise<Job> {
-  const body = await readJsonBody(c, PredecessorImageBody, { maxBytes: services.options.maxBodyBytes });
-  const { request, referenceParam } = toImageRequest(body);
+  const { body, json } = await readJsonBodyWithReferences(c, PredecessorImageBody, {
+    maxBytes: services.options.maxBodyBytes,
+    referencePaths: PREDECESSOR_REFERENCES,
+  });
+  const { request, references, referenceParam } = toImageRequest(body, json);
+  json.dispose();
   const caller = c.get("caller");
-  assertScope(caller, request.referenceImages?.length ? "edit" : "generate");
+  assertScope(caller, references.length ? "edit" : "generate");
   const idempotencyKey = readIdempotencyKey(c);
   try {
-    const { job } = await submitImageJob(services, caller, request, {
-      ...(idempotencyKey ? { idempotencyKey } : {}),
-      ...(signal ? { signal } : {}),
-    });
-    return job;
+    const staged = await stageReferences(services, references);
+    // The references are in the image store: nothing of the body is held while the job runs.
+    bodyHandedOff(c);
+    try {
+      const { job } = await submitImageJob(services, caller, request, {
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+        ...(signal ? { signal } : {}),
+        staged,
+      });
+      return job;
+    } finally {
+      await staged.discard();
+    }
   } catch (error) {
     throw renameParam(error, { n: "count", image: referenceParam });
   }
 }
 
-/** The predecessor's fields as an engine request; every reference is decoded and sniffed here, at the door. */
-export function toImageRequest(body: PredecessorImageBody): {
-  request: ImageRequest;
+/** Where the predecessor's body carries reference images (kept as bytes while read). */
+const PREDECESSOR_REFERENCES = ["reference_images_base64.*", "reference_image_base64"];
+
+/**
+ * The predecessor's fields as an engine request, and its references decoded and sniffed here, at the door
+ * (to be staged in the image store: the request itself carries none).
+ */
+export function toImageRequest(
+  body: PredecessorImageBody,
+  json?: JsonWithReferences,
+): {
+  request: Omit<ImageRequest, "referenceImages">;
+  references: Uint8Array[];
   referenceParam: string;
 } {
   const list = body.reference_images_base64;
   const referenceParam = list?.length ? "reference_images_base64" : "reference_image_base64";
   const sources = list?.length ? list : body.reference_image_base64 ? [body.reference_image_base64] : [];
-  const referenceImages: ReferenceImage[] = sources.map((source, index) => {
+  const references = sources.map((source, index) => {
     const label = sources.length > 1 ? `reference image ${index + 1}` : "the reference image";
     let bytes: Uint8Array;
     try {
-      bytes = fromDataUrlOrBase64(source);
-    } catch {
+      bytes = decodeDataUrlOrBase64(source, json);
+    } catch (error) {
+      if (isCodexImgError(error)) throw error;
       throw invalid(referenceParam, `${label} is not valid base64`);
     }
     if (bytes.length > REQUEST_LIMITS.maxReferenceBytes) {
@@ -228,9 +252,8 @@ export function toImageRequest(body: PredecessorImageBody): {
         `${label} is larger than ${REQUEST_LIMITS.maxReferenceBytes / 1024 / 1024} MB`,
       );
     }
-    const info = sniffImage(bytes);
-    if (!info) throw invalid(referenceParam, `${label} is not a PNG, JPEG or WebP image`);
-    return { bytes, format: info.format };
+    if (!sniffImage(bytes)) throw invalid(referenceParam, `${label} is not a PNG, JPEG or WebP image`);
+    return bytes;
   });
   return {
     request: {
@@ -238,9 +261,9 @@ export function toImageRequest(body: PredecessorImageBody): {
       size: body.size as ImageRequest["size"],
       quality: body.quality,
       // The predecessor made one composed image from references whatever `count` said.
-      n: referenceImages.length > 0 ? 1 : body.count,
-      ...(referenceImages.length > 0 ? { referenceImages } : {}),
+      n: references.length > 0 ? 1 : body.count,
     },
+    references,
     referenceParam,
   };
 }

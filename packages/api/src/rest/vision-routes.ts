@@ -1,20 +1,21 @@
 import {
   CodexImgError,
-  fromDataUrlOrBase64,
   isCodexImgError,
   isTerminalJobState,
   REQUEST_LIMITS,
-  type ReferenceImage,
   VISION_LIMITS,
 } from "@codex-img/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env.js";
-import { nativeErrorParts, nativeErrorResponse, readJsonBody } from "../http/native-error.js";
+import { type JsonWithReferences, readJsonBodyWithReferences } from "../http/json-references.js";
+import { nativeErrorParts, nativeErrorResponse } from "../http/native-error.js";
+import { bodyHandedOff } from "../http/request-door.js";
 import { requireKey } from "../http/require-key.js";
 import { whileConnected } from "../http/while-connected.js";
 import { jobPollUrl } from "../services/image-urls.js";
-import { submitVisionJob } from "../services/submit-image-job.js";
+import { decodeDataUrlOrBase64 } from "../services/reference-input.js";
+import { stageReferences, submitVisionJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { AcceptedSchema } from "./job-schemas.js";
 import { jobFailure, readIdempotencyKey } from "./predecessor-routes.js";
@@ -71,7 +72,10 @@ export function visionRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     },
   });
   serve(app, route, async (c) => {
-    const body = await readJsonBody(c, VisionBody, { maxBytes: services.options.maxBodyBytes });
+    const { body, json } = await readJsonBodyWithReferences(c, VisionBody, {
+      maxBytes: services.options.maxBodyBytes,
+      referencePaths: ["images_base64.*"],
+    });
     const count = body.images_base64.length;
     if (count < VISION_LIMITS.minImages || count > VISION_LIMITS.maxImages) {
       const error = new CodexImgError(
@@ -82,19 +86,25 @@ export function visionRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
       const parts = nativeErrorParts(error);
       return c.json(parts.body, 422);
     }
-    const images = body.images_base64.map((source, index) => decodeImage(source, index));
+    const images = body.images_base64.map((source, index) => decodeImage(source, index, json));
+    json.dispose();
     const idempotencyKey = readIdempotencyKey(c);
+    const staged = await stageReferences(services, images);
+    // The images are in the image store: nothing of the body is held while the question is answered.
+    bodyHandedOff(c);
     const done = await whileConnected(c, async (signal) => {
       let job: Awaited<ReturnType<typeof submitVisionJob>>["job"];
       try {
         ({ job } = await submitVisionJob(
           services,
           c.get("caller"),
-          { prompt: body.prompt, images, ...(body.model ? { model: body.model } : {}) },
-          { ...(idempotencyKey ? { idempotencyKey } : {}), signal },
+          { prompt: body.prompt, ...(body.model ? { model: body.model } : {}) },
+          { ...(idempotencyKey ? { idempotencyKey } : {}), signal, staged },
         ));
       } catch (error) {
         throw renameImageParam(error);
+      } finally {
+        await staged.discard();
       }
       return services.queue.waitForJob(job.id, { timeoutMs: services.options.requestWaitTimeoutMs, signal });
     });
@@ -108,10 +118,11 @@ export function visionRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   return app;
 }
 
-function decodeImage(source: string, index: number): ReferenceImage {
+function decodeImage(source: string, index: number, json: JsonWithReferences): Uint8Array {
   try {
-    return { bytes: fromDataUrlOrBase64(source) };
-  } catch {
+    return decodeDataUrlOrBase64(source, json);
+  } catch (error) {
+    if (isCodexImgError(error)) throw error;
     throw new CodexImgError("invalid_request", `image ${index + 1} is not valid base64`, {
       details: { param: `images_base64.${index}` },
     });

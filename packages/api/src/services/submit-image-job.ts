@@ -1,10 +1,13 @@
 import {
   type EnqueueOptions,
   enqueueImageJob,
+  enqueueStagedImageJob,
+  enqueueStagedVisionJob,
   enqueueVisionJob,
   type ImageRequest,
   type Job,
   type JobEcho,
+  StagedReferences,
   type VisionRequest,
 } from "@codex-img/core";
 import type { Caller } from "../app-env.js";
@@ -21,8 +24,32 @@ export interface SubmitOptions {
    */
   signal?: AbortSignal;
   priority?: number;
+  /**
+   * References already in the image store (`stageReferences`, or staged part by part as an upload
+   * arrived): the request then carries none of its own. The job takes them, or they are deleted.
+   */
+  staged?: StagedReferences;
   /** Kept with the job (`Job.echo`): what the route answers back about it beyond the image request. */
   echo?: JobEcho;
+}
+
+/**
+ * Decoded references into the image store, one at a time, each dropped from `references` once it is
+ * stored: the request side then holds keys, and the body's reservation can go back (`bodyHandedOff`).
+ * Deleted again if storing one fails.
+ */
+export async function stageReferences(
+  services: ApiServices,
+  references: Uint8Array[],
+): Promise<StagedReferences> {
+  const staged = new StagedReferences(services.images);
+  try {
+    for (let next = references.shift(); next; next = references.shift()) await staged.add(next);
+  } catch (error) {
+    await staged.discard();
+    throw error;
+  }
+  return staged;
 }
 
 /**
@@ -42,11 +69,10 @@ export async function submitImageJob(
   options: SubmitOptions = {},
 ): Promise<{ job: Job; created: boolean }> {
   // `enqueueImageJob` refuses invalid input before anything is stored or counted.
-  const result = await enqueueImageJob(
-    { queue: services.queue, images: services.images },
-    request,
-    enqueueOptions(services, caller, options),
-  );
+  const deps = { queue: services.queue, images: services.images };
+  const result = options.staged
+    ? await enqueueStagedImageJob(deps, request, options.staged, enqueueOptions(services, caller, options))
+    : await enqueueImageJob(deps, request, enqueueOptions(services, caller, options));
   if (result.created) services.wakeWorkers();
   return result;
 }
@@ -58,14 +84,19 @@ export async function submitImageJob(
 export async function submitVisionJob(
   services: ApiServices,
   caller: Caller,
-  request: VisionRequest,
+  request: VisionRequest | Omit<VisionRequest, "images">,
   options: SubmitOptions = {},
 ): Promise<{ job: Job; created: boolean }> {
-  const result = await enqueueVisionJob(
-    { queue: services.queue, images: services.images },
-    request,
-    enqueueOptions(services, caller, options),
-  );
+  const deps = { queue: services.queue, images: services.images };
+  const result =
+    "images" in request
+      ? await enqueueVisionJob(deps, request, enqueueOptions(services, caller, options))
+      : await enqueueStagedVisionJob(
+          deps,
+          request,
+          options.staged ?? new StagedReferences(services.images),
+          enqueueOptions(services, caller, options),
+        );
   if (result.created) services.wakeWorkers();
   return result;
 }

@@ -18,6 +18,7 @@ import type { CodexCredentials, CredentialProvider } from "../types.js";
 import {
   type AuthFileSnapshot,
   authFilePath,
+  authFileStamp,
   authLockPath,
   readAuthFile,
   writeAuthFile,
@@ -115,7 +116,17 @@ export function createCodexHomeCredentials(options: CodexHomeCredentialsOptions)
     return login;
   };
 
-  const load = async (): Promise<CodexLogin> => parse(await readAuthFile(home));
+  // Every upstream call asks for the login, and another process (the CLI, another instance) may have
+  // refreshed it on disk: the file is read again only when its stamp changed since the last read. The
+  // stamp is taken before the read, so a change racing the read is seen on the next call.
+  let lastRead: { stamp: string; snapshot: AuthFileSnapshot } | undefined;
+  const load = async (): Promise<CodexLogin> => {
+    const stamp = await authFileStamp(home);
+    if (stamp !== undefined && lastRead?.stamp === stamp) return parse(lastRead.snapshot);
+    const snapshot = await readAuthFile(home);
+    lastRead = stamp === undefined ? undefined : { stamp, snapshot };
+    return parse(snapshot);
+  };
 
   const otherProcessRefreshed = (trigger: RefreshTrigger, current: CodexLogin): boolean => {
     switch (trigger.kind) {

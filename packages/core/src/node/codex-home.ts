@@ -37,6 +37,21 @@ export async function readAuthFile(home: string): Promise<AuthFileSnapshot> {
   }
 }
 
+/**
+ * Identity of auth.json as it is now (inode, size, change and modification times), or undefined when it
+ * does not exist: one `stat` tells whether a file read before has changed since, so the login can be
+ * read on every call without reading the file on every call.
+ */
+export async function authFileStamp(home: string): Promise<string | undefined> {
+  try {
+    const info = await stat(authFilePath(home), { bigint: true });
+    return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
 /** Reads and parses a home's login; throws `login_required` (see `parseAuthFile`). */
 export async function readCodexLogin(home: string): Promise<CodexLogin> {
   const snapshot = await readAuthFile(home);

@@ -1,4 +1,5 @@
 import {
+  type ClientRequest,
   Agent as HttpAgent,
   request as httpRequest,
   type IncomingMessage,
@@ -16,7 +17,8 @@ export interface ExactFetchOptions {
  * `host` and `content-length` as the official CLI's HTTP client does (upstream.md Appendix A), and
  * nothing else: the runtimes' own `fetch` adds `accept-encoding`, `connection`, `accept-language`,
  * `sec-fetch-mode` and (Bun) reorders and capitalises. Built on `node:http(s)`, which Node and Bun
- * both send verbatim. Reply bodies stream (never buffered here); `signal` aborts the socket.
+ * both send verbatim. Reply bodies stream (never buffered here), and so does a `ReadableStream` request body
+ * given with its `content-length` (written chunk by chunk as the socket drains); `signal` aborts the socket.
  */
 export function createExactFetch(options: ExactFetchOptions = {}): typeof fetch {
   const httpsAgent = new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
@@ -27,12 +29,26 @@ export function createExactFetch(options: ExactFetchOptions = {}): typeof fetch 
     const url = new URL(String(input));
     const secure = url.protocol === "https:";
     if (!secure && url.protocol !== "http:") throw new TypeError(`unsupported protocol ${url.protocol}`);
-    const body = await bodyBytes(init.body);
-    // A plain object keeps insertion order, and Node and Bun write it in that order.
+    const stream =
+      init.body instanceof ReadableStream ? (init.body as ReadableStream<Uint8Array>) : undefined;
+    const body = stream ? undefined : await bodyBytes(init.body);
+    // A plain object keeps insertion order, and Node and Bun write it in that order. A given
+    // `content-length` (a streamed body's) goes after `host`, where the CLI's client puts it.
     const headers: OutgoingHttpHeaders = {};
-    for (const [name, value] of headerPairs(init.headers)) headers[name] = value;
+    let declaredLength: string | undefined;
+    for (const [name, value] of headerPairs(init.headers)) {
+      if (name.toLowerCase() === "content-length") declaredLength = value;
+      else headers[name] = value;
+    }
     headers.host = url.host;
-    if (body !== undefined || (init.method ?? "GET") !== "GET")
+    if (stream) {
+      // The CLI never sends chunked bodies: a stream must come with its length.
+      if (declaredLength === undefined) {
+        await stream.cancel().catch(() => undefined);
+        throw new TypeError("exact fetch sends a streamed body only with its content-length");
+      }
+      headers["content-length"] = declaredLength;
+    } else if (body !== undefined || (init.method ?? "GET") !== "GET")
       headers["content-length"] = String(body?.length ?? 0);
     const signal = init.signal ?? undefined;
     signal?.throwIfAborted();
@@ -64,10 +80,46 @@ export function createExactFetch(options: ExactFetchOptions = {}): typeof fetch 
         }
         resolve(toResponse(res));
       });
-      req.end(body);
+      if (stream) writeStream(req, stream);
+      else req.end(body);
     });
   };
   return exactFetch as typeof fetch;
+}
+
+/**
+ * Sends a streamed body one chunk at a time, waiting for the socket to drain (so only a chunk or two is
+ * held, whatever the body's size). A failing source destroys the request; a failed request cancels the
+ * source, which closes whatever it reads from.
+ */
+function writeStream(req: ClientRequest, stream: ReadableStream<Uint8Array>): void {
+  const reader = stream.getReader();
+  let failed = false;
+  req.once("error", () => {
+    failed = true;
+    reader.cancel().catch(() => undefined);
+  });
+  void (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || failed) break;
+        if (!req.write(value))
+          await new Promise<void>((resume) => {
+            const go = (): void => {
+              req.off("drain", go);
+              req.off("close", go);
+              resume();
+            };
+            req.on("drain", go);
+            req.on("close", go);
+          });
+      }
+      if (!failed) req.end();
+    } catch (error) {
+      req.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
+  })();
 }
 
 function toError(reason: unknown): Error {
@@ -137,6 +189,6 @@ async function bodyBytes(body: BodyInit | null | undefined): Promise<Uint8Array 
   if (typeof body === "string") return new TextEncoder().encode(body);
   if (body instanceof Uint8Array) return body;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  // Streams and forms are not what the Codex requests send; read them whole through a Response.
+  // Forms are not what the Codex requests send; read them whole through a Response.
   return new Uint8Array(await new Response(body).arrayBuffer());
 }

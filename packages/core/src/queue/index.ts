@@ -1,6 +1,7 @@
 export * from "./backoff.js";
 export type { ClaimedJob, JobProgressUpdate } from "./claimed-job.js";
 export * from "./copy-json.js";
+export * from "./create-job-queue.js";
 export * from "./job.js";
 export * from "./job-error.js";
 export * from "./job-events.js";

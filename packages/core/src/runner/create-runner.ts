@@ -39,8 +39,10 @@ export interface RunnerOptions {
   /** Shared memory of recent output hashes for stale-result detection. Default one per runner. */
   recentOutputs?: RecentOutputs;
   /**
-   * Reference image bytes the runner's jobs hold at once, bytes. A job reads its references back from
-   * the store and builds its upstream body from them (about 2.3 times their size while the call runs), so
+   * Reference image bytes the runner's jobs hold at once, bytes. With a backend that has `generateInto`
+   * (codex-http) a job's references stream from the store into the upstream body and are never loaded,
+   * so they take none of it. Otherwise (and for vision jobs) a job reads its references back from the
+   * store and builds its upstream body from them (about 2.3 times their size while the call runs), so
    * jobs with large references wait for room instead of all loading at once. A job whose references
    * alone exceed it runs by itself. Default 64 MiB.
    */

@@ -1,13 +1,19 @@
 import { CodexImgError } from "../errors.js";
-import { sha256Hex } from "../image/sha256-hex.js";
-import { verifyImage } from "../image/verify-image.js";
-import type { StoredImageRequest, StoredReferenceImage } from "../queue/job.js";
+import type { StoredImageRequest } from "../queue/job.js";
 import type { EnqueueOptions, EnqueueResult, JobQueue } from "../queue/job-queue.js";
-import { type NormalizedImageRequest, normalizeImageRequest, normalizeVisionRequest } from "../request.js";
+import {
+  type NormalizedImageRequest,
+  normalizeImageRequest,
+  normalizeVisionRequest,
+  REQUEST_LIMITS,
+  VISION_LIMITS,
+} from "../request.js";
 import type { ImageStore } from "../storage/image-store.js";
 import type { ImageRequest, VisionRequest } from "../types.js";
+import { StagedReferences } from "./staged-references.js";
 
 type EnqueueDeps = { queue: JobQueue; images: ImageStore };
+type RequestFields = Omit<NormalizedImageRequest, "referenceImages">;
 
 /**
  * Validates a request at the door, keeps its reference images in the image store (a queued job must
@@ -20,7 +26,11 @@ export async function enqueueImageJob(
   request: ImageRequest,
   options: EnqueueOptions = {},
 ): Promise<EnqueueResult> {
-  return storeAndEnqueue(deps, normalizeImageRequest(request), { ...options, kind: "image" });
+  const { referenceImages, ...fields } = normalizeImageRequest(request);
+  return enqueueWithStaged(deps, fields, await stageAll(deps.images, referenceImages), {
+    ...options,
+    kind: "image",
+  });
 }
 
 /**
@@ -34,57 +44,101 @@ export async function enqueueVisionJob(
   options: Omit<EnqueueOptions, "kind"> = {},
 ): Promise<EnqueueResult> {
   const vision = normalizeVisionRequest(request);
-  const fields = normalizeImageRequest({ prompt: vision.prompt });
-  return storeAndEnqueue(
+  const { referenceImages: _none, ...fields } = normalizeImageRequest({ prompt: vision.prompt });
+  return enqueueWithStaged(
     deps,
-    { ...fields, referenceImages: vision.images, model: vision.model ?? "" },
+    { ...fields, model: vision.model ?? "" },
+    await stageAll(deps.images, vision.images),
     { ...options, kind: "vision" },
   );
 }
 
-async function storeAndEnqueue(
+/**
+ * `enqueueImageJob` for references the request side has already staged in the image store as they
+ * arrived (`StagedReferences`): the same checks in the same order, the same errors. The staged files are
+ * the job's once it is created; otherwise (a refusal, an idempotent repeat) they are deleted here.
+ */
+export async function enqueueStagedImageJob(
   deps: EnqueueDeps,
-  normalized: NormalizedImageRequest,
-  options: EnqueueOptions,
+  request: Omit<ImageRequest, "referenceImages">,
+  staged: StagedReferences,
+  options: EnqueueOptions = {},
 ): Promise<EnqueueResult> {
-  // Every reference fully checked (checksums, complete image data) before anything is stored, counted or
-  // charged: upstream would only fail the job later, after the key paid for it.
-  const param = options.kind === "vision" ? "images" : "image";
-  for (const [index, ref] of normalized.referenceImages.entries()) {
-    try {
-      await verifyImage(ref.bytes);
-    } catch (error) {
-      throw new CodexImgError(
-        "invalid_request",
-        `${param === "images" ? "image" : "reference image"} ${index + 1} ${(error as Error).message}`,
-        { details: { param, reason: "invalid_image" } },
-      );
-    }
-  }
-  const stored: StoredReferenceImage[] = [];
   try {
-    for (const ref of normalized.referenceImages) {
-      const object = await deps.images.put(ref.bytes, { format: ref.format, prefix: "ref" });
-      stored.push({
-        key: object.key,
-        sha256: await sha256Hex(ref.bytes),
-        format: ref.format,
-        width: ref.width,
-        height: ref.height,
-        bytes: object.bytes,
-      });
+    const { referenceImages: _none, ...fields } = normalizeImageRequest(request);
+    if (staged.count > REQUEST_LIMITS.maxReferenceImages) {
+      throw invalid("image", `at most ${REQUEST_LIMITS.maxReferenceImages} reference images are allowed`);
     }
-    const { referenceImages: _bytes, ...fields } = normalized;
-    const jobRequest: StoredImageRequest = { ...fields, referenceImages: stored };
-    const result = await deps.queue.enqueue(jobRequest, options);
-    if (!result.created) await deleteAll(deps.images, stored);
-    return result;
-  } catch (error) {
-    await deleteAll(deps.images, stored);
-    throw error;
+    return await enqueueWithStaged(deps, fields, staged, { ...options, kind: "image" });
+  } finally {
+    await staged.discard();
   }
 }
 
-async function deleteAll(images: ImageStore, refs: StoredReferenceImage[]): Promise<void> {
-  await Promise.all(refs.map((ref) => images.delete(ref.key).catch(() => false)));
+/** `enqueueVisionJob` for staged images: 1 to 16, checked in the order `normalizeVisionRequest` checks. */
+export async function enqueueStagedVisionJob(
+  deps: EnqueueDeps,
+  request: Omit<VisionRequest, "images">,
+  staged: StagedReferences,
+  options: Omit<EnqueueOptions, "kind"> = {},
+): Promise<EnqueueResult> {
+  try {
+    if (staged.count < VISION_LIMITS.minImages || staged.count > VISION_LIMITS.maxImages) {
+      throw new CodexImgError(
+        "invalid_request",
+        `Vision takes ${VISION_LIMITS.minImages} to ${VISION_LIMITS.maxImages} images; ${staged.count} were given.`,
+        { details: { param: "images", count: staged.count } },
+      );
+    }
+    const { referenceImages: _none, ...fields } = normalizeImageRequest({ prompt: request.prompt });
+    const model = request.model?.trim() ?? "";
+    return await enqueueWithStaged(deps, { ...fields, model }, staged, { ...options, kind: "vision" });
+  } finally {
+    await staged.discard();
+  }
+}
+
+async function stageAll(
+  images: ImageStore,
+  references: NormalizedImageRequest["referenceImages"],
+): Promise<StagedReferences> {
+  const staged = new StagedReferences(images);
+  try {
+    for (const ref of references) await staged.add(ref.bytes);
+  } catch (error) {
+    await staged.discard();
+    throw error;
+  }
+  return staged;
+}
+
+async function enqueueWithStaged(
+  deps: EnqueueDeps,
+  fields: RequestFields,
+  staged: StagedReferences,
+  options: EnqueueOptions,
+): Promise<EnqueueResult> {
+  try {
+    if (staged.unreadable) throw invalid("image", staged.unreadable.message);
+    // Every reference fully checked (checksums, complete image data) before anything is counted or
+    // charged: upstream would only fail the job later, after the key paid for it.
+    if (staged.damaged) {
+      const vision = options.kind === "vision";
+      throw new CodexImgError(
+        "invalid_request",
+        `${vision ? "image" : "reference image"} ${staged.damaged.index + 1} ${staged.damaged.message}`,
+        { details: { param: vision ? "images" : "image", reason: "invalid_image" } },
+      );
+    }
+    const jobRequest: StoredImageRequest = { ...fields, referenceImages: staged.stored };
+    const result = await deps.queue.enqueue(jobRequest, options);
+    if (result.created) staged.takenByJob();
+    return result;
+  } finally {
+    await staged.discard();
+  }
+}
+
+function invalid(param: string, message: string): CodexImgError {
+  return new CodexImgError("invalid_request", message, { details: { param } });
 }

@@ -62,11 +62,18 @@ export async function runJob(
   let releaseReferences = (): void => undefined;
 
   try {
-    releaseReferences = await referenceBudget.acquire(
-      job.request.referenceImages.reduce((sum, ref) => sum + ref.bytes, 0),
-      signal,
-    );
-    const request = await loadStoredRequest(images, job.request);
+    let request: ImageRequest;
+    if (backend.generateInto && job.kind !== "vision") {
+      // Streamed from the store into the upstream body by the backend: nothing to load, nothing held.
+      const { referenceImages, ...fields } = job.request;
+      request = { ...fields, storedReferences: referenceImages };
+    } else {
+      releaseReferences = await referenceBudget.acquire(
+        job.request.referenceImages.reduce((sum, ref) => sum + ref.bytes, 0),
+        signal,
+      );
+      request = await loadStoredRequest(images, job.request);
+    }
     const exclude = accountsToAvoid(job);
     if (job.kind === "vision") {
       const text = await runVision(request, exclude, signal);

@@ -35,6 +35,7 @@ import {
   canceledError,
   errorMessage,
 } from "./upstream-call.js";
+import { upstreamReferences } from "./upstream-references.js";
 import { callVision } from "./vision-call.js";
 
 export type { CodexHttpRoute } from "./upstream-call.js";
@@ -149,7 +150,8 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     generateOptions: GenerateOptions = {},
   ): Promise<StoredBackendResult> {
     const normalized = normalizeImageRequest(request);
-    const ctx: CallContext = { ...accountContext(generateOptions), request, normalized, sink };
+    const references = upstreamReferences(request, normalized, sink);
+    const ctx: CallContext = { ...accountContext(generateOptions), request, normalized, sink, references };
     const { label, emit } = ctx;
 
     if ((routes.get(label) ?? options.initialRoute ?? "native") === "native") {

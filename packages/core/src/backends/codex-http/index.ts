@@ -4,6 +4,7 @@ export * from "./codex-headers.js";
 export * from "./compare-semver.js";
 export * from "./constants.js";
 export * from "./create-codex-http-backend.js";
+export * from "./parse-json-bytes.js";
 export * from "./quota-snapshot.js";
 export * from "./sse-parser.js";
 export * from "./uuid-v7.js";

@@ -1,5 +1,5 @@
 import { CodexImgError } from "../../errors.js";
-import { base64SourceOf, IMAGE_MIME_TYPES, jsonWithBase64, jsonWithBase64Bytes } from "../../image/index.js";
+import { IMAGE_MIME_TYPES, jsonWithBase64 } from "../../image/index.js";
 import type { CodexCredentials, StoredBackendResult } from "../../types.js";
 import { buildNativeImageHeaders, newCodexTurn } from "./codex-headers.js";
 import { CODEX_HEADERS, CODEX_MAX_REPLY_BYTES, CODEX_PATHS } from "./constants.js";
@@ -8,6 +8,7 @@ import { readNativeReply } from "./read-native-reply.js";
 import { timedChunks } from "./timed-body.js";
 import { type BackendSettings, type CallContext, type CallSpec, runUpstreamCall } from "./upstream-call.js";
 import { buildResult, notAnImage, replyTooLarge } from "./upstream-image.js";
+import type { UpstreamReference } from "./upstream-references.js";
 
 export async function callNative(
   settings: BackendSettings,
@@ -18,7 +19,7 @@ export async function callNative(
   const callId = turn.turnId;
   const spec: CallSpec = {
     route: "native",
-    path: ctx.normalized.referenceImages.length > 0 ? CODEX_PATHS.edits : CODEX_PATHS.generations,
+    path: ctx.references.length > 0 ? CODEX_PATHS.edits : CODEX_PATHS.generations,
     callId,
     headers: buildNativeImageHeaders({
       credentials: creds,
@@ -58,22 +59,23 @@ export async function callNative(
 }
 
 /**
- * The native route's JSON body. With references it is written as bytes with each reference's base64
- * encoded in place, instead of building base64 strings, a JSON string and its UTF-8 copy (an edit with
- * 4 references of 5 MB is a 27 MB body).
+ * The native route's JSON body. With references it streams, each reference's base64 encoded chunk by
+ * chunk from its source (the image store, for a job) while the body is sent, with its length known
+ * before the first byte: no reference is loaded whole, and no base64 string or JSON copy is built (an
+ * edit with 4 references of 5 MB is a 27 MB body).
  */
-async function nativeBody(ctx: CallContext): Promise<string | Uint8Array<ArrayBuffer>> {
-  if (ctx.normalized.referenceImages.length === 0) {
-    return JSON.stringify(buildNativeImageBody(ctx.request, ctx.normalized));
+async function nativeBody(ctx: CallContext): Promise<CallSpec["body"]> {
+  if (ctx.references.length === 0) {
+    return JSON.stringify(buildNativeImageBody(ctx.normalized, [], () => ""));
   }
   const json = await jsonWithBase64(
-    (base64Of: (bytes: Uint8Array) => string) =>
+    (base64Of: (reference: UpstreamReference) => string) =>
       buildNativeImageBody(
-        ctx.request,
         ctx.normalized,
-        (bytes, format) => `data:${IMAGE_MIME_TYPES[format]};base64,${base64Of(bytes)}`,
+        ctx.references,
+        (reference) => `data:${IMAGE_MIME_TYPES[reference.format]};base64,${base64Of(reference)}`,
       ),
-    async (bytes) => base64SourceOf(bytes),
+    (reference) => reference.open(),
   );
-  return jsonWithBase64Bytes(json);
+  return { stream: json.body, length: json.length };
 }

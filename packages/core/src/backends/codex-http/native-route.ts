@@ -1,6 +1,5 @@
-import { toDataUrl } from "../../image/index.js";
 import type { NormalizedImageRequest } from "../../request.js";
-import type { ImageFormat, ImageRequest, UpstreamUsage } from "../../types.js";
+import type { UpstreamUsage } from "../../types.js";
 import type { StreamedJsonDocument } from "./streamed-json-reader.js";
 import { parseUpstreamUsage } from "./upstream-usage.js";
 
@@ -10,16 +9,16 @@ import { parseUpstreamUsage } from "./upstream-usage.js";
  * edit, then `prompt`, `background` (`opaque` unless `transparent` was asked; the CLI never sends
  * `auto`), `model`, `quality`, `size`. `n` is sent only when more than one image is asked (the CLI never
  * sends it). References are always inline data URLs (multipart is rejected, remote URLs fail upstream);
- * `dataUrl` lets the caller put a placeholder there and stream the base64 in (`jsonWithBase64`).
+ * `dataUrl` gives each one's text, typically a placeholder that `jsonWithBase64` streams the base64 into.
  */
-export function buildNativeImageBody(
-  _request: ImageRequest,
+export function buildNativeImageBody<T>(
   normalized: NormalizedImageRequest,
-  dataUrl: (bytes: Uint8Array, format: ImageFormat) => string = toDataUrl,
+  references: readonly T[],
+  dataUrl: (reference: T) => string,
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {};
-  if (normalized.referenceImages.length > 0) {
-    body.images = normalized.referenceImages.map((ref) => ({ image_url: dataUrl(ref.bytes, ref.format) }));
+  if (references.length > 0) {
+    body.images = references.map((ref) => ({ image_url: dataUrl(ref) }));
   }
   body.prompt = normalized.prompt;
   body.background = normalized.background === "transparent" ? "transparent" : "opaque";

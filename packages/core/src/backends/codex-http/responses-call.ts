@@ -15,14 +15,19 @@ import {
   runUpstreamCall,
 } from "./upstream-call.js";
 import { buildResult, decodeImage, deliveredOf, tryDecodeImage } from "./upstream-image.js";
+import { loadReferences } from "./upstream-references.js";
 
 export async function callResponses(
   settings: BackendSettings,
   ctx: CallContext,
   creds: CodexCredentials,
 ): Promise<StoredBackendResult> {
+  // The turn is one JSON document, compressed: its references are loaded (only on this fallback route).
+  const normalized = ctx.request.storedReferences?.length
+    ? { ...ctx.normalized, referenceImages: await loadReferences(ctx.references) }
+    : ctx.normalized;
   const spec = responsesSpec(settings, creds, settings.carrierModel, (threadId, clientMetadata) =>
-    buildResponsesBody(ctx.request, ctx.normalized, {
+    buildResponsesBody(ctx.request, normalized, {
       carrierModel: settings.carrierModel,
       instructions: settings.instructions,
       threadId,

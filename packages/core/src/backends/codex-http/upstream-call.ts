@@ -23,6 +23,7 @@ import {
 import { CODEX_PATHS } from "./constants.js";
 import { parseQuotaHeaders } from "./quota-snapshot.js";
 import { readTimedText } from "./timed-body.js";
+import type { UpstreamReference } from "./upstream-references.js";
 import { zstdRawFrame } from "./zstd-raw-frame.js";
 
 /** The two upstream paths: `/images/*` (native) and `/responses` with the hosted image tool. */
@@ -56,6 +57,8 @@ export interface CallContext extends AccountContext {
   normalized: NormalizedImageRequest;
   /** Where the images are written while they arrive. */
   sink: ImageSink;
+  /** The request's references, in memory or in the store, opened when the body is sent. */
+  references: UpstreamReference[];
 }
 
 export interface CallSpec {
@@ -63,7 +66,8 @@ export interface CallSpec {
   path: string;
   callId: string;
   headers: OrderedHeaders;
-  body: string | Uint8Array<ArrayBuffer>;
+  /** Whole, or a stream of a known length (sent with that `content-length`, after the headers above). */
+  body: string | Uint8Array<ArrayBuffer> | { stream: ReadableStream<Uint8Array>; length: number };
 }
 
 /**
@@ -118,12 +122,7 @@ export async function runUpstreamCall<T>(
       callId: spec.callId,
     });
     const response = await timer.race(
-      settings.fetch(`${settings.baseUrl}${spec.path}`, {
-        method: "POST",
-        headers: spec.headers,
-        body: spec.body,
-        signal: timer.signal,
-      }),
+      settings.fetch(`${settings.baseUrl}${spec.path}`, requestInit(spec, timer.signal)),
     );
     timer.touch();
     quota = parseQuotaHeaders(response.headers, settings.clock.now());
@@ -154,7 +153,30 @@ export async function runUpstreamCall<T>(
     throw toCallError(settings, error, timer, ctx.label, quota);
   } finally {
     timer.dispose();
+    // A streamed body not sent (the call failed first) still holds its sources open: release them.
+    if (typeof spec.body === "object" && !(spec.body instanceof Uint8Array) && !spec.body.stream.locked) {
+      await spec.body.stream.cancel().catch(() => undefined);
+    }
   }
+}
+
+/**
+ * The fetch options of a call. A streamed body goes with its `content-length` as the last given header
+ * (`createExactFetch` writes it after `host`, where the CLI's client has it) and `duplex: "half"`, which
+ * the fetch standard requires for a stream.
+ */
+function requestInit(spec: CallSpec, signal: AbortSignal): RequestInit {
+  const { body } = spec;
+  if (typeof body === "string" || body instanceof Uint8Array) {
+    return { method: "POST", headers: spec.headers, body, signal };
+  }
+  return {
+    method: "POST",
+    headers: [...spec.headers, ["content-length", String(body.length)]],
+    body: body.stream,
+    signal,
+    duplex: "half",
+  } as RequestInit;
 }
 
 function toCallError(
