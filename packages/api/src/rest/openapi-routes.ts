@@ -53,7 +53,7 @@ function generate(app: OpenAPIHono<AppEnv>, services: ApiServices): Record<strin
     info: {
       title: "codex-img",
       version: services.options.version,
-      license: { name: "MIT", identifier: "MIT" },
+      license: { name: "MIT", url: "https://opensource.org/licenses/MIT" },
       description:
         "Image generation over Codex subscriptions: the predecessor's API, OpenAI's Images and Responses APIs, vision and jobs.",
     },
