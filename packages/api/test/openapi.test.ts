@@ -1,6 +1,8 @@
 import { type ApiHarness, createApiHarness } from "@codex-img/api/testing";
+import { createRoute, z } from "@hono/zod-openapi";
 import { afterEach, describe, expect, it } from "vitest";
 import { NON_REST_PREFIXES } from "../src/rest/openapi-routes.js";
+import { routeGroup, serve } from "../src/rest/route-declarations.js";
 
 let harness: ApiHarness | undefined;
 
@@ -107,6 +109,16 @@ describe("GET /openapi.json", () => {
 });
 
 describe("declared bodies are read by their route alone", () => {
+  it("refuses, when the app is built, a body declared with a zod schema (the library would read it first)", () => {
+    const route = createRoute({
+      method: "post",
+      path: "/v1/example",
+      request: { body: { content: { "application/json": { schema: z.object({ a: z.string() }) } } } },
+      responses: { 200: { description: "ok" } },
+    });
+    expect(() => serve(routeGroup(), route, (c) => c.body(null))).toThrow(/documentedBody/);
+  });
+
   it("answers a multipart edit's bad first image before the rest of the body is read", async () => {
     harness = await createApiHarness();
     const key = await harness.createKey();
