@@ -18,6 +18,7 @@ interface Operation {
   requestBody?: { content: Record<string, MediaType> };
   responses: Record<string, { content?: Record<string, MediaType> }>;
   security?: unknown[];
+  operationId?: string;
 }
 interface OpenApiDoc {
   openapi: string;
@@ -61,9 +62,14 @@ describe("GET /openapi.json", () => {
     const text = JSON.stringify(doc);
     const refs = [...text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1] ?? "");
     expect(refs.filter((name) => !doc.components.schemas[name])).toEqual([]);
+    const operationIds: string[] = [];
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
         const where = `${method} ${path}`;
+        // Client generators name their methods after it; public routes say so with `security: []`.
+        operationIds.push(operation.operationId ?? where);
+        expect(operation.operationId, where).toBeDefined();
+        expect(operation.security, where).toBeDefined();
         // Every POST takes a body except a cancel, which is all in its path.
         if (method === "post" && !path.endsWith("/cancel")) {
           const bodies = Object.values(operation.requestBody?.content ?? {});
@@ -90,6 +96,8 @@ describe("GET /openapi.json", () => {
         }
       }
     }
+    expect(new Set(operationIds).size).toBe(operationIds.length);
+    expect(doc.paths["/health"]?.get?.security).toEqual([]);
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.paths["/v1/jobs"]?.get?.security).toEqual([{ bearer: [] }]);
   });

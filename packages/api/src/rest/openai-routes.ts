@@ -113,6 +113,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const generations = createRoute({
     method: "post",
     path: "/v1/images/generations",
+    operationId: "createImage",
     summary: "OpenAI Images: generate",
     description: "Needs the `generate` scope.",
     ...imageRoute("generate"),
@@ -130,6 +131,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const edits = createRoute({
     method: "post",
     path: "/v1/images/edits",
+    operationId: "createImageEdit",
     summary: "OpenAI Images: edit (multipart `image`/`image[]`, or JSON with data URLs)",
     description: "Needs the `edit` scope. A multipart body is read one part at a time.",
     ...imageRoute("edit"),
@@ -158,6 +160,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const models = createRoute({
     method: "get",
     path: "/v1/models",
+    operationId: "listModels",
     summary: "OpenAI: list models",
     tags: ["openai"],
     security: BEARER,
@@ -169,6 +172,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const model = createRoute({
     method: "get",
     path: "/v1/models/{model}",
+    operationId: "retrieveModel",
     summary: "OpenAI: one model",
     tags: ["openai"],
     security: BEARER,
@@ -189,6 +193,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const chat = createRoute({
     method: "post",
     path: "/v1/chat/completions",
+    operationId: "createChatCompletion",
     summary: "OpenAI chat completions: an image, or text about `image_url` parts (non-streaming)",
     description:
       "The last user message is the prompt. With an image model (or none) the reply holds the generated image as markdown (`generate` scope; `edit` with image parts); with a text model and image parts it answers about them as text (`vision` scope).",
