@@ -39,8 +39,8 @@ export function bodyHandedOff(c: Context<AppEnv>): void {
  * the body is handed off; throws `server_busy` when they do not fit, so what a request holds stays
  * bounded by the budget, not only what it receives.
  */
-export function holdBeyondBody(c: Context<AppEnv>, bytes: number): void {
-  c.get("holdBeyondBody")?.(bytes);
+export function holdBeyondBody(c: Context, bytes: number): void {
+  (c as Context<AppEnv>).get("holdBeyondBody")?.(bytes);
 }
 
 /**
