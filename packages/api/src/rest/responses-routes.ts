@@ -61,6 +61,7 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const create = createRoute({
     method: "post",
     path: "/v1/responses",
+    operationId: "createResponse",
     summary: "OpenAI Responses API with the image_generation tool (streaming or not)",
     description:
       'Needs `tools: [{type: "image_generation"}]` (otherwise 400 `unsupported_tool`). With `stream: true` the reply is SSE (`response.*` events). `previous_response_id` edits that response\'s images.',
@@ -124,6 +125,7 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const get = createRoute({
     method: "get",
     path: "/v1/responses/{id}",
+    operationId: "getResponse",
     summary: "A stored response (404 for one created with `store: false`)",
     ...byId,
     responses: { 200: jsonReply("The Response", ResponseSchema), ...openAiErrors(401, 404) },
@@ -136,6 +138,7 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const remove = createRoute({
     method: "delete",
     path: "/v1/responses/{id}",
+    operationId: "deleteResponse",
     summary: "Delete a finished response with its images",
     ...byId,
     responses: { 200: jsonReply("Deleted", ResponseDeletedSchema), ...openAiErrors(400, 401, 404) },
