@@ -1,15 +1,10 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { acquireFileLock, createExactFetch, requestTokenRefresh } from "@codex-img/core";
-import {
-  type CodexHomeFixture,
-  createCodexHome,
-  type FakeCodexBackend,
-  startFakeCodexBackend,
-} from "@codex-img/core/testing";
+import { type CodexHomeFixture, createCodexHome, type FakeCodexBackend } from "@codex-img/core/testing";
+import { startUpstreamWithLogins } from "@codex-img/server/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
 const root = resolve(import.meta.dirname, "../../..");
@@ -54,11 +49,13 @@ function runKeepFresh(
 }
 
 async function setup(): Promise<{ dir: string; backend: FakeCodexBackend }> {
-  const dir = await mkdtemp(join(tmpdir(), "codex-img-keep-fresh-"));
-  // Only refresh tokens the fake issued or was told about are accepted: an unknown one is "invalidated".
-  const backend = await startFakeCodexBackend({ tokenEndpoint: { acceptUnknownTokens: false } });
-  cleanups.push(() => rm(dir, { recursive: true, force: true }), backend.close);
-  return { dir, backend };
+  const base = await startUpstreamWithLogins({
+    prefix: "codex-img-keep-fresh-",
+    // Only refresh tokens the fake issued or was told about are accepted: an unknown one is "invalidated".
+    upstream: { tokenEndpoint: { acceptUnknownTokens: false } },
+  });
+  cleanups.push(base.close);
+  return { dir: base.dir, backend: base.upstream };
 }
 
 async function home(dir: string, backend: FakeCodexBackend, trusted = true): Promise<CodexHomeFixture> {

@@ -1,15 +1,14 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import type { CodexHomeFixture, FakeCodexBackend } from "@codex-img/core/testing";
 import {
-  type CodexHomeFixture,
-  createCodexHome,
-  type FakeCodexBackend,
-  startFakeCodexBackend,
-} from "@codex-img/core/testing";
-import { fakeUpstreamArgs, type ServerProcess, startServerProcess } from "@codex-img/server/testing";
+  fakeUpstreamArgs,
+  type ServerProcess,
+  startServerProcess,
+  startUpstreamWithLogins,
+  type UpstreamWithLogins,
+} from "@codex-img/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(import.meta.dirname, "../../..");
@@ -19,6 +18,7 @@ const root = resolve(import.meta.dirname, "../../..");
  * start, shows it, and dispatches to the account with more left; `doctor` shows the same.
  */
 describe("usage polling", () => {
+  let base: UpstreamWithLogins | undefined;
   let dir: string;
   let upstream: FakeCodexBackend;
   let busy: CodexHomeFixture;
@@ -26,10 +26,15 @@ describe("usage polling", () => {
   let server: ServerProcess | undefined;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "codex-img-quota-"));
-    upstream = await startFakeCodexBackend();
-    busy = await createCodexHome({ email: "busy@example.com", plan: "plus" });
-    idle = await createCodexHome({ email: "idle@example.com", plan: "plus" });
+    base = await startUpstreamWithLogins({
+      prefix: "codex-img-quota-",
+      logins: [
+        { email: "busy@example.com", plan: "plus" },
+        { email: "idle@example.com", plan: "plus" },
+      ],
+    });
+    ({ dir, upstream } = base);
+    [busy, idle] = base.logins as [CodexHomeFixture, CodexHomeFixture];
     upstream.quotaByAccount = {
       [busy.accountId]: { primaryUsedPercent: 80, secondaryUsedPercent: 60 },
       [idle.accountId]: { primaryUsedPercent: 10, secondaryUsedPercent: 5 },
@@ -38,10 +43,7 @@ describe("usage polling", () => {
 
   afterAll(async () => {
     if (server?.child.exitCode === null) server.child.kill("SIGKILL");
-    await upstream.close();
-    await busy.cleanup();
-    await idle.cleanup();
-    await rm(dir, { recursive: true, force: true });
+    await base?.close();
   });
 
   it("polls every account at start and dispatches to the one with more quota left", async () => {

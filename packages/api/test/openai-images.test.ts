@@ -155,6 +155,28 @@ describe("POST /v1/images/edits", () => {
     expect(job?.request.referenceImages).toHaveLength(1);
   });
 
+  it("passes input_fidelity of an edit on to the backend, from the SDK's multipart and from JSON", async () => {
+    const { response } = await client.images
+      .edit({
+        image: await toFile(await testPng(64, 64), "face.png", { type: "image/png" }),
+        prompt: "keep the face",
+        input_fidelity: "high",
+      })
+      .withResponse();
+    const job = await served.services.queue.get(response.headers.get("x-codex-img-job-id") ?? "");
+    expect(job?.request.inputFidelity).toBe("high");
+    expect(served.backendCalls.at(-1)?.inputFidelity).toBe("high");
+
+    const png = Buffer.from(await testPng(64, 64)).toString("base64");
+    const refused = await fetch(`${served.origin}/v1/images/edits`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${client.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "x", images: [{ image_url: png }], input_fidelity: "max" }),
+    });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { param: string } }).error.param).toBe("input_fidelity");
+  });
+
   it("takes a JSON body with images as data URLs", async () => {
     const png = Buffer.from(await testPng(64, 64)).toString("base64");
     const response = await fetch(`${served.origin}/v1/images/edits`, {

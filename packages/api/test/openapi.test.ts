@@ -1,6 +1,8 @@
 import { type ApiHarness, createApiHarness } from "@codex-img/api/testing";
+import { createRoute, z } from "@hono/zod-openapi";
 import { afterEach, describe, expect, it } from "vitest";
 import { NON_REST_PREFIXES } from "../src/rest/openapi-routes.js";
+import { routeGroup, serve } from "../src/rest/route-declarations.js";
 
 let harness: ApiHarness | undefined;
 
@@ -16,6 +18,7 @@ interface Operation {
   requestBody?: { content: Record<string, MediaType> };
   responses: Record<string, { content?: Record<string, MediaType> }>;
   security?: unknown[];
+  operationId?: string;
 }
 interface OpenApiDoc {
   openapi: string;
@@ -59,9 +62,14 @@ describe("GET /openapi.json", () => {
     const text = JSON.stringify(doc);
     const refs = [...text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1] ?? "");
     expect(refs.filter((name) => !doc.components.schemas[name])).toEqual([]);
+    const operationIds: string[] = [];
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
         const where = `${method} ${path}`;
+        // Client generators name their methods after it; public routes say so with `security: []`.
+        operationIds.push(operation.operationId ?? where);
+        expect(operation.operationId, where).toBeDefined();
+        expect(operation.security, where).toBeDefined();
         // Every POST takes a body except a cancel, which is all in its path.
         if (method === "post" && !path.endsWith("/cancel")) {
           const bodies = Object.values(operation.requestBody?.content ?? {});
@@ -88,6 +96,8 @@ describe("GET /openapi.json", () => {
         }
       }
     }
+    expect(new Set(operationIds).size).toBe(operationIds.length);
+    expect(doc.paths["/health"]?.get?.security).toEqual([]);
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.paths["/v1/jobs"]?.get?.security).toEqual([{ bearer: [] }]);
   });
@@ -107,6 +117,16 @@ describe("GET /openapi.json", () => {
 });
 
 describe("declared bodies are read by their route alone", () => {
+  it("refuses, when the app is built, a body declared with a zod schema (the library would read it first)", () => {
+    const route = createRoute({
+      method: "post",
+      path: "/v1/example",
+      request: { body: { content: { "application/json": { schema: z.object({ a: z.string() }) } } } },
+      responses: { 200: { description: "ok" } },
+    });
+    expect(() => serve(routeGroup(), route, (c) => c.body(null))).toThrow(/documentedBody/);
+  });
+
   it("answers a multipart edit's bad first image before the rest of the body is read", async () => {
     harness = await createApiHarness();
     const key = await harness.createKey();

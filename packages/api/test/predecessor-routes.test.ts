@@ -1,19 +1,10 @@
-import { type ApiHarness, authJson, createApiHarness, TEST_BASE_URL } from "@codex-img/api/testing";
+import { type ApiHarness, authJson, TEST_BASE_URL } from "@codex-img/api/testing";
 import { bytesToBase64, createDemoBackend, sniffImage } from "@codex-img/core";
 import { testPng } from "@codex-img/core/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { harnessPerTest } from "./support/harness-per-test.js";
 
-let harness: ApiHarness | undefined;
-
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-async function start(options: Parameters<typeof createApiHarness>[0] = {}): Promise<ApiHarness> {
-  harness = await createApiHarness(options);
-  return harness;
-}
+const start = harnessPerTest();
 
 function post(h: ApiHarness, path: string, key: string, body: unknown, headers: Record<string, string> = {}) {
   return h.app.request(path, { method: "POST", headers: authJson(key, headers), body: JSON.stringify(body) });

@@ -184,4 +184,50 @@ describe("request bodies: held under the budget until stored, references stored 
     }
     expect(await storedKeys(store)).toEqual([]);
   });
+
+  it("stores /v1/responses input_image references as the job's, and reads its body by its own rules", async () => {
+    store.open();
+    const png = await testImage("png", 256, 256, 5);
+    const hangUp = new AbortController();
+    const reply = harness.app.request("/v1/responses", {
+      method: "POST",
+      headers: authJson(key),
+      body: JSON.stringify({
+        model: "gpt-5",
+        tools: [{ type: "image_generation" }],
+        input: [
+          {
+            role: "user",
+            content: [
+              { type: "input_text", text: "make it dusk" },
+              { type: "input_image", image_url: `data:image/png;base64,${b64(png)}` },
+            ],
+          },
+        ],
+      }),
+      signal: hangUp.signal,
+    });
+    let jobs: Job[] = [];
+    while (jobs.length === 0) {
+      jobs = (await harness.queue.list({ limit: 5 })).jobs;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const refs = jobs[0]?.request.referenceImages ?? [];
+    expect(refs).toEqual([
+      expect.objectContaining({ key: expect.stringMatching(/^ref_/), bytes: png.length }),
+    ]);
+    expect(await storedKeys(store)).toEqual([refs[0]?.key]);
+    hangUp.abort();
+    await Promise.resolve(reply).catch(() => undefined);
+    // Any JSON value parses here (it is the schema that refuses a bare string), as this route always did.
+    const bare = await harness.app.request("/v1/responses", {
+      method: "POST",
+      headers: authJson(key),
+      body: JSON.stringify("a lighthouse"),
+    });
+    expect(bare.status).toBe(400);
+    expect(((await bare.json()) as { error: { message: string } }).error.message).not.toMatch(
+      /not valid JSON/,
+    );
+  });
 });

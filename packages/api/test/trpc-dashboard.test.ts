@@ -1,4 +1,4 @@
-import { type ApiHarness, authJson, createApiHarness } from "@codex-img/api/testing";
+import { type ApiHarness, authJson } from "@codex-img/api/testing";
 import {
   accountsFromCodexHomes,
   type CodexHomeCredentials,
@@ -9,27 +9,18 @@ import {
 import { type CodexHomeFixture, createCodexHome, testImage } from "@codex-img/core/testing";
 import { TRPCError } from "@trpc/server";
 import { afterEach, describe, expect, it } from "vitest";
+import { harnessPerTest } from "./support/harness-per-test.js";
 import { ADMIN_PASSWORD, adminCaller } from "./support/trpc-admin.js";
 
 // The procedures the dashboard is built on: overview, keys with usage, playground with references and
 // "send as key", job detail with attempts and diagnostics, run again, and settings that take effect.
 
-let harness: ApiHarness | undefined;
+const start = harnessPerTest({ options: { adminPassword: ADMIN_PASSWORD } });
 const homes: CodexHomeFixture[] = [];
 
 afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
   await Promise.all(homes.splice(0).map((home) => home.cleanup()));
 });
-
-async function start(options: Parameters<typeof createApiHarness>[0] = {}): Promise<ApiHarness> {
-  harness = await createApiHarness({
-    ...options,
-    options: { adminPassword: ADMIN_PASSWORD, ...options.options },
-  });
-  return harness;
-}
 
 async function refusal(
   promise: Promise<unknown>,

@@ -1,23 +1,11 @@
-import { type ApiHarness, createApiHarness } from "@codex-img/api/testing";
+import type { ApiHarness } from "@codex-img/api/testing";
 import type { AccountPool, DispatchMode } from "@codex-img/core";
 import { TRPCError } from "@trpc/server";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { harnessPerTest } from "./support/harness-per-test.js";
 import { ADMIN_PASSWORD, adminCaller, callerFor } from "./support/trpc-admin.js";
 
-let harness: ApiHarness | undefined;
-
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-async function start(options: Parameters<typeof createApiHarness>[0] = {}): Promise<ApiHarness> {
-  harness = await createApiHarness({
-    ...options,
-    options: { adminPassword: ADMIN_PASSWORD, ...options.options },
-  });
-  return harness;
-}
+const start = harnessPerTest({ options: { adminPassword: ADMIN_PASSWORD } });
 
 /** The code of ours a failed call carries (what the formatter puts in `data.code`). */
 async function refusal(promise: Promise<unknown>): Promise<{ trpc: string; code: unknown; reason: unknown }> {

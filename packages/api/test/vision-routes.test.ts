@@ -1,20 +1,11 @@
-import { type ApiHarness, authJson, createApiHarness } from "@codex-img/api/testing";
+import { type ApiHarness, authJson } from "@codex-img/api/testing";
 import { bytesToBase64, encodePng } from "@codex-img/core";
 import { testImage } from "@codex-img/core/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { harnessPerTest } from "./support/harness-per-test.js";
 import { ADMIN_PASSWORD, adminCaller } from "./support/trpc-admin.js";
 
-let harness: ApiHarness | undefined;
-
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-async function start(options: Parameters<typeof createApiHarness>[0] = {}): Promise<ApiHarness> {
-  harness = await createApiHarness(options);
-  return harness;
-}
+const start = harnessPerTest();
 
 function vision(h: ApiHarness, key: string | undefined, body: unknown): Promise<Response> {
   const headers = key ? authJson(key) : { "content-type": "application/json" };

@@ -35,6 +35,9 @@ describe("fromDataUrlOrBase64Bytes", () => {
       "QUJDQ",
       "QUJD\u00e9",
       "a".repeat(4097),
+      "QUJD".repeat(300_000),
+      `${"QUJD".repeat(300_000)}*QUJD`,
+      `${"QUJD".repeat(262_144)}QQ==`,
     ];
     for (const value of values) {
       const bytes = new TextEncoder().encode(value);

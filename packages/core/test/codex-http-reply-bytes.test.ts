@@ -180,6 +180,73 @@ describe("codex-http native reply streamed into the image store", () => {
   });
 });
 
+describe("codex-http /responses stream read as bytes", () => {
+  /** An SSE body in the given line ending, the image in `output_item.done` and again in `completed`. */
+  function responsesBody(b64: string, eol: string): string {
+    const item = `{"type":"image_generation_call","id":"ig_1","result":"${b64}","revised_prompt":"a fox"}`;
+    return [
+      ": keep-alive",
+      "event: response.created",
+      'data: {"type":"response.created","response":{"id":"resp_1"}}',
+      "",
+      "event: response.output_item.done",
+      `data: {"type":"response.output_item.done",`,
+      `data: "item":${item}}`,
+      "",
+      `data: {"type":"response.completed","response":{"id":"resp_1","output":[${item}]}}`,
+      "",
+      "data: [DONE]",
+      "",
+      "",
+    ].join(eol);
+  }
+
+  const responsesBackend = (body: string, chunkSize: number) =>
+    createCodexHttpBackend({
+      baseUrl: "http://upstream.invalid",
+      client: TEST_CLIENT,
+      initialRoute: "responses",
+      fetch: replyingWith(body, chunkSize),
+    });
+
+  it("stores the image once, whatever the chunking and line endings", async () => {
+    const png = await testImage("png", 40, 30, 9);
+    for (const eol of ["\n", "\r\n", "\r"]) {
+      for (const chunkSize of [1, 2, 5, 64, 100_000]) {
+        const store = createMemoryImageStore();
+        const result = await responsesBackend(responsesBody(bytesToBase64(png), eol), chunkSize).generateInto(
+          { prompt: "a fox" },
+          store,
+          accountOptions(recordingCredentials()),
+        );
+        expect(result.images.map((image) => image.revisedPrompt)).toEqual(["a fox"]);
+        expect(result.upstreamIds).toMatchObject({ response_id: "resp_1", image_call_id: "ig_1" });
+        const left: string[] = [];
+        for await (const object of store.list()) left.push(object.key);
+        // The repeat in response.completed was stored while it streamed, then deleted.
+        expect(left).toEqual([result.images[0]?.stored.key]);
+        expect(await store.get(left[0] ?? "")).toEqual(png);
+      }
+    }
+  });
+
+  it("fails with upstream_failed and keeps nothing when the result is not an image", async () => {
+    const store = createMemoryImageStore();
+    const body = responsesBody(bytesToBase64(new Uint8Array(5000).fill(9)), "\n");
+    const error = await rejectionOf(
+      responsesBackend(body, 1000).generateInto(
+        { prompt: "a fox" },
+        store,
+        accountOptions(recordingCredentials()),
+      ),
+    );
+    expect(isCodexImgError(error, "upstream_failed")).toBe(true);
+    const left: string[] = [];
+    for await (const object of store.list()) left.push(object.key);
+    expect(left).toEqual([]);
+  });
+});
+
 describe("Base64StreamDecoder", () => {
   it("decodes base64 cut at every position, padded or not", () => {
     for (const length of [0, 1, 2, 3, 4, 5, 31, 32, 33]) {

@@ -3,3 +3,4 @@
 export * from "./server-runtimes.js";
 export * from "./start-server-process.js";
 export * from "./start-server-with-login.js";
+export * from "./start-upstream-with-logins.js";

@@ -1,15 +1,12 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type CodexHomeFixture,
-  type CreateCodexHomeOptions,
-  createCodexHome,
-  type FakeCodexBackend,
-  type FakeCodexBackendOptions,
-  startFakeCodexBackend,
+import type {
+  CodexHomeFixture,
+  CreateCodexHomeOptions,
+  FakeCodexBackend,
+  FakeCodexBackendOptions,
 } from "@codex-img/core/testing";
 import { fakeUpstreamArgs, type ServerProcess, startServerProcess } from "./start-server-process.js";
+import { startUpstreamWithLogins } from "./start-upstream-with-logins.js";
 
 export interface ServerWithLogin {
   /** The temporary folder that holds the server's HOME and data folder. */
@@ -35,14 +32,16 @@ export async function startServerWithLogin(
     beforeStart?: (upstream: FakeCodexBackend) => void;
   } = {},
 ): Promise<ServerWithLogin> {
-  const dir = await mkdtemp(join(tmpdir(), options.prefix ?? "codex-img-server-"));
-  const upstream = await startFakeCodexBackend(options.upstream);
-  const login = await createCodexHome(options.login ?? { email: "owner@example.com", plan: "plus" });
+  const base = await startUpstreamWithLogins({
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+    ...(options.upstream === undefined ? {} : { upstream: options.upstream }),
+    logins: [options.login ?? { email: "owner@example.com", plan: "plus" }],
+  });
+  const { dir, upstream } = base;
+  const login = base.logins[0] as CodexHomeFixture;
   const close = async (): Promise<void> => {
     if (server?.child.exitCode === null) server.child.kill("SIGKILL");
-    await upstream.close();
-    await login.cleanup();
-    await rm(dir, { recursive: true, force: true });
+    await base.close();
   };
   let server: ServerProcess | undefined;
   try {

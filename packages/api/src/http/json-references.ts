@@ -3,7 +3,7 @@ import { CodexImgError, parseJsonBytes } from "@codex-img/core";
 import type { Context } from "hono";
 import type { z } from "zod";
 import type { AppEnv } from "../app-env.js";
-import { assertJsonContentType, readJsonBytes, validateBody } from "./native-error.js";
+import { assertJsonContentType, readBodyBytes, readJsonBytes, validateBody } from "./native-error.js";
 import { holdBeyondBody } from "./request-door.js";
 
 /** A JSON body whose reference images are still bytes (see `readJsonWithReferences`). */
@@ -29,10 +29,16 @@ export async function readJsonWithReferences(
   c: Context<AppEnv>,
   maxBytes: number,
   referencePaths: readonly string[],
+  /**
+   * `lenient`: the rules of a route that read its body as text (`c.req.text()`): any JSON value parses,
+   * and invalid UTF-8 becomes U+FFFD instead of being refused. Default `strict`, `readJsonValue`'s rules.
+   */
+  rules: "strict" | "lenient" = "strict",
 ): Promise<JsonWithReferences> {
-  const bytes = await readJsonBytes(c, maxBytes);
+  const strict = rules === "strict";
+  const bytes = strict ? await readJsonBytes(c, maxBytes) : await readBodyBytes(c, maxBytes);
   // Checked natively over the whole body, as the string decoder of `readJsonValue` would (without a string).
-  if (!isUtf8(bytes)) throw invalidBody("The request body is not valid UTF-8.");
+  if (strict && !isUtf8(bytes)) throw invalidBody("The request body is not valid UTF-8.");
   const parsed = parseJsonBytes(bytes);
   if (!parsed) throw notJson();
   const patterns = referencePaths.map((path) => path.split("."));

@@ -39,6 +39,7 @@ export function jobRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const list = createRoute({
     method: "get",
     path: "/v1/jobs",
+    operationId: "listJobs",
     summary: "List own jobs, newest first",
     tags: ["jobs"],
     security: BEARER,
@@ -79,6 +80,7 @@ export function jobRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const get = createRoute({
     method: "get",
     path: "/v1/jobs/{id}",
+    operationId: "getJob",
     summary: "Get a job",
     tags: ["jobs"],
     security: BEARER,
@@ -94,6 +96,7 @@ export function jobRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const cancel = createRoute({
     method: "post",
     path: "/v1/jobs/{id}/cancel",
+    operationId: "cancelJob",
     summary: "Cancel a job",
     tags: ["jobs"],
     security: BEARER,
@@ -110,6 +113,7 @@ export function jobRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const events = createRoute({
     method: "get",
     path: "/v1/images/jobs/{id}/events",
+    operationId: "streamJobEvents",
     summary: "Job events as SSE, resumable with Last-Event-ID",
     description:
       "Each event's `id` is its `seq`; `Last-Event-ID` (what browsers send on reconnect) wins over `after`.",

@@ -18,6 +18,7 @@ export function metricsRoutes(services: ApiServices, metrics: ApiMetrics): OpenA
   const route = createRoute({
     method: "get",
     path: "/metrics",
+    operationId: "getMetrics",
     summary: "Prometheus metrics",
     description: "Needs a key with the `admin` scope unless the server sets `metricsPublic`.",
     tags: ["system"],

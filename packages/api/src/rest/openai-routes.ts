@@ -3,26 +3,19 @@ import {
   type ImageRequest,
   isCodexImgError,
   type Job,
-  REQUEST_LIMITS,
-  StagedReferences,
+  type StagedReferences,
 } from "@codex-img/core";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import {
-  MaxFileSizeExceededError,
-  MaxTotalSizeExceededError,
-  parseMultipartRequest,
-} from "@remix-run/multipart-parser";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.js";
 import { readJsonWithReferences } from "../http/json-references.js";
-import { decodeUtf8, readJsonValue } from "../http/native-error.js";
+import { readJsonValue } from "../http/native-error.js";
 import { openAiErrorResponse } from "../http/openai-error.js";
 import { bodyHandedOff } from "../http/request-door.js";
 import { assertScope, requireCaller, requireKey } from "../http/require-key.js";
 import { whileConnected } from "../http/while-connected.js";
 import { jobPollUrl } from "../services/image-urls.js";
 import { jsonWithImages } from "../services/json-with-images.js";
-import { checkReference, invalidImage, referenceFromString } from "../services/reference-input.js";
 import {
   type SubmitOptions,
   stageReferences,
@@ -31,6 +24,7 @@ import {
 } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { chatCompletion, chatImagePrompt, chatTextCompletion } from "./openai-chat.js";
+import { readEditInput } from "./openai-edit-input.js";
 import { imagesReply, jobFailure, streamedJson } from "./openai-images.js";
 import {
   ChatCompletionSchema,
@@ -40,7 +34,6 @@ import {
   OpenAiEditMultipartSchema,
 } from "./openai-reply-schemas.js";
 import {
-  formFieldValue,
   type OpenAiImageOptions,
   openAiChatSchema,
   openAiImageOptionsSchema,
@@ -62,9 +55,6 @@ import {
   serve,
 } from "./route-declarations.js";
 
-/** 16 images, a mask and the option fields, with room to spare; more parts is not an edit. */
-const MAX_EDIT_PARTS = 64;
-
 /** Every reply about a job names it, so a caller whose wait ended can still find the job. */
 const JOB_ID_HEADER = "x-codex-img-job-id";
 
@@ -80,15 +70,7 @@ const LISTED_MODELS = [
 /** A fixed `created` for the listing (2025-01-01): these are aliases, not models we trained. */
 const MODELS_CREATED = 1_735_689_600;
 
-interface EditInput {
-  options: OpenAiImageOptions;
-  /** The references, already in the image store. */
-  staged: StagedReferences;
-  maskIgnored: boolean;
-}
-
-/** Where the JSON bodies of these routes carry reference images (kept as bytes while read). */
-const JSON_EDIT_REFERENCES = ["images.*.image_url", "mask.image_url"];
+/** Where chat bodies carry reference images (kept as bytes while read). */
 const CHAT_REFERENCES = ["messages.*.content.*.image_url", "messages.*.content.*.image_url.url"];
 
 /**
@@ -113,6 +95,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const generations = createRoute({
     method: "post",
     path: "/v1/images/generations",
+    operationId: "createImage",
     summary: "OpenAI Images: generate",
     description: "Needs the `generate` scope.",
     ...imageRoute("generate"),
@@ -130,6 +113,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const edits = createRoute({
     method: "post",
     path: "/v1/images/edits",
+    operationId: "createImageEdit",
     summary: "OpenAI Images: edit (multipart `image`/`image[]`, or JSON with data URLs)",
     description: "Needs the `edit` scope. A multipart body is read one part at a time.",
     ...imageRoute("edit"),
@@ -141,7 +125,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     },
   });
   serve(app, edits, async (c) => {
-    const input = isMultipart(c) ? await readMultipartEdit(c, services) : await readJsonEdit(c, services);
+    const input = await readEditInput(c, services);
     // The references are in the image store and nothing of the body is held any more.
     bodyHandedOff(c);
     try {
@@ -158,6 +142,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const models = createRoute({
     method: "get",
     path: "/v1/models",
+    operationId: "listModels",
     summary: "OpenAI: list models",
     tags: ["openai"],
     security: BEARER,
@@ -169,6 +154,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const model = createRoute({
     method: "get",
     path: "/v1/models/{model}",
+    operationId: "retrieveModel",
     summary: "OpenAI: one model",
     tags: ["openai"],
     security: BEARER,
@@ -189,6 +175,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const chat = createRoute({
     method: "post",
     path: "/v1/chat/completions",
+    operationId: "createChatCompletion",
     summary: "OpenAI chat completions: an image, or text about `image_url` parts (non-streaming)",
     description:
       "The last user message is the prompt. With an image model (or none) the reply holds the generated image as markdown (`generate` scope; `edit` with image parts); with a text model and image parts it answers about them as text (`vision` scope).",
@@ -321,101 +308,8 @@ function idempotency(c: Context<AppEnv>): { idempotencyKey?: string } {
   return key ? { idempotencyKey: key.slice(0, 200) } : {};
 }
 
-function isMultipart(c: Context<AppEnv>): boolean {
-  return (c.req.header("content-type") ?? "").toLowerCase().startsWith("multipart/form-data");
-}
-
 function readJson(c: Context<AppEnv>, services: ApiServices): Promise<unknown> {
   return readJsonValue(c, services.options.maxBodyBytes);
-}
-
-/**
- * A multipart edit read as a stream of parts: each part is collected alone and checked as it ends, so a
- * request holds its references once (not the whole body, then `File`s, then their copies). Parts past
- * the limits (file size, part count, total) stop the parse at once.
- */
-async function readMultipartEdit(c: Context<AppEnv>, services: ApiServices): Promise<EditInput> {
-  const staged = new StagedReferences(services.images);
-  try {
-    return await readMultipartParts(c, services, staged);
-  } catch (error) {
-    await staged.discard();
-    throw error;
-  }
-}
-
-/**
- * The parts of a multipart edit, each image stored as soon as its part has ended (`staged`), so a
- * request holds one part at a time, never all its references.
- */
-async function readMultipartParts(
-  c: Context<AppEnv>,
-  services: ApiServices,
-  staged: StagedReferences,
-): Promise<EditInput> {
-  const fields: Record<string, unknown> = {};
-  let maskIgnored = false;
-  let images = 0;
-  try {
-    for await (const part of parseMultipartRequest(c.req.raw, {
-      maxFileSize: REQUEST_LIMITS.maxReferenceBytes,
-      maxTotalSize: services.options.maxBodyBytes,
-      maxParts: MAX_EDIT_PARTS,
-    })) {
-      const name = part.name ?? "";
-      // `part.text` would decode invalid UTF-8 to U+FFFD; text fields follow the JSON routes' rule.
-      const text = (): string => decodeUtf8(part.bytes, name || "body");
-      if (name === "image" || name === "image[]") {
-        images += 1;
-        if (images > 16) throw invalidImage("image", "at most 16 images are allowed.");
-        const index = staged.count;
-        await staged.add(
-          part.isFile
-            ? checkReference(part.bytes, index, "image")
-            : referenceFromString(text(), index, "image"),
-        );
-      } else if (name === "mask") {
-        if (part.isFile) checkReference(part.bytes, 0, "mask");
-        else referenceFromString(text(), 0, "mask");
-        maskIgnored = true;
-      } else if (!part.isFile && !(name in fields)) {
-        fields[name] = formFieldValue(name, text());
-      }
-    }
-  } catch (error) {
-    // The door cut the body (too large, too slow, over budget), or a reference was refused: as is.
-    if (isCodexImgError(error)) throw error;
-    if (error instanceof MaxFileSizeExceededError) {
-      throw invalidImage("image", `an image is larger than ${REQUEST_LIMITS.maxReferenceBytes} bytes.`);
-    }
-    if (error instanceof MaxTotalSizeExceededError) {
-      throw new CodexImgError(
-        "body_too_large",
-        `The request body is larger than ${services.options.maxBodyBytes} bytes.`,
-        {
-          details: { param: "body", limit: services.options.maxBodyBytes },
-        },
-      );
-    }
-    throw new CodexImgError("invalid_request", "The multipart/form-data body could not be read.", {
-      details: { param: "body" },
-    });
-  }
-  const options = parseOpenAi(openAiImageOptionsSchema, fields);
-  if (staged.count === 0) throw invalidImage("image", "image is required: send one or more image files.");
-  return { options, staged, maskIgnored };
-}
-
-async function readJsonEdit(c: Context<AppEnv>, services: ApiServices): Promise<EditInput> {
-  const json = await readJsonWithReferences(c, services.options.maxBodyBytes, JSON_EDIT_REFERENCES);
-  const parsed = parseOpenAi(openAiJsonEditSchema, json.value);
-  const references = parsed.images.map((ref, index) =>
-    referenceFromString(ref.image_url, index, `images.${index}.image_url`, json),
-  );
-  if (parsed.mask) referenceFromString(parsed.mask.image_url, 0, "mask.image_url", json);
-  json.dispose();
-  const staged = await stageReferences(services, references);
-  return { options: parsed, staged, maskIgnored: Boolean(parsed.mask) };
 }
 
 /**

@@ -68,6 +68,8 @@ export const openAiImageOptionsSchema = z.object({
   // Accepted for compatibility; the subscription picks its own compression and moderation.
   output_compression: z.number().int().min(0).max(100).nullish(),
   moderation: z.enum(["auto", "low"]).nullish(),
+  /** Edits: how closely to keep the references; passed to the backends that take it (docs/backends.md). */
+  input_fidelity: z.enum(["low", "high"]).nullish(),
   response_format: z.enum(["b64_json", "url"]).nullish(),
   stream: z.boolean().nullish(),
   partial_images: z.number().int().min(0).max(3).nullish(),
@@ -142,6 +144,7 @@ export function toImageRequest(
     ...(options.quality == null ? {} : { quality: QUALITY_ALIASES[options.quality] ?? "auto" }),
     ...(options.background == null ? {} : { background: options.background as ImageBackground }),
     ...(options.output_format == null ? {} : { outputFormat: options.output_format as ImageFormat }),
+    ...(options.input_fidelity == null ? {} : { inputFidelity: options.input_fidelity }),
     ...(referenceImages.length === 0 ? {} : { referenceImages: referenceImages.map((bytes) => ({ bytes })) }),
   };
 }

@@ -20,6 +20,9 @@ const TAGS = [
 const documentRoute = createRoute({
   method: "get",
   path: "/openapi.json",
+  operationId: "getOpenApiDocument",
+  // Public: no key.
+  security: [],
   summary: "This document",
   description: "Generated from the routes' own declarations.",
   tags: ["system"],
@@ -50,6 +53,7 @@ function generate(app: OpenAPIHono<AppEnv>, services: ApiServices): Record<strin
     info: {
       title: "codex-img",
       version: services.options.version,
+      license: { name: "MIT", url: "https://opensource.org/licenses/MIT" },
       description:
         "Image generation over Codex subscriptions: the predecessor's API, OpenAI's Images and Responses APIs, vision and jobs.",
     },

@@ -75,6 +75,7 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const generate = createRoute({
     method: "post",
     path: "/v1/images/generate",
+    operationId: "generateAndWait",
     summary: "Generate and wait (predecessor API)",
     description:
       "Needs the `generate` scope, or `edit` with reference images. A failed job answers its error with `id` and `status`.",
@@ -108,6 +109,7 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const submit = createRoute({
     method: "post",
     path: "/v1/images/jobs",
+    operationId: "submitJob",
     summary: "Submit a job (predecessor API)",
     ...creatingJob,
     responses: {
@@ -124,6 +126,7 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const poll = createRoute({
     method: "get",
     path: "/v1/images/jobs/{id}",
+    operationId: "pollJob",
     summary: "Poll a job (predecessor API)",
     tags: ["predecessor"],
     security: BEARER,
@@ -139,6 +142,9 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const image = createRoute({
     method: "get",
     path: "/generated/{file}",
+    operationId: "getGeneratedImage",
+    // Public: no key.
+    security: [],
     summary: "A generated image",
     description:
       "Served until the job's `expires_at`. With signed URLs on, `expires` and `sig` are required.",

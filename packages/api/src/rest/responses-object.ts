@@ -1,4 +1,4 @@
-import type { Job, StoredImageRef } from "@codex-img/core";
+import { CodexImgError, type Job, type StoredImageRef } from "@codex-img/core";
 import type { Base64Of } from "../services/json-with-images.js";
 import type { ApiServices } from "../services.js";
 import { describeImage, jobUsage } from "./openai-images.js";
@@ -19,8 +19,14 @@ export type ResponseEcho = {
   store: boolean;
 };
 
+/**
+ * The echo is written with the job's row on each of its writes: bounded, so an oversized `tools` list
+ * (other tools are accepted and answered back, not used) cannot make every write of the job heavy.
+ */
+const MAX_ECHO_CHARS = 64 * 1024;
+
 export function responseEchoOf(body: ResponsesCreateBody): ResponseEcho {
-  return {
+  const echo: ResponseEcho = {
     model: body.model ?? null,
     tools: body.tools ?? [],
     previous_response_id: body.previous_response_id ?? null,
@@ -29,6 +35,14 @@ export function responseEchoOf(body: ResponsesCreateBody): ResponseEcho {
     user: body.user ?? null,
     store: body.store ?? true,
   };
+  if (JSON.stringify(echo).length > MAX_ECHO_CHARS) {
+    throw new CodexImgError(
+      "invalid_request",
+      `tools, instructions and metadata together are larger than ${MAX_ECHO_CHARS / 1024} KiB; send the image_generation tool alone.`,
+      { details: { param: "tools" } },
+    );
+  }
+  return echo;
 }
 
 /** The echo of a response's job; a job without one (made before echoes were kept) answers the defaults. */

@@ -1,5 +1,6 @@
 import { CodexImgError, type ImageRequest, REQUEST_LIMITS } from "@codex-img/core";
 import { z } from "zod";
+import type { JsonWithReferences } from "../http/json-references.js";
 import { referenceFromString } from "../services/reference-input.js";
 
 /** The `image_generation` tool of the Responses API, with the options codex-img passes on. */
@@ -82,8 +83,9 @@ export function responsesImageRequest(
   body: ResponsesCreateBody,
   tool: ImageToolOptions,
   previous: Uint8Array[],
+  json?: JsonWithReferences,
 ): ImageRequest {
-  const { prompt, images } = lastUserMessage(body);
+  const { prompt, images } = lastUserMessage(body, json);
   const references = [...previous, ...images];
   return {
     prompt,
@@ -97,7 +99,10 @@ export function responsesImageRequest(
   };
 }
 
-function lastUserMessage(body: ResponsesCreateBody): { prompt: string; images: Uint8Array[] } {
+function lastUserMessage(
+  body: ResponsesCreateBody,
+  json?: JsonWithReferences,
+): { prompt: string; images: Uint8Array[] } {
   if (typeof body.input === "string") return { prompt: body.input, images: [] };
   let index = body.input.length - 1;
   while (index >= 0 && !isUserMessage(body.input[index])) index--;
@@ -116,7 +121,7 @@ function lastUserMessage(body: ResponsesCreateBody): { prompt: string; images: U
             details: { param: `${param}.image_url` },
           });
         }
-        images.push(referenceFromString(part.image_url, images.length, `${param}.image_url`));
+        images.push(referenceFromString(part.image_url, images.length, `${param}.image_url`, json));
       }
     });
   }

@@ -4,12 +4,14 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
+import { readJsonWithReferences } from "../http/json-references.js";
 import { openAiErrorObject, openAiErrorResponse } from "../http/openai-error.js";
+import { bodyHandedOff } from "../http/request-door.js";
 import { assertScope, requireCaller } from "../http/require-key.js";
 import { whileConnected } from "../http/while-connected.js";
 import { visibleJob } from "../services/job-views.js";
 import { type Base64Of, jsonWithImages } from "../services/json-with-images.js";
-import { submitImageJob } from "../services/submit-image-job.js";
+import { stageReferences, submitImageJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { jobFailure, streamedJson } from "./openai-images.js";
 import { parseOpenAi } from "./openai-schemas.js";
@@ -59,6 +61,7 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const create = createRoute({
     method: "post",
     path: "/v1/responses",
+    operationId: "createResponse",
     summary: "OpenAI Responses API with the image_generation tool (streaming or not)",
     description:
       'Needs `tools: [{type: "image_generation"}]` (otherwise 400 `unsupported_tool`). With `stream: true` the reply is SSE (`response.*` events). `previous_response_id` edits that response\'s images.',
@@ -76,21 +79,42 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     },
   });
   serve(app, create, async (c) => {
-    const body = parseOpenAi(responsesCreateSchema, await readJson(c));
+    // Read as this route always read its body (any JSON value, invalid UTF-8 replaced), with the
+    // `input_image` data URLs kept as bytes.
+    const json = await readJsonWithReferences(
+      c,
+      services.options.maxBodyBytes,
+      ["input.*.content.*.image_url"],
+      "lenient",
+    );
+    const body = parseOpenAi(responsesCreateSchema, json.value);
     const tool = imageToolOf(body);
     const caller = c.get("caller");
     const previous = body.previous_response_id
       ? await previousImages(services, c, body.previous_response_id)
       : [];
-    const request = responsesImageRequest(body, tool, previous);
-    assertScope(caller, request.referenceImages?.length ? "edit" : "generate");
+    const { referenceImages = [], ...request } = responsesImageRequest(body, tool, previous, json);
+    json.dispose();
+    assertScope(caller, referenceImages.length ? "edit" : "generate");
     const echo = responseEchoOf(body);
+    const staged = await stageReferences(
+      services,
+      referenceImages.map((ref) => ref.bytes),
+    );
+    // The references are in the image store: nothing of the body is held while the image is made.
+    bodyHandedOff(c);
     if (body.stream) {
-      const { job } = await submitImageJob(services, caller, request, { signal: c.req.raw.signal, echo });
+      const { job } = await submitImageJob(services, caller, request, {
+        signal: c.req.raw.signal,
+        echo,
+        staged,
+      }).finally(() => staged.discard());
       return streamResponse(c, services, job, tool.partial_images ?? 0);
     }
     const done = await whileConnected(c, async (signal) => {
-      const { job } = await submitImageJob(services, caller, request, { signal, echo });
+      const { job } = await submitImageJob(services, caller, request, { signal, echo, staged }).finally(() =>
+        staged.discard(),
+      );
       return services.queue.waitForJob(job.id, { timeoutMs: services.options.requestWaitTimeoutMs, signal });
     });
     if (done.state === "failed" || done.state === "canceled") throw jobFailure(done);
@@ -101,6 +125,7 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const get = createRoute({
     method: "get",
     path: "/v1/responses/{id}",
+    operationId: "getResponse",
     summary: "A stored response (404 for one created with `store: false`)",
     ...byId,
     responses: { 200: jsonReply("The Response", ResponseSchema), ...openAiErrors(401, 404) },
@@ -113,6 +138,7 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const remove = createRoute({
     method: "delete",
     path: "/v1/responses/{id}",
+    operationId: "deleteResponse",
     summary: "Delete a finished response with its images",
     ...byId,
     responses: { 200: jsonReply("Deleted", ResponseDeletedSchema), ...openAiErrors(400, 401, 404) },
@@ -292,15 +318,4 @@ function streamResponse(
       clearInterval(keepalive);
     }
   });
-}
-
-async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new CodexImgError("invalid_request", "The request body is not valid JSON.", {
-      details: { param: "body" },
-    });
-  }
 }

@@ -7,6 +7,9 @@ import { jsonReply, routeGroup, serve } from "./route-declarations.js";
 const health = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
+  // Public: no key.
+  security: [],
   summary: "Liveness",
   tags: ["system"],
   responses: {
@@ -35,6 +38,9 @@ const readinessSchema = z
 const ready = createRoute({
   method: "get",
   path: "/ready",
+  operationId: "getReadiness",
+  // Public: no key.
+  security: [],
   summary: "Readiness: database reachable and an account usable",
   tags: ["system"],
   responses: {

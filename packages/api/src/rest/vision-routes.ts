@@ -51,6 +51,7 @@ export function visionRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   const route = createRoute({
     method: "post",
     path: "/v1/vision",
+    operationId: "askVision",
     summary: "Ask about 1 to 16 images and wait for the text answer (predecessor API)",
     description: "Needs the `vision` scope. 422 outside 1-16 images; 502 when upstream gives no answer.",
     tags: ["predecessor"],

@@ -102,7 +102,11 @@ export function compareWithCliRecord(request: RecordedRequest, kind = cliRequest
       // The carrier model is a setting; the CLI's header is `model=<slug>`.
       if (!/^model=\S+$/.test(actual)) diffs.push(`${where}: ${JSON.stringify(actual)} is not model=<slug>`);
     } else if (name === "user-agent") {
-      compareUserAgent(where, expected, actual, diffs);
+      // The CLI's own `wham` requests carry the turn suffix once its turn has started and not before
+      // (both seen from 0.169.0 on accounts/check); the usage poll, outside any turn, sends none.
+      const suffixed = `${expected} (codex_exec; ${USER_AGENT.exec(expected)?.[1]?.split("/")[1] ?? ""})`;
+      const either = kind === "wham" && USER_AGENT.exec(actual)?.[6] !== undefined ? suffixed : expected;
+      compareUserAgent(where, either, actual, diffs);
     } else if (expected.startsWith("{")) {
       compareJson(where, JSON.parse(expected), parseOr(actual), diffs, sameIds);
     } else {

@@ -7,6 +7,7 @@ export * from "./codex-home-fixture.js";
 export * from "./fake-cli-routes.js";
 export * from "./fake-codex-backend.js";
 export * from "./fake-codex-cli.js";
+export * from "./fake-codex-types.js";
 export * from "./fake-openai-api.js";
 export * from "./fake-token-endpoint.js";
 export * from "./fake-upstream.js";

@@ -6,6 +6,6 @@ export * from "./constants.js";
 export * from "./create-codex-http-backend.js";
 export * from "./parse-json-bytes.js";
 export * from "./quota-snapshot.js";
-export * from "./sse-parser.js";
+export * from "./sse-byte-reader.js";
 export * from "./uuid-v7.js";
 export * from "./zstd-raw-frame.js";

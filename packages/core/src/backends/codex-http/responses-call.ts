@@ -1,10 +1,12 @@
 import { CodexImgError } from "../../errors.js";
 import { storeImages } from "../../storage/store-images.js";
-import type { CodexCredentials, StoredBackendResult } from "../../types.js";
+import type { CodexCredentials, QuotaSnapshot, StoredBackendResult } from "../../types.js";
+import type { CallTimer } from "./call-timer.js";
 import { classifyUpstreamError } from "./classify-upstream-error.js";
+import { CODEX_MAX_REPLY_BYTES } from "./constants.js";
+import { readResponsesEvents, type StreamedImage, type StreamedResults } from "./responses-events.js";
 import { buildResponsesBody } from "./responses-route.js";
 import { collectResponsesStream, type StreamImageItem } from "./responses-stream.js";
-import { readSseEvents } from "./sse-parser.js";
 import { timedChunks } from "./timed-body.js";
 import {
   type BackendSettings,
@@ -14,7 +16,14 @@ import {
   responsesSpec,
   runUpstreamCall,
 } from "./upstream-call.js";
-import { buildResult, decodeImage, deliveredOf, tryDecodeImage } from "./upstream-image.js";
+import {
+  buildResult,
+  decodeImage,
+  deliveredOf,
+  notAnImage,
+  replyTooLarge,
+  tryDecodeImage,
+} from "./upstream-image.js";
 import { loadReferences } from "./upstream-references.js";
 
 export async function callResponses(
@@ -37,7 +46,37 @@ export async function callResponses(
   );
   const callId = spec.callId;
   return runUpstreamCall(settings, ctx, spec, async (response, timer, headerQuota) => {
-    const outcome = await collectResponsesStream(readSseEvents(timedChunks(response.body, timer)), {
+    // Each final image is written into the sink while its event streams in; the ones not kept (a repeat
+    // in `response.completed`, an error later on) are deleted before this call returns or throws.
+    const results: StreamedResults = new Map();
+    const kept = new Set<string>();
+    try {
+      const result = await readImagesFromStream(response, timer, results, headerQuota);
+      for (const image of result.images) kept.add(image.stored.key);
+      return result;
+    } finally {
+      const unkept = [...results.values()].filter(
+        (image): image is StreamedImage =>
+          image !== undefined && !(image instanceof Error) && !kept.has(image.stored.key),
+      );
+      await Promise.all(unkept.map((image) => ctx.sink.delete(image.stored.key).catch(() => false)));
+    }
+  });
+
+  async function readImagesFromStream(
+    response: Response,
+    timer: CallTimer,
+    results: StreamedResults,
+    headerQuota: QuotaSnapshot | undefined,
+  ): Promise<StoredBackendResult> {
+    const events = readResponsesEvents(timedChunks(response.body, timer), {
+      sink: ctx.sink,
+      results,
+      maxEventBytes: CODEX_MAX_REPLY_BYTES,
+      tooLarge: replyTooLarge,
+      notImage: () => notAnImage(ctx.label),
+    });
+    const outcome = await collectResponsesStream(events, {
       now: () => settings.clock.now(),
       onProgress: (stage) => ctx.emit({ type: "progress", stage }),
       onPartialImage: (b64, index) => {
@@ -47,6 +86,7 @@ export async function callResponses(
       onQuota: (snapshot) => ctx.emit({ type: "quota", snapshot }),
       classify: (payload) =>
         classifyUpstreamError({ streamError: payload, account: ctx.label, now: settings.clock.now() }),
+      results,
     });
     const quota = outcome.quota ?? headerQuota;
     const upstreamIds: Record<string, string> = {
@@ -69,15 +109,8 @@ export async function callResponses(
     }
     const first: StreamImageItem | undefined = outcome.images[0];
     if (first) {
-      const images = await storeImages(
-        ctx.sink,
-        outcome.images.map((item) =>
-          decodeImage(
-            item.b64,
-            ctx.label,
-            item.revisedPrompt === undefined ? {} : { revisedPrompt: item.revisedPrompt },
-          ),
-        ),
+      const images = outcome.images.map((item) =>
+        item.revisedPrompt === undefined ? item.image : { ...item.image, revisedPrompt: item.revisedPrompt },
       );
       if (first.id) upstreamIds.image_call_id = first.id;
       const result = buildResult(ctx, "responses", images, deliveredOf(first), upstreamIds, quota);
@@ -126,5 +159,5 @@ export async function callResponses(
         details: { account: ctx.label, accountFault: true, upstreamStatus: response.status },
       },
     );
-  });
+  }
 }

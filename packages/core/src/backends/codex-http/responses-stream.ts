@@ -1,14 +1,14 @@
 import type { CodexImgError } from "../../errors.js";
-import { parseJsonText, asRecord as rec, nonEmptyString as str } from "../../json-values.js";
+import { asRecord as rec, nonEmptyString as str } from "../../json-values.js";
 import type { QuotaSnapshot, UpstreamUsage } from "../../types.js";
 import { parseRateLimitsEvent } from "./quota-snapshot.js";
-import type { SseEvent } from "./sse-parser.js";
+import type { ResponsesEvent, StreamedImage, StreamedResults } from "./responses-events.js";
 import { parseUpstreamUsage } from "./upstream-usage.js";
 
-/** One `image_generation_call` output item. `result` is bare base64 (no `data:` prefix). */
+/** One `image_generation_call` output item; its `result` (bare base64) was streamed into the sink. */
 export interface StreamImageItem {
   id?: string;
-  b64: string;
+  image: StreamedImage;
   revisedPrompt?: string;
   size?: string;
   quality?: string;
@@ -45,6 +45,8 @@ export interface ResponsesStreamHooks {
   onQuota?: (snapshot: QuotaSnapshot) => void;
   /** Turns a `response.failed` / `error` payload into the error to throw. */
   classify: (payload: unknown) => CodexImgError;
+  /** What each streamed `result` became (see `readResponsesEvents`); without it no image is collected. */
+  results?: StreamedResults;
 }
 
 /**
@@ -53,7 +55,7 @@ export interface ResponsesStreamHooks {
  * Throws the classified error on `response.failed` or a bare `error` event.
  */
 export async function collectResponsesStream(
-  events: AsyncIterable<SseEvent>,
+  events: AsyncIterable<ResponsesEvent>,
   hooks: ResponsesStreamHooks,
 ): Promise<ResponsesStreamOutcome> {
   const outcome: ResponsesStreamOutcome = { images: [], text: [], deltaText: "", completed: false };
@@ -65,8 +67,9 @@ export async function collectResponsesStream(
     hooks.onProgress?.(next);
   };
   const addImage = (item: Record<string, unknown>): void => {
-    const b64 = str(item.result);
-    if (!b64) return;
+    const image = typeof item.result === "string" ? hooks.results?.get(item.result) : undefined;
+    if (image instanceof Error) throw image;
+    if (!image) return;
     const id = str(item.id);
     if (id !== undefined) {
       if (seenItems.has(id)) return;
@@ -75,7 +78,7 @@ export async function collectResponsesStream(
     outcome.images.push(
       compact({
         id,
-        b64,
+        image,
         revisedPrompt: str(item.revised_prompt),
         size: str(item.size),
         quality: str(item.quality),
@@ -111,7 +114,7 @@ export async function collectResponsesStream(
   const iterator = events[Symbol.asyncIterator]();
   try {
     for (;;) {
-      let step: IteratorResult<SseEvent>;
+      let step: IteratorResult<ResponsesEvent>;
       try {
         step = await iterator.next();
       } catch (error) {
@@ -126,11 +129,11 @@ export async function collectResponsesStream(
   }
   return outcome;
 
-  function handle(event: SseEvent): "stop" | undefined {
-    if (event.data === "[DONE]") return "stop";
-    const payload = parseJson(event.data);
+  function handle(event: ResponsesEvent): "stop" | undefined {
+    if (event.done) return "stop";
+    const payload = event.payload;
     if (!payload) return undefined;
-    const type = str(payload.type) ?? event.event;
+    const type = str(payload.type);
     switch (type) {
       case "response.created":
       case "response.in_progress":
@@ -201,8 +204,4 @@ export function answerText(outcome: ResponsesStreamOutcome): string {
 
 function compact(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  return rec(parseJsonText(text));
 }

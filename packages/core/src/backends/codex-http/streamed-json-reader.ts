@@ -92,10 +92,7 @@ export class StreamedJsonReader {
 
   /** The rest of the document, parsed, once `nextString` returned undefined; undefined if it is not JSON. */
   document(): StreamedJsonDocument | undefined {
-    const decoder = new TextDecoder();
-    let text = "";
-    for (const part of this.kept) text += decoder.decode(part, { stream: true });
-    text += decoder.decode();
+    const text = this.keptText();
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -110,6 +107,19 @@ export class StreamedJsonReader {
         return Number(placeholder.slice(tag.length));
       },
     };
+  }
+
+  /** The placeholder string that stands for streamed value `index` in the document. */
+  placeholder(index: number): string {
+    return `${this.tag}${index}`;
+  }
+
+  /** The document's text without its streamed values (each one's placeholder in its place). */
+  keptText(): string {
+    const decoder = new TextDecoder();
+    let text = "";
+    for (const part of this.kept) text += decoder.decode(part, { stream: true });
+    return text + decoder.decode();
   }
 
   /** Reads the next chunk; false at the end of the body. */
@@ -158,7 +168,7 @@ export class StreamedJsonReader {
         this.lastString = undefined;
         if (key !== undefined && this.streamKeys.has(key)) {
           this.keep(bytes.subarray(this.copyFrom, i));
-          this.keep(this.encoder.encode(JSON.stringify(`${this.tag}${this.streamedCount}`)));
+          this.keep(this.encoder.encode(JSON.stringify(this.placeholder(this.streamedCount))));
           this.position = i + 1;
           this.mode = "streamed";
           return { key, index: this.streamedCount++ };

@@ -2,9 +2,9 @@ import { CodexImgError } from "../../errors.js";
 import type { NormalizedVisionRequest } from "../../request.js";
 import type { CodexCredentials, VisionResult } from "../../types.js";
 import { classifyUpstreamError } from "./classify-upstream-error.js";
-import { CODEX_DEFAULT_VISION_INSTRUCTIONS } from "./constants.js";
+import { CODEX_DEFAULT_VISION_INSTRUCTIONS, CODEX_MAX_REPLY_BYTES } from "./constants.js";
+import { readResponsesEvents } from "./responses-events.js";
 import { answerText, collectResponsesStream } from "./responses-stream.js";
-import { readSseEvents } from "./sse-parser.js";
 import { timedChunks } from "./timed-body.js";
 import {
   type AccountContext,
@@ -13,6 +13,7 @@ import {
   responsesSpec,
   runUpstreamCall,
 } from "./upstream-call.js";
+import { notAnImage, replyTooLarge } from "./upstream-image.js";
 import { buildVisionBody } from "./vision-route.js";
 
 /**
@@ -35,13 +36,21 @@ export async function callVision(
     }),
   );
   return runUpstreamCall(settings, ctx, spec, async (response, timer, headerQuota) => {
-    const outcome = await collectResponsesStream(readSseEvents(timedChunks(response.body, timer)), {
-      now: () => settings.clock.now(),
-      onProgress: (stage) => ctx.emit({ type: "progress", stage }),
-      onQuota: (snapshot) => ctx.emit({ type: "quota", snapshot }),
-      classify: (payload) =>
-        classifyUpstreamError({ streamError: payload, account: ctx.label, now: settings.clock.now() }),
-    });
+    const outcome = await collectResponsesStream(
+      readResponsesEvents(timedChunks(response.body, timer), {
+        results: new Map(),
+        maxEventBytes: CODEX_MAX_REPLY_BYTES,
+        tooLarge: replyTooLarge,
+        notImage: () => notAnImage(ctx.label),
+      }),
+      {
+        now: () => settings.clock.now(),
+        onProgress: (stage) => ctx.emit({ type: "progress", stage }),
+        onQuota: (snapshot) => ctx.emit({ type: "quota", snapshot }),
+        classify: (payload) =>
+          classifyUpstreamError({ streamError: payload, account: ctx.label, now: settings.clock.now() }),
+      },
+    );
     if (outcome.interruption !== undefined) {
       if (timer.stopReason !== undefined) throw outcome.interruption;
       throw new CodexImgError(

@@ -3,7 +3,7 @@ import { CodexImgError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import type { GenerateOptions } from "../../types.js";
 import { buildChildEnv } from "./build-child-env.js";
-import type { CodexCliBackendOptions } from "./create-codex-cli-backend.js";
+import type { CodexCliBackendOptions } from "./codex-cli-options.js";
 import { type CliProcessResult, runCliProcess } from "./run-cli-process.js";
 
 export interface ExecCodexRun {

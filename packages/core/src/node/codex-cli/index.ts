@@ -1,5 +1,6 @@
 export * from "./build-child-env.js";
 export * from "./build-cli-prompt.js";
+export * from "./codex-cli-options.js";
 export * from "./create-codex-cli-backend.js";
 export * from "./detect-cli-failure.js";
 export * from "./find-cli-images.js";

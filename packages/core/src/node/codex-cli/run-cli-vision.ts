@@ -1,32 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import type { Clock } from "../../clock.js";
 import { CodexImgError } from "../../errors.js";
-import type { Logger } from "../../logger.js";
 import type { NormalizedVisionRequest } from "../../request.js";
-import type { GenerateOptions, ImageFormat, VisionResult } from "../../types.js";
+import type { VisionResult } from "../../types.js";
 import { fenceUserText } from "./build-cli-prompt.js";
-import { cleanupCliRun } from "./cleanup-cli-run.js";
-import type { CodexCliBackendOptions } from "./create-codex-cli-backend.js";
+import { buildExecArgs } from "./build-exec-args.js";
 import { detectCliFailure, withRunDetails } from "./detect-cli-failure.js";
-import { execCodex } from "./exec-codex.js";
-import { findSessionIdInStderr, parseCliEvents } from "./parse-cli-events.js";
+import { type CliRun, withCliRun } from "./with-cli-run.js";
+import { writeCliImages } from "./write-cli-images.js";
 
-export interface CliVisionRun {
-  options: CodexCliBackendOptions;
-  ephemeral: boolean;
-  home: string;
+export interface CliVisionRun extends CliRun {
   request: NormalizedVisionRequest;
-  generateOptions: GenerateOptions;
-  workRoot: string;
-  timeoutMs: number;
-  killGraceMs: number;
-  clock: Clock;
-  logger: Logger;
 }
-
-const EXTENSIONS: Record<ImageFormat, string> = { png: "png", jpeg: "jpg", webp: "webp" };
 
 /**
  * A question about images through the official CLI (upstream.md Appendix B):
@@ -35,79 +19,42 @@ const EXTENSIONS: Record<ImageFormat, string> = { png: "png", jpeg: "jpg", webp:
  * fenced as data like an image prompt, since the agent behind the CLI has a shell.
  */
 export async function runCliVision(run: CliVisionRun): Promise<VisionResult> {
-  const { options, home, request, generateOptions, logger } = run;
-  const { onEvent } = generateOptions;
+  const { options, request, generateOptions, logger } = run;
   const account = generateOptions.account?.label;
-  await mkdir(run.workRoot, { recursive: true, mode: 0o700 });
-  const workDir = await mkdtemp(join(run.workRoot, "vision-"));
-  const startedAt = Date.now();
-  let endedAt = startedAt;
-  let threadId: string | undefined;
-  try {
-    const paths: string[] = [];
-    for (const [index, image] of request.images.entries()) {
-      const path = join(workDir, `image-${index + 1}.${EXTENSIONS[image.format]}`);
-      await writeFile(path, image.bytes, { mode: 0o600 });
-      paths.push(path);
-    }
-    const args = ["exec", "--skip-git-repo-check", "-s", "read-only", "-C", workDir, "--json"];
-    if (run.ephemeral) args.push("--ephemeral");
-    const model = request.model ?? options.model;
-    if (model) args.push("-m", model);
-    for (const [key, value] of Object.entries(options.config ?? {})) {
-      args.push("-c", `${key}=${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
-    }
-    for (const path of paths) args.push("-i", path);
-    // `-i` takes several values: `--` ends them so the question is never read as a file.
-    args.push("--", visionPrompt(request.prompt, randomBytes(8).toString("hex")));
-    onEvent?.({ type: "route", route: "cli" });
-    const result = await execCodex(options, {
-      args,
-      home,
-      workDir,
-      timeoutMs: run.timeoutMs,
-      killGraceMs: run.killGraceMs,
-      clock: run.clock,
-      logger,
-      generateOptions,
-    });
-    endedAt = Date.now();
-    if (result.aborted)
-      throw new CodexImgError("canceled", "The request was canceled; codex exec was stopped.");
-    const events = parseCliEvents(result.stdout);
-    threadId = events.threadId ?? findSessionIdInStderr(result.stderr);
-    const text = events.lastMessage?.trim();
-    logger.info("codex-cli: vision run finished", { account, threadId, exitCode: result.exitCode });
-    if (text && result.exitCode === 0) {
-      return {
-        text,
-        backend: "codex-cli",
-        route: "cli",
-        upstreamIds: threadId ? { threadId } : {},
-      };
-    }
-    const failure = result.timedOut
-      ? new CodexImgError(
-          "upstream_timeout",
-          `codex exec did not finish within ${Math.round(run.timeoutMs / 1000)} s and was stopped.`,
-        )
-      : result.exitCode === 0 && events.errors.length === 0
-        ? new CodexImgError("upstream_failed", "codex exec gave no answer about the images.", {
-            retryable: false,
-            details: { empty: true },
-          })
-        : detectCliFailure({ ...result, events, now: run.clock.now(), ...(account ? { account } : {}) });
-    throw withRunDetails(failure, { account, threadId, exitCode: result.exitCode, stderr: result.stderr });
-  } finally {
-    await cleanupCliRun({
-      codexHome: home,
-      ...(threadId ? { threadId } : {}),
-      startedAt,
-      endedAt,
-      workDir,
-      logger,
-    });
-  }
+  return withCliRun<VisionResult>(
+    run,
+    "vision-",
+    async (workDir) =>
+      // Always read-only, whatever the image runs use: looking needs no writes.
+      buildExecArgs(options, {
+        sandbox: "read-only",
+        workDir,
+        ephemeral: run.ephemeral,
+        model: request.model ?? options.model,
+        files: await writeCliImages(workDir, "image", request.images),
+        prompt: visionPrompt(request.prompt, randomBytes(8).toString("hex")),
+      }),
+    async ({ result, events, threadId }) => {
+      const text = events.lastMessage?.trim();
+      logger.info("codex-cli: vision run finished", { account, threadId, exitCode: result.exitCode });
+      if (text && result.exitCode === 0) {
+        const upstreamIds: Record<string, string> = threadId ? { threadId } : {};
+        return { text, backend: "codex-cli", route: "cli", upstreamIds };
+      }
+      const failure = result.timedOut
+        ? new CodexImgError(
+            "upstream_timeout",
+            `codex exec did not finish within ${Math.round(run.timeoutMs / 1000)} s and was stopped.`,
+          )
+        : result.exitCode === 0 && events.errors.length === 0
+          ? new CodexImgError("upstream_failed", "codex exec gave no answer about the images.", {
+              retryable: false,
+              details: { empty: true },
+            })
+          : detectCliFailure({ ...result, events, now: run.clock.now(), ...(account ? { account } : {}) });
+      throw withRunDetails(failure, { account, threadId, exitCode: result.exitCode, stderr: result.stderr });
+    },
+  );
 }
 
 /** A fixed instruction and the user's question fenced as data. */

@@ -55,7 +55,7 @@ export const CODEX_EXEC_GOLDEN_RECORD = {
         ["host", "<host>"],
       ],
       body: {},
-      note: "No body. The usage poll's GET /backend-api/wham/usage is held to this record: the CLI's backend client sends every wham request this way (no originator, no version).",
+      note: "No body. Once its turn has started the CLI sends the same with the (codex_exec; <version>) suffix on the user-agent; both are accepted from it. The usage poll's GET /backend-api/wham/usage is held to this record: the CLI's backend client sends every wham request this way (no originator, no version).",
     },
     images_generations: {
       method: "POST",
