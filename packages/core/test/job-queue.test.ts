@@ -399,6 +399,46 @@ describe("job queue", () => {
     expect((await rejection(queue.waitForJob("img_missing", { timeoutMs: 10 }))).code).toBe("not_found");
   });
 
+  it("waitForJob waits through a retry and progress, and returns once the job ends", async () => {
+    const { queue, clock } = setup({ backoff: { baseMs: 1000 } });
+    const { job } = await queue.enqueue(REQUEST);
+    let settled = false;
+    const waiting = queue.waitForJob(job.id, { timeoutMs: 60_000 }).finally(() => {
+      settled = true;
+    });
+    const first = await mustClaim(queue);
+    await first.progress({ type: "progress", stage: "generating" });
+    expect((await first.fail(new CodexImgError("upstream_failed", "502")))?.state).toBe("queued");
+    await clock.advance(1000);
+    const second = await mustClaim(queue);
+    await clock.advance(10);
+    expect(settled).toBe(false);
+    await second.succeed([IMAGE]);
+    await clock.advance(0);
+    expect(settled).toBe(true);
+    expect(await waiting).toMatchObject({ id: job.id, state: "succeeded", images: [IMAGE] });
+    expect((await waiting).attempts).toHaveLength(2);
+  });
+
+  it("waitForJob sees a job another process finished at its next poll", async () => {
+    const clock = new ManualClock();
+    const store = createMemoryJobStore();
+    const here = createJobQueue({ store, clock, pollIntervalMs: 1000 });
+    const elsewhere = createJobQueue({ store, clock, pollIntervalMs: 1000 });
+    const { job } = await here.enqueue(REQUEST);
+    let settled = false;
+    const waiting = here.waitForJob(job.id, { timeoutMs: 60_000 }).finally(() => {
+      settled = true;
+    });
+    const claimed = await mustClaim(elsewhere);
+    await claimed.succeed([IMAGE]);
+    await clock.advance(10);
+    expect(settled).toBe(false);
+    await clock.advance(1000);
+    expect(settled).toBe(true);
+    expect(await waiting).toMatchObject({ id: job.id, state: "succeeded" });
+  });
+
   it("lists jobs newest first through the queue", async () => {
     const { queue, clock } = setup();
     const a = await queue.enqueue(REQUEST, { keyId: "k" });
