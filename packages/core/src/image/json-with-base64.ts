@@ -121,19 +121,3 @@ function partsStream(parts: Array<Uint8Array | ReadableStream<Uint8Array>>): Rea
     },
   });
 }
-
-/**
- * The whole document as one byte array of its known length: for a request body that must have a
- * Content-Length (the upstream's edit route). One copy, instead of base64 strings, a JSON string and its
- * UTF-8 encoding.
- */
-export async function jsonWithBase64Bytes(json: JsonWithBase64): Promise<Uint8Array<ArrayBuffer>> {
-  const out = new Uint8Array(json.length);
-  let offset = 0;
-  const reader = json.body.getReader();
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    out.set(read.value, offset);
-    offset += read.value.length;
-  }
-  return out;
-}
