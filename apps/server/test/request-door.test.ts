@@ -176,7 +176,8 @@ describe.each(SERVER_RUNTIMES)("the request door of the server process on %s", (
     const holder = openRaw(url);
     // The holder is dropped unanswered at the end; its missing reply is expected.
     holder.reply.catch(() => undefined);
-    holder.socket.write(head("/v1/images/generate", key, [`Content-Length: ${700 * 1024}`]));
+    // 400 KiB, and as much again for the copy its JSON is parsed from: 800 KiB of the 1 MiB budget.
+    holder.socket.write(head("/v1/images/generate", key, [`Content-Length: ${400 * 1024}`]));
     holder.socket.write('{"prompt":"');
     // The holder is admitted once its head is read; give the server that moment.
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -210,16 +211,17 @@ describe.each(SERVER_RUNTIMES)("the request door of the server process on %s", (
         key,
         JSON.stringify({ prompt: "x", images: [{ image_url: reference }] }),
       );
-    // 400 KiB of a reference that is not base64: refused 400 once read, and the budget is whole again.
-    const invalid = await edit(`data:image/png;base64,${"*".repeat(400 * 1024)}`);
+    // 300 KiB of a reference that is not base64: refused 400 once read, and the budget is whole again.
+    const invalid = await edit(`data:image/png;base64,${"*".repeat(300 * 1024)}`);
     expect(invalid.status).toBe(400);
     expect(JSON.parse(invalid.text)).toMatchObject({
       error: { code: "invalid_request", param: "images.0.image_url" },
     });
     expect(await held()).toBe(0);
 
-    // 700 KiB fit the 1 MiB budget, but not with the 525 KiB its reference decodes to beside it.
-    const tooMuch = await edit(`data:image/png;base64,${"A".repeat(700 * 1024)}`);
+    // 500 KiB fit the 1 MiB budget, but not with the copy it is parsed from and the 375 KiB its reference
+    // decodes to beside them.
+    const tooMuch = await edit(`data:image/png;base64,${"A".repeat(500 * 1024)}`);
     expect(tooMuch.status).toBe(503);
     expect(JSON.parse(tooMuch.text)).toMatchObject({ error: { code: "server_busy" } });
     expect(await held()).toBe(0);
@@ -231,10 +233,10 @@ describe.each(SERVER_RUNTIMES)("the request door of the server process on %s", (
     expect(JSON.parse(cut.text)).toMatchObject({ error: { code: "server_busy" } });
     expect(await allReturned()).toBe(0);
 
-    // The client hangs up with most of its declared 700 KiB unsent.
+    // The client hangs up with most of its declared 400 KiB unsent.
     const aborted = openRaw(url);
     aborted.reply.catch(() => undefined);
-    aborted.socket.write(head("/v1/images/edits", key, [`Content-Length: ${700 * 1024}`]));
+    aborted.socket.write(head("/v1/images/edits", key, [`Content-Length: ${400 * 1024}`]));
     aborted.socket.write(
       `{"prompt":"x","images":[{"image_url":"data:image/png;base64,${"A".repeat(100 * 1024)}`,
     );
@@ -249,7 +251,7 @@ describe.each(SERVER_RUNTIMES)("the request door of the server process on %s", (
       "POST",
       "/v1/images/generate",
       key,
-      JSON.stringify({ prompt: "x".repeat(900 * 1024) }),
+      JSON.stringify({ prompt: "x".repeat(450 * 1024) }),
     );
     expect(next.status).toBe(400);
     expect(JSON.parse(next.text)).toMatchObject({ error: { code: "invalid_request", param: "prompt" } });

@@ -257,16 +257,33 @@ describe("Base64StreamDecoder", () => {
         for (let cut = 0; cut <= ascii.length; cut++) {
           for (let second = cut; second <= ascii.length; second += 3) {
             const decoder = new Base64StreamDecoder();
+            // Each view is valid until the next call: copied as it comes.
             const parts = [
-              decoder.push(ascii.subarray(0, cut)),
-              decoder.push(ascii.subarray(cut, second)),
-              decoder.push(ascii.subarray(second)),
+              decoder.push(ascii.subarray(0, cut)).slice(),
+              decoder.push(ascii.subarray(cut, second)).slice(),
+              decoder.push(ascii.subarray(second)).slice(),
               decoder.end(),
             ];
             expect(Buffer.concat(parts)).toEqual(Buffer.from(bytes));
+            expect(decoder.valid).toBe(true);
           }
         }
       }
+    }
+  });
+
+  it("reads the URL-safe alphabet and flags what is not base64", () => {
+    const bytes = new Uint8Array(300).map((_, i) => (i * 131 + 7) % 256);
+    const urlSafe = bytesToBase64(bytes).replaceAll("+", "-").replaceAll("/", "_");
+    const decoder = new Base64StreamDecoder();
+    const out = Buffer.concat([decoder.push(new TextEncoder().encode(urlSafe)).slice(), decoder.end()]);
+    expect(out).toEqual(Buffer.from(bytes));
+    expect(decoder.valid).toBe(true);
+    for (const bad of ["AAAA AAA", "AA=AAAAA", "AAAA*AAA", "AAAAA"]) {
+      const checked = new Base64StreamDecoder();
+      checked.push(new TextEncoder().encode(bad));
+      checked.end();
+      expect(checked.valid).toBe(false);
     }
   });
 });

@@ -8,6 +8,7 @@ import {
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
+import { holdBeyondBody } from "./request-door.js";
 
 /** Our error body. `detail` repeats the message so scripts written for the predecessor (FastAPI's `{"detail": …}`) keep working. */
 export interface NativeErrorBody {
@@ -179,7 +180,18 @@ export async function readBodyBytes(
   const body = c.req.raw.body;
   if (!body) return new Uint8Array();
   const reader = body.getReader();
-  let buffer = new Uint8Array(Number.isSafeInteger(declared) && declared >= 0 ? declared : 64 * 1024);
+  // The copy sits beside the chunks it is made from (garbage only once collected): it counts too.
+  const hold = async (bytes: number): Promise<void> => {
+    try {
+      holdBeyondBody(c, bytes);
+    } catch (error) {
+      await reader.cancel().catch(() => undefined);
+      throw error;
+    }
+  };
+  const initial = Number.isSafeInteger(declared) && declared >= 0 ? declared : 64 * 1024;
+  await hold(initial);
+  let buffer = new Uint8Array(initial);
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -196,7 +208,9 @@ export async function readBodyBytes(
     }
     if (total + value.length > buffer.length) {
       // No (or a wrong) content length: grow by doubling, bounded by maxBytes.
-      const grown = new Uint8Array(Math.min(maxBytes, Math.max(buffer.length * 2, total + value.length)));
+      const size = Math.min(maxBytes, Math.max(buffer.length * 2, total + value.length));
+      await hold(size - buffer.length);
+      const grown = new Uint8Array(size);
       grown.set(buffer.subarray(0, total));
       buffer = grown;
     }

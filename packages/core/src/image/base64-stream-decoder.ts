@@ -1,67 +1,107 @@
-import { base64ToBytes } from "./base64.js";
+const PAD = 0x3d;
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-interface NativeBuffer {
-  from(data: ArrayBufferLike, byteOffset?: number, length?: number): { toString(encoding: "latin1"): string };
-  from(data: string, encoding: "base64"): Uint8Array;
-}
-const nativeBuffer = (globalThis as { Buffer?: NativeBuffer }).Buffer;
+/** Each character's 6 bits (URL-safe `-` and `_` too); -1 for anything else. */
+const SIXTETS = new Int16Array(256).fill(-1);
+for (const [i, char] of [...ALPHABET].entries()) SIXTETS[char.charCodeAt(0)] = i;
+SIXTETS[0x2d] = 62;
+SIXTETS[0x5f] = 63;
 
 /**
- * Decodes base64 that arrives in pieces cut anywhere (inside a 4-character quantum too), as ASCII bytes:
- * each `push` returns the bytes of the whole quanta seen so far and keeps the 0-3 characters left over
- * for the next piece, so an image is decoded while its reply streams in, never held as one string.
- * Decoding is the runtime's native one (`Buffer`) where there is one; like `base64AsciiToBytes`, it is
- * lenient, and the result is checked by sniffing the image, not here.
+ * Two characters' 12 bits, by their two bytes: a quantum is two lookups. 256 KiB, built on first use.
+ * -1 when either character is not base64 (so a quantum's bits are negative).
+ */
+let pairs: Int32Array | undefined;
+function pairTable(): Int32Array {
+  if (pairs) return pairs;
+  pairs = new Int32Array(65536).fill(-1);
+  for (let a = 0; a < 256; a++) {
+    const high = SIXTETS[a] as number;
+    if (high < 0) continue;
+    for (let b = 0; b < 256; b++) {
+      const low = SIXTETS[b] as number;
+      if (low >= 0) pairs[(a << 8) | b] = (high << 6) | low;
+    }
+  }
+  return pairs;
+}
+
+/**
+ * Decodes base64 that arrives in pieces cut anywhere (inside a 4-character quantum too), as ASCII bytes,
+ * into one reused buffer: each `push` returns a view of the bytes of the whole quanta seen so far (valid
+ * until the next call: copy what must be kept) and carries the 0-3 characters left over. An image is
+ * decoded while its reply streams in, without a string or a new buffer per piece (the garbage that kept
+ * the server's memory high under load). Standard and URL-safe alphabets, padded or not; anything else
+ * makes `valid` false (the image is then refused).
  */
 export class Base64StreamDecoder {
   /** Characters of an unfinished quantum, carried to the next piece. */
   private readonly carry = new Uint8Array(4);
   private carried = 0;
+  private out = new Uint8Array(0);
+  private ended = false;
+  /** False once a character that is not base64 (or padding before the end) was seen. */
+  valid = true;
 
   push(ascii: Uint8Array): Uint8Array {
+    const table = pairTable();
+    const capacity = Math.floor((this.carried + ascii.length) / 4) * 3;
+    if (this.out.length < capacity) this.out = new Uint8Array(Math.max(capacity, 2 * this.out.length));
+    const out = this.out;
+    let written = 0;
     let from = 0;
-    let head: Uint8Array | undefined;
     if (this.carried > 0) {
       from = Math.min(4 - this.carried, ascii.length);
       this.carry.set(ascii.subarray(0, from), this.carried);
       this.carried += from;
-      if (this.carried < 4) return EMPTY;
-      head = decodeAscii(this.carry);
+      if (this.carried < 4) return out.subarray(0, 0);
+      written = this.quantum(this.carry, 0, out, 0);
       this.carried = 0;
     }
     const whole = from + Math.floor((ascii.length - from) / 4) * 4;
-    const body = whole > from ? decodeAscii(ascii.subarray(from, whole)) : EMPTY;
+    // The last quantum may hold padding: it is decoded apart, the others two lookups each.
+    const fast = whole > from && (ascii[whole - 1] === PAD || ascii[whole - 2] === PAD) ? whole - 4 : whole;
+    let bad = 0;
+    for (let i = from; i < fast; i += 4) {
+      const bits =
+        ((table[((ascii[i] as number) << 8) | (ascii[i + 1] as number)] as number) << 12) |
+        (table[((ascii[i + 2] as number) << 8) | (ascii[i + 3] as number)] as number);
+      bad |= bits;
+      out[written] = bits >> 16;
+      out[written + 1] = bits >> 8;
+      out[written + 2] = bits;
+      written += 3;
+    }
+    if (bad < 0) this.valid = false;
+    if (fast < whole) written += this.quantum(ascii, fast, out, written);
     this.carry.set(ascii.subarray(whole), 0);
     this.carried = ascii.length - whole;
-    if (!head) return body;
-    if (body.length === 0) return head;
-    const out = new Uint8Array(head.length + body.length);
-    out.set(head, 0);
-    out.set(body, head.length);
-    return out;
+    return out.subarray(0, written);
   }
 
-  /** The bytes of a last quantum without its padding (`iVBO…xyz`); empty when the input ended whole. */
+  /** The bytes of a last quantum without its padding (`…xyz`); empty when the input ended whole. */
   end(): Uint8Array {
-    const rest = this.carried > 0 ? decodeAscii(this.carry.subarray(0, this.carried)) : EMPTY;
+    const out = new Uint8Array(3);
+    const written = this.carried > 0 ? this.quantum(this.carry.subarray(0, this.carried), 0, out, 0) : 0;
+    if (this.carried === 1) this.valid = false;
     this.carried = 0;
-    return rest;
+    return out.subarray(0, written);
   }
-}
 
-const EMPTY = new Uint8Array(0);
-
-function decodeAscii(ascii: Uint8Array): Uint8Array {
-  if (nativeBuffer) {
-    // latin1 maps each byte to one character: the cheapest byte-to-string step, and base64 is ASCII.
-    const text = nativeBuffer.from(ascii.buffer, ascii.byteOffset, ascii.byteLength).toString("latin1");
-    const decoded = nativeBuffer.from(text, "base64");
-    return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
-  }
-  try {
-    return base64ToBytes(new TextDecoder("latin1").decode(ascii));
-  } catch {
-    // Not base64: no bytes, so the sniff of the image fails and names the fault.
-    return EMPTY;
+  /** One quantum of 2-4 characters, padding allowed only at the very end; returns the bytes written. */
+  private quantum(chars: Uint8Array, at: number, out: Uint8Array, to: number): number {
+    if (this.ended) this.valid = false;
+    let length = Math.min(4, chars.length - at);
+    while (length > 0 && chars[at + length - 1] === PAD) length -= 1;
+    if (length < 4) this.ended = true;
+    let bits = 0;
+    for (let k = 0; k < 4; k++) {
+      const sixtet = k < length ? (SIXTETS[chars[at + k] as number] as number) : 0;
+      if (sixtet < 0) this.valid = false;
+      bits = (bits << 6) | (sixtet & 63);
+    }
+    const bytes = length <= 1 ? 0 : length - 1;
+    for (let k = 0; k < bytes; k++) out[to + k] = (bits >> (16 - 8 * k)) & 0xff;
+    return bytes;
   }
 }

@@ -31,7 +31,8 @@ export async function storeBase64Image(
   while (!info) {
     const decoded = raw === undefined ? decoder.end() : decoder.push(raw);
     if (decoded.length > 0) {
-      head.push(decoded);
+      // The decoder reuses its buffer: what is kept for the sniff is copied.
+      head.push(decoded.slice());
       headBytes += decoded.length;
       if (headBytes <= SNIFF_LIMIT_BYTES || raw === undefined) info = sniffImage(joined(head));
     }
@@ -43,7 +44,7 @@ export async function storeBase64Image(
   }
   const cut = ended ? errors.cutShort() : undefined;
   if (cut) throw cut;
-  if (!info) {
+  if (!info || (ended && !decoder.valid)) {
     if (headBytes === 0) return undefined;
     throw errors.notImage();
   }
@@ -56,6 +57,8 @@ export async function storeBase64Image(
         const cut = errors.cutShort();
         if (cut) throw cut;
         const last = decoder.end();
+        // Not base64 somewhere after the header: refused whole (the sink drops what it wrote).
+        if (!decoder.valid) throw errors.notImage();
         if (last.length > 0) yield last;
         return;
       }
