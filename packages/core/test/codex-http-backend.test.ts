@@ -220,6 +220,24 @@ describe("codex-http native route", () => {
       expect(Number(request?.headers["content-length"])).toBe(request?.body.length);
       expect(result.images).toHaveLength(1);
 
+      // The /responses route streams them too, inside its zstd frame.
+      const viaResponses = await backendFor({ initialRoute: "responses" }).generateInto(
+        { prompt: "blend them", storedReferences: refs },
+        store,
+        accountOptions(recordingCredentials()),
+      );
+      expect(viaResponses.route).toBe("responses");
+      expect(fake.mismatches).toEqual([]);
+      const turn = fake.requests[1];
+      const turnBody = turn?.json as { input: Array<{ content: Array<{ image_url?: string }> }> } | undefined;
+      const parts = turnBody?.input[1]?.content;
+      expect(parts?.slice(0, 2).map((part) => base64ToBytes(part.image_url?.split(",")[1] ?? ""))).toEqual([
+        first,
+        second,
+      ]);
+      expect(Number(turn?.headers["content-length"])).toBe(turn?.rawBodyLength);
+      await Promise.all(viaResponses.images.map((image) => store.delete(image.stored.key)));
+
       await store.delete(refs[1]?.key ?? "");
       const error = await backendFor()
         .generateInto(
@@ -232,7 +250,7 @@ describe("codex-http native route", () => {
           (caught: unknown) => caught,
         );
       expect(error).toMatchObject({ code: "invalid_request", retryable: false });
-      expect(fake.requests).toHaveLength(1);
+      expect(fake.requests).toHaveLength(2);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -24,25 +24,29 @@ import {
   replyTooLarge,
   tryDecodeImage,
 } from "./upstream-image.js";
-import { loadReferences } from "./upstream-references.js";
 
 export async function callResponses(
   settings: BackendSettings,
   ctx: CallContext,
   creds: CodexCredentials,
 ): Promise<StoredBackendResult> {
-  // The turn is one JSON document, compressed: its references are loaded (only on this fallback route).
-  const normalized = ctx.request.storedReferences?.length
-    ? { ...ctx.normalized, referenceImages: await loadReferences(ctx.references) }
-    : ctx.normalized;
-  const spec = responsesSpec(settings, creds, settings.carrierModel, (threadId, clientMetadata) =>
-    buildResponsesBody(ctx.request, normalized, {
-      carrierModel: settings.carrierModel,
-      instructions: settings.instructions,
-      threadId,
-      clientMetadata,
-      ...(settings.partialImages === undefined ? {} : { partialImages: settings.partialImages }),
-    }),
+  const spec = await responsesSpec(
+    settings,
+    creds,
+    settings.carrierModel,
+    (threadId, clientMetadata, dataUrl) =>
+      buildResponsesBody(
+        ctx.request,
+        ctx.normalized,
+        { images: ctx.references, dataUrl },
+        {
+          carrierModel: settings.carrierModel,
+          instructions: settings.instructions,
+          threadId,
+          clientMetadata,
+          ...(settings.partialImages === undefined ? {} : { partialImages: settings.partialImages }),
+        },
+      ),
   );
   const callId = spec.callId;
   return runUpstreamCall(settings, ctx, spec, async (response, timer, headerQuota) => {

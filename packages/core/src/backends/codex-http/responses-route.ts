@@ -1,6 +1,5 @@
-import { toDataUrl } from "../../image/index.js";
 import type { NormalizedImageRequest } from "../../request.js";
-import type { ImageFormat, ImageRequest } from "../../types.js";
+import type { ImageRequest } from "../../types.js";
 import { CODEX_DEFAULT_REASONING_EFFORT } from "./constants.js";
 
 export interface ResponsesBodyOptions {
@@ -23,9 +22,10 @@ export interface ResponsesBodyOptions {
  * `prompt_cache_key` and `client_metadata`. The tool is not forced through `tool_choice` (400 "Tool
  * choice 'image_generation' not found"), and `max_output_tokens` is never sent (rejected).
  */
-export function buildResponsesBody(
+export function buildResponsesBody<T>(
   request: ImageRequest,
   normalized: NormalizedImageRequest,
+  references: { images: readonly T[]; dataUrl: (image: T) => string },
   options: ResponsesBodyOptions,
 ): Record<string, unknown> {
   const tool: Record<string, unknown> = {
@@ -42,7 +42,7 @@ export function buildResponsesBody(
   return buildTurnBody({
     model: options.carrierModel,
     instructions: options.instructions,
-    images: normalized.referenceImages,
+    ...references,
     text: normalized.prompt,
     tools: [tool],
     threadId: options.threadId,
@@ -50,11 +50,13 @@ export function buildResponsesBody(
   });
 }
 
-export interface TurnBodyParts {
+export interface TurnBodyParts<T> {
   model: string;
   instructions: string;
-  /** Sent as `input_image` data URLs before the text. */
-  images: ReadonlyArray<{ bytes: Uint8Array; format: ImageFormat }>;
+  /** Sent as `input_image` data URLs (each one's text from `dataUrl`) before the text. */
+  images: readonly T[];
+  /** An image's data URL, typically a placeholder that `jsonWithBase64` streams the base64 into. */
+  dataUrl: (image: T) => string;
   text: string;
   /** The CLI's turns always carry the key, empty when there is no tool. */
   tools: Array<Record<string, unknown>>;
@@ -66,10 +68,10 @@ export interface TurnBodyParts {
  * One CLI turn's top-level fields in the CLI's key order (upstream.md Appendices A and B), shared by the
  * image turn above and the vision turn: the fake compares this order byte for byte with the CLI's.
  */
-export function buildTurnBody(parts: TurnBodyParts): Record<string, unknown> {
+export function buildTurnBody<T>(parts: TurnBodyParts<T>): Record<string, unknown> {
   const content: Array<Record<string, unknown>> = parts.images.map((image) => ({
     type: "input_image",
-    image_url: toDataUrl(image.bytes, image.format),
+    image_url: parts.dataUrl(image),
   }));
   content.push({ type: "input_text", text: parts.text });
   return {

@@ -1,5 +1,6 @@
 import type { Clock } from "../../clock.js";
 import { CodexImgError, isCodexImgError } from "../../errors.js";
+import { IMAGE_MIME_TYPES, jsonWithBase64 } from "../../image/index.js";
 import type { Logger } from "../../logger.js";
 import type { NormalizedImageRequest } from "../../request.js";
 import type {
@@ -72,14 +73,19 @@ export interface CallSpec {
 
 /**
  * A `POST {base}/responses` turn as the CLI sends it: a fresh thread, its headers, and the body that
- * `bodyFor` builds for that thread, zstd-compressed.
+ * `bodyFor` builds for that thread, zstd-framed. The references' data URLs (`dataUrl` in `bodyFor`) are
+ * streamed in from their sources while the body is sent, so the turn is never held whole.
  */
-export function responsesSpec(
+export async function responsesSpec(
   settings: BackendSettings,
   creds: CodexCredentials,
   model: string,
-  bodyFor: (threadId: string, clientMetadata: Record<string, string>) => Record<string, unknown>,
-): CallSpec {
+  bodyFor: (
+    threadId: string,
+    clientMetadata: Record<string, string>,
+    dataUrl: (reference: UpstreamReference) => string,
+  ) => Record<string, unknown>,
+): Promise<CallSpec> {
   const turnInput: CodexResponsesTurn = {
     credentials: creds,
     client: settings.client,
@@ -88,13 +94,21 @@ export function responsesSpec(
     installationId: settings.installationId,
   };
   const callId = turnInput.turn.threadId;
-  const json = JSON.stringify(bodyFor(callId, responsesClientMetadata(turnInput)));
+  const json = await jsonWithBase64(
+    (base64Of: (reference: UpstreamReference) => string) =>
+      bodyFor(
+        callId,
+        responsesClientMetadata(turnInput),
+        (reference) => `data:${IMAGE_MIME_TYPES[reference.format]};base64,${base64Of(reference)}`,
+      ),
+    (reference) => reference.open(),
+  );
   return {
     route: "responses",
     path: CODEX_PATHS.responses,
     callId,
     headers: buildResponsesHeaders(turnInput),
-    body: zstdRawFrame(new TextEncoder().encode(json)),
+    body: zstdRawFrame(json.body, json.length),
   };
 }
 

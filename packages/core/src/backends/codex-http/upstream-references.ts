@@ -1,8 +1,6 @@
 import { CodexImgError } from "../../errors.js";
-import { concatBytes } from "../../image/concat-bytes.js";
 import { type Base64Source, base64SourceOf } from "../../image/json-with-base64.js";
 import type { NormalizedImageRequest } from "../../request.js";
-import { byteChunks } from "../../storage/image-store.js";
 import type { ImageFormat, ImageRequest, ImageSink } from "../../types.js";
 
 /** A reference image as an upstream body takes it: what it is, and its bytes as whole base64 quanta. */
@@ -14,15 +12,21 @@ export interface UpstreamReference {
   open(): Promise<Base64Source>;
 }
 
+/** A reference given as bytes, opened as a view of them (no copy). */
+export function inMemoryReference({
+  bytes,
+  ...info
+}: NormalizedImageRequest["referenceImages"][number]): UpstreamReference {
+  return { ...info, open: async () => base64SourceOf(bytes) };
+}
+
 /** The call's references: the request's own bytes first, then the ones in the store (`storedReferences`). */
 export function upstreamReferences(
   request: ImageRequest,
   normalized: NormalizedImageRequest,
   sink: ImageSink,
 ): UpstreamReference[] {
-  const inMemory = normalized.referenceImages.map(
-    ({ bytes, ...info }): UpstreamReference => ({ ...info, open: async () => base64SourceOf(bytes) }),
-  );
+  const inMemory = normalized.referenceImages.map(inMemoryReference);
   const stored = (request.storedReferences ?? []).map(
     ({ key, format, width, height }): UpstreamReference => ({
       format,
@@ -41,20 +45,4 @@ export function upstreamReferences(
     }),
   );
   return [...inMemory, ...stored];
-}
-
-/**
- * The references loaded whole, for the `/responses` route (its turn is built as one JSON document and
- * compressed); the native route, the usual one, streams them instead.
- */
-export async function loadReferences(
-  references: UpstreamReference[],
-): Promise<NormalizedImageRequest["referenceImages"]> {
-  const loaded: NormalizedImageRequest["referenceImages"] = [];
-  for (const { open, ...info } of references) {
-    const parts: Uint8Array[] = [];
-    for await (const chunk of byteChunks((await open()).body)) parts.push(chunk);
-    loaded.push({ ...info, bytes: concatBytes(parts) });
-  }
-  return loaded;
 }

@@ -14,6 +14,7 @@ import {
   runUpstreamCall,
 } from "./upstream-call.js";
 import { notAnImage, replyTooLarge } from "./upstream-image.js";
+import { inMemoryReference } from "./upstream-references.js";
 import { buildVisionBody } from "./vision-route.js";
 
 /**
@@ -27,13 +28,13 @@ export async function callVision(
   model: string,
   creds: CodexCredentials,
 ): Promise<VisionResult> {
-  const spec = responsesSpec(settings, creds, model, (threadId, clientMetadata) =>
-    buildVisionBody(normalized, {
-      model,
-      instructions: CODEX_DEFAULT_VISION_INSTRUCTIONS,
-      threadId,
-      clientMetadata,
-    }),
+  const references = normalized.images.map(inMemoryReference);
+  const spec = await responsesSpec(settings, creds, model, (threadId, clientMetadata, dataUrl) =>
+    buildVisionBody(
+      normalized,
+      { images: references, dataUrl },
+      { model, instructions: CODEX_DEFAULT_VISION_INSTRUCTIONS, threadId, clientMetadata },
+    ),
   );
   return runUpstreamCall(settings, ctx, spec, async (response, timer, headerQuota) => {
     const outcome = await collectResponsesStream(

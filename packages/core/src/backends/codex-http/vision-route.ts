@@ -8,9 +8,10 @@ import { buildTurnBody } from "./responses-route.js";
  * turn (`buildResponsesBody`): instructions as the first `developer` message, `store: false`,
  * `stream: true`, `prompt_cache_key` and `client_metadata`.
  */
-export function buildVisionBody(
+export function buildVisionBody<T>(
   request: NormalizedVisionRequest,
+  references: { images: readonly T[]; dataUrl: (image: T) => string },
   options: { model: string; instructions: string; threadId: string; clientMetadata: Record<string, string> },
 ): Record<string, unknown> {
-  return buildTurnBody({ ...options, images: request.images, text: request.prompt, tools: [] });
+  return buildTurnBody({ ...options, ...references, text: request.prompt, tools: [] });
 }
