@@ -1,13 +1,15 @@
 import type { ApiServices, CleanupReport } from "@codex-img/api";
 import type { Clock, Logger } from "@codex-img/core";
-import { expireJobs } from "@codex-img/db";
+import { expireJobs, sweepOrphanFiles } from "@codex-img/db";
 
 const DAY_MS = 24 * 3_600_000;
 
 /**
  * One retention pass: finished jobs older than the retention lose their images (the row stays as history,
- * state `expired`), and expired counters, sessions and leftover temporary files go away. The retention
- * is read from the settings each time, so a change from the dashboard applies to the next pass.
+ * state `expired`), expired counters, sessions and leftover temporary files go away, and so do image
+ * files older than a day that no job refers to (`sweepOrphanFiles`; after expiry, so a file expiry failed
+ * to delete goes in the same pass). The retention is read from the settings each time, so a change from
+ * the dashboard applies to the next pass.
  */
 export async function runRetentionSweep(services: ApiServices, clock: Clock): Promise<CleanupReport> {
   const now = clock.now();
@@ -16,6 +18,7 @@ export async function runRetentionSweep(services: ApiServices, clock: Clock): Pr
     before: now - retentionDays * DAY_MS,
     now,
   });
+  const orphans = await sweepOrphanFiles(services.database, services.images, { now });
   const images = services.images as { sweepTemporaryFiles?: () => Promise<number> };
   return {
     expiredJobs: jobs.expired,
@@ -24,6 +27,8 @@ export async function runRetentionSweep(services: ApiServices, clock: Clock): Pr
     sweptCounters: await services.counters.sweepExpired(now),
     sweptSessions: await services.sessions.sweep(now),
     temporaryFiles: (await images.sweepTemporaryFiles?.()) ?? 0,
+    orphanFiles: orphans.files,
+    orphanBytes: orphans.bytes,
     retentionDays,
   };
 }

@@ -5,15 +5,15 @@ export interface DeleteJobWithFilesResult {
   deleted: boolean;
   /** Image and reference-image keys whose files were removed. */
   removedFiles: string[];
-  /** Keys that could not be removed (already gone files are not listed); an orphan sweep can retry them. */
+  /** Keys that could not be removed (already gone files are not listed); `sweepOrphanFiles` removes them. */
   failedFiles: string[];
 }
 
 /**
  * Deletes a job with everything that belongs to it: the row, its attempts and events (one store step),
  * then its generated images, partial images and reference images through the `ImageStore`. Rows go
- * first: a file without a row is an orphan a sweep can remove, while a row pointing at missing files would
- * be history that lies.
+ * first: a file without a row is an orphan `sweepOrphanFiles` removes, while a row pointing at missing
+ * files would be history that lies.
  */
 export async function deleteJobWithFiles(
   ports: { store: JobStore; images: ImageStore },

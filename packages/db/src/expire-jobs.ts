@@ -15,8 +15,8 @@ export interface ExpireJobsResult {
 /**
  * Retention: finished jobs older than `before` lose their files and become `expired`; the row stays as
  * history. Works in batches so a large backlog never holds the write lock for long. Rows go first, then
- * files (a leftover file is an orphan a later sweep of the image folder removes; a row pointing at a
- * deleted file would be a lie).
+ * files (a leftover file is an orphan `sweepOrphanFiles` removes in the same retention pass; a row pointing
+ * at a deleted file would be a lie).
  */
 export async function expireJobs(
   database: Database,

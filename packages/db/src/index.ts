@@ -22,6 +22,7 @@ export * from "./schema/index.js";
 export * from "./session-store.js";
 export * from "./settings-store.js";
 export * from "./sha256-hex.js";
+export * from "./sweep-orphan-files.js";
 export * from "./usage-counters.js";
 export * from "./usage-windows.js";
 export * from "./with-busy-retry.js";

@@ -15,7 +15,8 @@ function describeCleanup(report: CleanupReport): string {
     `Expired ${formatCount(report.expiredJobs)} jobs, deleted ${formatCount(report.deletedFiles)} files, ` +
     `freed ${formatBytes(report.freedBytes)}, swept ${formatCount(report.sweptCounters)} counters and ` +
     `${formatCount(report.sweptSessions)} sessions, removed ${formatCount(report.temporaryFiles)} temporary ` +
-    `files (retention ${report.retentionDays} days).`
+    `files and ${formatCount(report.orphanFiles)} orphan files holding ${formatBytes(report.orphanBytes)} ` +
+    `(retention ${report.retentionDays} days).`
   );
 }
 
@@ -33,8 +34,8 @@ export function CleanupPanel() {
         Cleanup
       </h2>
       <p className="text-sm text-zinc-600 dark:text-zinc-400">
-        Deletes images of jobs past the retention, expired counters and sessions, and leftover temporary
-        files.
+        Deletes images of jobs past the retention, expired counters and sessions, leftover temporary files,
+        and image files older than a day that no job refers to.
       </p>
       <MutationButton mutation={cleanup}>
         {cleanup.isPending ? "Cleaning up…" : "Run cleanup now"}

@@ -217,5 +217,9 @@ export interface CleanupReport {
   sweptCounters: number;
   sweptSessions: number;
   temporaryFiles: number;
+  /** Files older than a day that no job refers to (left by a crash or a failed delete), deleted. */
+  orphanFiles: number;
+  /** Their size. */
+  orphanBytes: number;
   retentionDays: number;
 }
