@@ -1,13 +1,8 @@
-import {
-  createDemoBackend,
-  createFileImageStore,
-  createJobQueue,
-  createRunner,
-  enqueueImageJob,
-} from "@codex-img/core";
+import { enqueueImageJob } from "@codex-img/core";
 import { ManualClock, testImage } from "@codex-img/core/testing";
-import { createDb, createLibsqlJobStore, expireJobs } from "@codex-img/db";
+import { createDb, expireJobs } from "@codex-img/db";
 import { describe, expect, it } from "vitest";
+import { createDemoEngine } from "./support/demo-engine.js";
 import { createTempFolder } from "./support/temp-database.js";
 
 describe("expireJobs", () => {
@@ -16,14 +11,7 @@ describe("expireJobs", () => {
     const database = await createDb({ url: folder.url });
     try {
       const clock = new ManualClock();
-      const images = createFileImageStore({ dir: `${folder.dir}/images` });
-      const queue = createJobQueue({
-        store: createLibsqlJobStore(database),
-        clock,
-        heartbeatIntervalMs: 0,
-        pollIntervalMs: 0,
-      });
-      const runner = createRunner({ queue, backend: createDemoBackend(), images, clock });
+      const { images, queue, runner } = createDemoEngine(database, `${folder.dir}/images`, clock);
       const old = await enqueueImageJob(
         { queue, images },
         { prompt: "old", size: "256x256", referenceImages: [{ bytes: await testImage("png", 8, 8) }] },

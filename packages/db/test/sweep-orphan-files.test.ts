@@ -1,15 +1,10 @@
 import { readdir, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  createDemoBackend,
-  createFileImageStore,
-  createJobQueue,
-  createRunner,
-  enqueueImageJob,
-} from "@codex-img/core";
+import { enqueueImageJob } from "@codex-img/core";
 import { ManualClock, testImage } from "@codex-img/core/testing";
-import { createLibsqlJobStore, expireJobs, sweepOrphanFiles } from "@codex-img/db";
+import { expireJobs, sweepOrphanFiles } from "@codex-img/db";
 import { describe, expect, it } from "vitest";
+import { createDemoEngine } from "./support/demo-engine.js";
 import { useTempDatabase } from "./support/temp-database.js";
 
 describe("sweepOrphanFiles", () => {
@@ -18,15 +13,8 @@ describe("sweepOrphanFiles", () => {
   it("treats an expired job's leftover files as orphans, keeps a live job's, and works across batches", async () => {
     const { database, folder } = temp;
     const dir = join(folder.dir, "images");
-    const images = createFileImageStore({ dir });
     const clock = new ManualClock();
-    const queue = createJobQueue({
-      store: createLibsqlJobStore(database),
-      clock,
-      heartbeatIntervalMs: 0,
-      pollIntervalMs: 0,
-    });
-    const runner = createRunner({ queue, backend: createDemoBackend(), images, clock });
+    const { images, queue, runner } = createDemoEngine(database, dir, clock);
     const reference = await testImage("png", 8, 8);
     const edit = async (prompt: string) => {
       const { job } = await enqueueImageJob(

@@ -1,19 +1,8 @@
-import {
-  createDemoBackend,
-  createFileImageStore,
-  createJobQueue,
-  createRunner,
-  enqueueImageJob,
-} from "@codex-img/core";
+import { enqueueImageJob } from "@codex-img/core";
 import { ManualClock } from "@codex-img/core/testing";
-import {
-  createAccountUsage,
-  createLibsqlJobStore,
-  createSettingsStore,
-  expireJobs,
-  utcDay,
-} from "@codex-img/db";
+import { createAccountUsage, createSettingsStore, expireJobs, utcDay } from "@codex-img/db";
 import { describe, expect, it } from "vitest";
+import { createDemoEngine } from "./support/demo-engine.js";
 import { useTempDatabase } from "./support/temp-database.js";
 
 describe("usage_daily fed by the job store", () => {
@@ -21,14 +10,7 @@ describe("usage_daily fed by the job store", () => {
 
   it("counts each job once as it ends (success with its images, cancel as a bare request), not again on expiry", async () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 22, 12));
-    const images = createFileImageStore({ dir: `${temp.folder.dir}/images` });
-    const queue = createJobQueue({
-      store: createLibsqlJobStore(temp.database),
-      clock,
-      heartbeatIntervalMs: 0,
-      pollIntervalMs: 0,
-    });
-    const runner = createRunner({ queue, backend: createDemoBackend(), images, clock });
+    const { images, queue, runner } = createDemoEngine(temp.database, `${temp.folder.dir}/images`, clock);
     await enqueueImageJob({ queue, images }, { prompt: "two", size: "256x256", n: 2 }, { keyId: "key-a" });
     await runner.runOnce();
     const canceled = await enqueueImageJob({ queue, images }, { prompt: "never" }, { keyId: "key-a" });
