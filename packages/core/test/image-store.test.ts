@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createFileImageStore, createMemoryImageStore } from "@codex-img/core";
+import { createFileImageStore, createMemoryImageStore, TEMPORARY_FILE_GRACE_MS } from "@codex-img/core";
 import { describeImageStoreConformance } from "@codex-img/core/conformance";
 import { testImage } from "@codex-img/core/testing";
 import { describe, expect, it } from "vitest";
@@ -24,13 +24,17 @@ describe("file image store", () => {
       const { key } = await store.put(await testImage("png", 8, 8), { format: "png" });
       expect((await stat(join(dir, key))).mode & 0o777).toBe(0o600);
       expect((await stat(dir)).mode & 0o777).toBe(0o700);
-      // A crash between write and rename leaves only a temporary file: never listed, swept later.
+      // A crash between write and rename leaves only a temporary file: never listed, swept once it has
+      // gone unwritten for the grace period; a write still in progress (a fresh file) is left alone.
       await writeFile(join(dir, ".tmp-crashed"), "partial");
+      const stale = new Date(Date.now() - TEMPORARY_FILE_GRACE_MS - 60_000);
+      await utimes(join(dir, ".tmp-crashed"), stale, stale);
+      await writeFile(join(dir, ".tmp-writing"), "in progress");
       const listed: string[] = [];
       for await (const object of store.list()) listed.push(object.key);
       expect(listed).toEqual([key]);
       expect(await store.sweepTemporaryFiles()).toBe(1);
-      expect(await readdir(dir)).toEqual([key]);
+      expect((await readdir(dir)).sort()).toEqual([".tmp-writing", key].sort());
     } finally {
       await rm(join(dir, "..", ".."), { recursive: true, force: true });
     }

@@ -15,9 +15,17 @@ import { BASE64_CHUNK_BYTES } from "../image/json-with-base64.js";
 import { byteChunks, type ImageStore, isImageKey, newImageKey } from "../storage/image-store.js";
 
 /**
+ * How long a temporary file must go unwritten before the sweep removes it. Writers touch their file with
+ * every chunk, and the slowest body the server accepts still moves at its floor rate (16 KiB/s by default)
+ * and an upstream reply is cut by its idle timeout long before this: an hour untouched is a dead write.
+ */
+export const TEMPORARY_FILE_GRACE_MS = 3_600_000;
+
+/**
  * An `ImageStore` of files in one folder (created on first use). Writes go to a temporary name and are
  * renamed into place, so a crash never leaves a half-written image under a real key; leftover temporary
- * files are not listed and are removed by `sweepTemporaryFiles`.
+ * files are not listed and are removed by `sweepTemporaryFiles` once nothing has written to them for
+ * `TEMPORARY_FILE_GRACE_MS`.
  */
 export function createFileImageStore(options: { dir: string }): ImageStore & {
   readonly dir: string;
@@ -114,9 +122,19 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
     },
     async sweepTemporaryFiles() {
       const names = await readdir(dir).catch(() => [] as string[]);
-      const temporary = names.filter((name) => name.startsWith(".tmp-"));
-      await Promise.all(temporary.map((name) => rm(join(dir, name), { force: true })));
-      return temporary.length;
+      const cutoff = Date.now() - TEMPORARY_FILE_GRACE_MS;
+      let removed = 0;
+      for (const name of names) {
+        if (!name.startsWith(".tmp-")) continue;
+        const path = join(dir, name);
+        // A write in progress (an upload, a reply streaming in) touches its file with every chunk; removing
+        // it would fail that write at its rename, so only files left alone for the grace period go.
+        const info = await stat(path).catch(() => undefined);
+        if (!info || info.mtimeMs > cutoff) continue;
+        await rm(path, { force: true });
+        removed += 1;
+      }
+      return removed;
     },
   };
 }
