@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { CodexImgError } from "@codex-img/core";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Hono } from "hono";
@@ -85,15 +86,6 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
   app.notFound((c) => nativeErrorResponse(c, new CodexImgError("not_found", "No such endpoint.")));
   app.onError((error, c) => nativeErrorResponse(c, error));
   return app;
-}
-
-function isUtf8(bytes: Uint8Array): boolean {
-  try {
-    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The 400 a tRPC client expects (its error shape, batched when the call was), with our code. */

@@ -93,6 +93,8 @@ export function requestDoor(
 
     let cut: CodexImgError | undefined;
     let received = 0;
+    // Set when the body has been read to its end (and collected after then, not again when the request ends).
+    let ended = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const started = Date.now();
     const reader = source.getReader();
@@ -138,6 +140,7 @@ export function requestDoor(
         if (read.done) {
           clearTimeout(timer);
           own.close();
+          ended = true;
           collectAfterLargeBody(received);
           return;
         }
@@ -175,7 +178,7 @@ export function requestDoor(
     } finally {
       clearTimeout(timer);
       release();
-      collectAfterLargeBody(received);
+      if (!ended) collectAfterLargeBody(received);
     }
     if (cut) c.res = render(c, cut);
   };

@@ -1,6 +1,7 @@
-import { CodexImgError, isTerminalJobEvent } from "@codex-img/core";
+import { CodexImgError, isTerminalJobEvent, type Job } from "@codex-img/core";
 import { queryHistory, withBusyRetry } from "@codex-img/db";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
 import { nativeErrorResponse } from "../http/native-error.js";
@@ -8,10 +9,8 @@ import { requireCaller } from "../http/require-key.js";
 import { cancelableJob, eventView, fullJobView, visibleJob } from "../services/job-views.js";
 import type { ApiServices } from "../services.js";
 import { JobListSchema, JobSchema, JobStateSchema } from "./job-schemas.js";
+import { KEEPALIVE_MS } from "./openai-stream.js";
 import { BEARER, jsonReply, nativeErrors, pathParam, routeGroup, serve } from "./route-declarations.js";
-
-/** SSE comment interval, so proxies do not close a stream that waits on a long queue. */
-export const SSE_HEARTBEAT_MS = 15_000;
 
 const LIMIT_MESSAGE = "limit must be a whole number from 1 to 100.";
 
@@ -77,20 +76,21 @@ export function jobRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     });
   });
 
+  // What the routes on one job share in their declaration, and their reply: the job in full.
+  const byId = { tags: ["jobs"], security: BEARER, middleware: [auth], parameters: [jobId] };
+  const jobReply = async (c: Context<AppEnv>, job: Job) =>
+    c.json(await fullJobView(services, job, await countEvents(services, job.id)));
+
   const get = createRoute({
     method: "get",
     path: "/v1/jobs/{id}",
     operationId: "getJob",
     summary: "Get a job",
-    tags: ["jobs"],
-    security: BEARER,
-    middleware: [auth] as const,
-    parameters: [jobId],
+    ...byId,
     responses: { 200: jsonReply("The job", JobSchema), ...nativeErrors(401, 404) },
   });
   serve(app, get, async (c) => {
-    const job = await visibleJob(services, c.get("caller"), c.req.param("id"));
-    return c.json(await fullJobView(services, job, await countEvents(services, job.id)));
+    return jobReply(c, await visibleJob(services, c.get("caller"), c.req.param("id")));
   });
 
   const cancel = createRoute({
@@ -98,16 +98,12 @@ export function jobRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     path: "/v1/jobs/{id}/cancel",
     operationId: "cancelJob",
     summary: "Cancel a job",
-    tags: ["jobs"],
-    security: BEARER,
-    middleware: [auth] as const,
-    parameters: [jobId],
+    ...byId,
     responses: { 200: jsonReply("The job after the cancel", JobSchema), ...nativeErrors(401, 404) },
   });
   serve(app, cancel, async (c) => {
     const job = await cancelableJob(services, c.get("caller"), c.req.param("id"));
-    const canceled = await services.queue.cancel(job.id);
-    return c.json(await fullJobView(services, canceled, await countEvents(services, job.id)));
+    return jobReply(c, await services.queue.cancel(job.id));
   });
 
   const events = createRoute({
@@ -147,7 +143,7 @@ export function jobRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
         // Real timers on purpose: a keep-alive concerns the socket, not the job's clock.
         const heartbeat = setInterval(() => {
           stream.write(": keep-alive\n\n").catch(() => stop.abort());
-        }, SSE_HEARTBEAT_MS);
+        }, KEEPALIVE_MS);
         try {
           for await (const event of services.queue.subscribe(job.id, { afterSeq, signal: stop.signal })) {
             await stream.writeSSE({

@@ -17,7 +17,7 @@ export interface ImageStreamOptions {
 }
 
 /** Proxies drop idle connections; an SSE comment keeps a long generation's stream open and is ignored by clients. */
-const KEEPALIVE_MS = 15_000;
+export const KEEPALIVE_MS = 15_000;
 
 /**
  * Streams one job as OpenAI's image streaming events: `<prefix>.partial_image` as the job reports partial

@@ -15,7 +15,7 @@ import { stageReferences, submitImageJob } from "../services/submit-image-job.js
 import type { ApiServices } from "../services.js";
 import { jobFailure, streamedJson } from "./openai-images.js";
 import { parseOpenAi } from "./openai-schemas.js";
-import { writeImageEvent } from "./openai-stream.js";
+import { KEEPALIVE_MS, writeImageEvent } from "./openai-stream.js";
 import { imageCallItem, isStoredResponse, responseEchoOf, responseObject } from "./responses-object.js";
 import { ResponseDeletedSchema, ResponseSchema } from "./responses-reply-schemas.js";
 import {
@@ -35,9 +35,6 @@ import {
   routeGroup,
   serve,
 } from "./route-declarations.js";
-
-/** Proxies drop idle connections; an SSE comment keeps a long generation's stream open. */
-const KEEPALIVE_MS = 15_000;
 
 /**
  * OpenAI's Responses API with the `image_generation` tool: `POST /v1/responses` (streaming and not),
@@ -103,18 +100,14 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     );
     // The references are in the image store: nothing of the body is held while the image is made.
     bodyHandedOff(c);
+    const submit = (signal: AbortSignal) =>
+      submitImageJob(services, caller, request, { signal, echo, staged }).finally(() => staged.discard());
     if (body.stream) {
-      const { job } = await submitImageJob(services, caller, request, {
-        signal: c.req.raw.signal,
-        echo,
-        staged,
-      }).finally(() => staged.discard());
+      const { job } = await submit(c.req.raw.signal);
       return streamResponse(c, services, job, tool.partial_images ?? 0);
     }
     const done = await whileConnected(c, async (signal) => {
-      const { job } = await submitImageJob(services, caller, request, { signal, echo, staged }).finally(() =>
-        staged.discard(),
-      );
+      const { job } = await submit(signal);
       return services.queue.waitForJob(job.id, { timeoutMs: services.options.requestWaitTimeoutMs, signal });
     });
     if (done.state === "failed" || done.state === "canceled") throw jobFailure(done);
