@@ -25,6 +25,11 @@ function gatedStore(inner: ImageStore): ImageStore & { writing: Promise<void>; o
       await gate;
       return inner.put(bytes, options);
     },
+    async putStream(source, options) {
+      started();
+      await gate;
+      return inner.putStream(source, options);
+    },
   };
 }
 

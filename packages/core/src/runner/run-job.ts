@@ -117,12 +117,7 @@ export async function runJob(
     exclude: string[],
     callSignal: AbortSignal,
   ): Promise<void> {
-    const lease = pool ? await acquireAccount(pool, exclude, callSignal, clock, accountWaitMs) : undefined;
-    const label = lease?.account.label;
-    if (label) {
-      accountsUsed.push(label);
-      if (accountsUsed.length === 1) await claimed.recordAttempt({ account: label, backend: backend.kind });
-    }
+    const { lease, label } = await leaseAccount(exclude, callSignal);
     const result = await onLease(lease, callSignal, async () => {
       const callOptions = {
         ...(lease ? { account: lease.account } : {}),
@@ -145,12 +140,10 @@ export async function runJob(
       return generated;
     });
     info.route = result.route;
-    for (const [name, value] of Object.entries(result.upstreamIds)) {
-      info.upstreamIds[callCount() > 1 ? `${name}#${slot + 1}` : name] = value;
-    }
-    for (const [name, value] of Object.entries(result.diagnostics ?? {})) {
-      info.diagnostics[callCount() > 1 ? `${name}#${slot + 1}` : name] = value;
-    }
+    // With several calls, each call's ids and diagnostics are told apart by its slot.
+    const tag = (name: string): string => (callCount() > 1 ? `${name}#${slot + 1}` : name);
+    for (const [name, value] of Object.entries(result.upstreamIds)) info.upstreamIds[tag(name)] = value;
+    for (const [name, value] of Object.entries(result.diagnostics ?? {})) info.diagnostics[tag(name)] = value;
     for (const [index, image] of result.images.entries()) {
       const reported = {
         ...result.delivered,
@@ -169,6 +162,20 @@ export async function runJob(
     }
   }
 
+  /**
+   * An account for one call (none without a pool), remembered for the attempt; the attempt is recorded
+   * with the first account the job's calls take.
+   */
+  async function leaseAccount(exclude: string[], callSignal: AbortSignal) {
+    const lease = pool ? await acquireAccount(pool, exclude, callSignal, clock, accountWaitMs) : undefined;
+    const label = lease?.account.label;
+    if (label) {
+      accountsUsed.push(label);
+      if (accountsUsed.length === 1) await claimed.recordAttempt({ account: label, backend: backend.kind });
+    }
+    return { lease, label };
+  }
+
   /** A vision job: one call on one account lease, answered with text (the references are the images). */
   async function runVision(
     request: ImageRequest,
@@ -183,12 +190,7 @@ export async function runJob(
         { retryable: false },
       );
     }
-    const lease = pool ? await acquireAccount(pool, exclude, callSignal, clock, accountWaitMs) : undefined;
-    const label = lease?.account.label;
-    if (label) {
-      accountsUsed.push(label);
-      await claimed.recordAttempt({ account: label, backend: backend.kind });
-    }
+    const { lease, label } = await leaseAccount(exclude, callSignal);
     const result = await onLease(lease, callSignal, () =>
       describe(
         {

@@ -1,4 +1,3 @@
-import { sha256Hex } from "../image/sha256-hex.js";
 import { type ImageInfo, sniffImage } from "../image/sniff.js";
 import { verifyImage } from "../image/verify-image.js";
 import type { StoredReferenceImage } from "../queue/job.js";
@@ -65,10 +64,10 @@ export class StagedReferences {
       this.damaged = { index, message: (error as Error).message };
       return;
     }
-    const sha256 = await sha256Hex(bytes);
-    const object = await this.images.put(bytes, { format: info.format, prefix: "ref" });
+    // putStream hashes the bytes while it writes them: one pass instead of a digest and then a write.
+    const object = await this.images.putStream(once(bytes), { format: info.format, prefix: "ref" });
     const { format, width, height } = info;
-    this.kept.push({ key: object.key, sha256, format, width, height, bytes: object.bytes });
+    this.kept.push({ key: object.key, sha256: object.sha256, format, width, height, bytes: object.bytes });
   }
 
   /** Deletes the stored references unless a job took them. */
@@ -77,4 +76,9 @@ export class StagedReferences {
     const keys = this.kept.splice(0).map((ref) => ref.key);
     await Promise.all(keys.map((key) => this.images.delete(key).catch(() => false)));
   }
+}
+
+/** Bytes already in memory as a one-chunk source for `putStream`. */
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
 }

@@ -104,6 +104,15 @@ export async function answerResponses(
     });
     writer.end();
   };
+  /** The stream up to the image call's partials, sent back to back (`partials_only` and `cut`). */
+  const partialsOnly = async (count: number): Promise<SseWriter> => {
+    const writer = sse();
+    head(writer);
+    imageStart(writer);
+    const size = deliveredSize({}, tool?.size);
+    for (let i = 0; i < count; i++) await partial(writer, i, size);
+    return writer;
+  };
 
   switch (reply.kind) {
     case "image": {
@@ -138,15 +147,9 @@ export async function answerResponses(
       completed(writer);
       return;
     }
-    case "partials_only": {
-      const writer = sse();
-      head(writer);
-      imageStart(writer);
-      const size = deliveredSize({}, tool?.size);
-      for (let i = 0; i < reply.partials; i++) await partial(writer, i, size);
-      completed(writer);
+    case "partials_only":
+      completed(await partialsOnly(reply.partials));
       return;
-    }
     case "text_only": {
       const writer = sse();
       head(writer);
@@ -212,11 +215,7 @@ export async function answerResponses(
       }
       return;
     case "cut": {
-      const writer = sse();
-      head(writer);
-      imageStart(writer);
-      const size = deliveredSize({}, tool?.size);
-      for (let i = 0; i < (reply.partials ?? 0); i++) await partial(writer, i, size);
+      await partialsOnly(reply.partials ?? 0);
       // Half an event, then the connection dies.
       res.write('event: response.output_item.done\ndata: {"type":"response.output_item.done","item":{"res');
       setTimeout(() => res.socket?.destroy(), 20);
