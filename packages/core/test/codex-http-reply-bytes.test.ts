@@ -272,6 +272,39 @@ describe("Base64StreamDecoder", () => {
     }
   });
 
+  it("decodes long runs (the runtime's native decoder) exactly, and flags any bad character in them", () => {
+    const bytes = new Uint8Array(30_000).map((_, i) => (i * 7919 + 11) % 256);
+    const ascii = new TextEncoder().encode(bytesToBase64(bytes));
+    for (const cuts of [[ascii.length], [1001, 20_003], [4, 5, 6, 39_997]]) {
+      const decoder = new Base64StreamDecoder();
+      const parts: Uint8Array[] = [];
+      let from = 0;
+      for (const cut of [...cuts, ascii.length]) {
+        parts.push(decoder.push(ascii.subarray(from, cut)).slice());
+        from = cut;
+      }
+      parts.push(decoder.end());
+      expect(Buffer.concat(parts)).toEqual(Buffer.from(bytes));
+      expect(decoder.valid).toBe(true);
+    }
+    // One character that is not base64, or padding, anywhere inside a long run makes the value invalid.
+    for (const [at, char] of [
+      [0, 0x2a],
+      [777, 0x20],
+      [20_000, 0x3d],
+      [39_990, 0xe9],
+      [12_345, 0x0a],
+    ] as const) {
+      const bad = ascii.slice();
+      bad[at] = char;
+      const decoder = new Base64StreamDecoder();
+      decoder.push(bad.subarray(0, 16_384));
+      decoder.push(bad.subarray(16_384));
+      decoder.end();
+      expect([at, decoder.valid]).toEqual([at, false]);
+    }
+  });
+
   it("reads the URL-safe alphabet and flags what is not base64", () => {
     const bytes = new Uint8Array(300).map((_, i) => (i * 131 + 7) % 256);
     const urlSafe = bytesToBase64(bytes).replaceAll("+", "-").replaceAll("/", "_");

@@ -13,7 +13,8 @@ export function jsonWithImages(
   build: (base64Of: Base64Of) => unknown,
 ): Promise<JsonWithBase64> {
   return jsonWithBase64(build, async (key: string) => {
-    const image = await images.stream(key);
+    // Each chunk is encoded before the next is read: the store may read them all into one buffer.
+    const image = await images.stream(key, { transient: true });
     if (!image) throw new CodexImgError("internal", `Stored image ${key} is missing.`);
     return image;
   });

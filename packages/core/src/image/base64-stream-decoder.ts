@@ -27,6 +27,24 @@ function pairTable(): Int32Array {
 }
 
 /**
+ * The runtime's native base64 decoder, where it has `Buffer` (Node, Bun, Deno's Node layer): it decodes
+ * a run of whole quanta about five times faster than the lookup loop below, straight into our buffer.
+ * It skips what is not base64 instead of failing, so a run is valid exactly when it gave 3 bytes for
+ * every 4 characters (a character skipped or a `=` inside the run makes it give fewer).
+ */
+interface NativeBase64 {
+  from(data: ArrayBufferLike, byteOffset: number, length: number): NativeBase64View;
+  allocUnsafe(size: number): Uint8Array;
+}
+interface NativeBase64View extends Uint8Array {
+  toString(encoding: "latin1"): string;
+  write(text: string, offset: number, encoding: "base64"): number;
+}
+const native = (globalThis as { Buffer?: NativeBase64 }).Buffer;
+/** Shorter runs go through the loop: a string and a view per run would cost more than they save. */
+const NATIVE_MIN_CHARS = 256;
+
+/**
  * Decodes base64 that arrives in pieces cut anywhere (inside a 4-character quantum too), as ASCII bytes,
  * into one reused buffer: each `push` returns a view of the bytes of the whole quanta seen so far (valid
  * until the next call: copy what must be kept) and carries the 0-3 characters left over. An image is
@@ -46,7 +64,13 @@ export class Base64StreamDecoder {
   push(ascii: Uint8Array): Uint8Array {
     const table = pairTable();
     const capacity = Math.floor((this.carried + ascii.length) / 4) * 3;
-    if (this.out.length < capacity) this.out = new Uint8Array(Math.max(capacity, 2 * this.out.length));
+    if (this.out.length < capacity) {
+      const size = Math.max(capacity, 2 * this.out.length);
+      // Every byte handed out is written first: no need to zero the buffer. A plain view, not a `Buffer`,
+      // so that callers' `slice()` copies (a Buffer's `slice` is a view).
+      const fresh = native?.allocUnsafe(size);
+      this.out = fresh ? new Uint8Array(fresh.buffer, fresh.byteOffset, size) : new Uint8Array(size);
+    }
     const out = this.out;
     let written = 0;
     let from = 0;
@@ -61,8 +85,33 @@ export class Base64StreamDecoder {
     const whole = from + Math.floor((ascii.length - from) / 4) * 4;
     // The last quantum may hold padding: it is decoded apart, the others two lookups each.
     const fast = whole > from && (ascii[whole - 1] === PAD || ascii[whole - 2] === PAD) ? whole - 4 : whole;
+    // Characters after a padded quantum: the value went on past its end.
+    if (this.ended && fast > from) this.valid = false;
+    if (native && fast - from >= NATIVE_MIN_CHARS) {
+      const text = native.from(ascii.buffer, ascii.byteOffset + from, fast - from).toString("latin1");
+      const target = native.from(out.buffer, out.byteOffset, out.byteLength);
+      const decoded = target.write(text, written, "base64");
+      if (decoded !== ((fast - from) / 4) * 3) this.valid = false;
+      written += decoded;
+    } else written = this.loop(ascii, from, fast, out, written, table);
+    if (fast < whole) written += this.quantum(ascii, fast, out, written);
+    this.carry.set(ascii.subarray(whole), 0);
+    this.carried = ascii.length - whole;
+    return out.subarray(0, written);
+  }
+
+  /** Whole unpadded quanta from `from` to `to`, two lookups each; returns where writing ended. */
+  private loop(
+    ascii: Uint8Array,
+    from: number,
+    to: number,
+    out: Uint8Array,
+    at: number,
+    table: Int32Array,
+  ): number {
+    let written = at;
     let bad = 0;
-    for (let i = from; i < fast; i += 4) {
+    for (let i = from; i < to; i += 4) {
       const bits =
         ((table[((ascii[i] as number) << 8) | (ascii[i + 1] as number)] as number) << 12) |
         (table[((ascii[i + 2] as number) << 8) | (ascii[i + 3] as number)] as number);
@@ -73,10 +122,7 @@ export class Base64StreamDecoder {
       written += 3;
     }
     if (bad < 0) this.valid = false;
-    if (fast < whole) written += this.quantum(ascii, fast, out, written);
-    this.carry.set(ascii.subarray(whole), 0);
-    this.carried = ascii.length - whole;
-    return out.subarray(0, written);
+    return written;
   }
 
   /** The bytes of a last quantum without its padding (`…xyz`); empty when the input ended whole. */

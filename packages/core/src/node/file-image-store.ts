@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { createHash, randomUUID } from "node:crypto";
 import {
   type FileHandle,
@@ -83,7 +84,7 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
         throw error;
       }
     },
-    async stream(key) {
+    async stream(key, options) {
       if (!isImageKey(key)) return undefined;
       let handle: FileHandle;
       try {
@@ -94,7 +95,7 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
       }
       // Opened before the size is read: a file deleted by retention meanwhile still reads whole.
       const { size } = await handle.stat();
-      return { bytes: size, body: fileChunks(handle) };
+      return { bytes: size, body: fileChunks(handle, options?.transient === true) };
     },
     async delete(key) {
       if (!isImageKey(key)) return false;
@@ -139,32 +140,44 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
   };
 }
 
-/** A file as a pull stream of `BASE64_CHUNK_BYTES` chunks; the handle closes at the end or on cancel. */
-function fileChunks(handle: FileHandle): ReadableStream<Uint8Array> {
+/**
+ * A file as a pull stream of `BASE64_CHUNK_BYTES` chunks; the handle closes at the end or on cancel. A
+ * `transient` stream reads every chunk into one buffer (a reply's image is encoded chunk by chunk, and a
+ * new buffer per chunk was megabytes of garbage per image under load); otherwise each chunk is its own.
+ */
+function fileChunks(handle: FileHandle, transient: boolean): ReadableStream<Uint8Array> {
   const close = (): void => {
     handle.close().catch(() => undefined);
   };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const buffer = new Uint8Array(BASE64_CHUNK_BYTES);
-        let filled = 0;
-        // A short read is not the end: fill the chunk so every chunk but the last is a multiple of 3.
-        while (filled < buffer.length) {
-          const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
-        if (filled > 0) controller.enqueue(buffer.subarray(0, filled));
-        if (filled < buffer.length) {
+  let shared: Buffer | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          // Only the bytes read are handed out, so the buffer need not be zeroed first.
+          const buffer = transient
+            ? (shared ??= Buffer.allocUnsafe(BASE64_CHUNK_BYTES))
+            : Buffer.allocUnsafe(BASE64_CHUNK_BYTES);
+          let filled = 0;
+          // A short read is not the end: fill the chunk so every chunk but the last is a multiple of 3.
+          while (filled < buffer.length) {
+            const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+            if (bytesRead === 0) break;
+            filled += bytesRead;
+          }
+          if (filled > 0) controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, filled));
+          if (filled < buffer.length) {
+            close();
+            controller.close();
+          }
+        } catch (error) {
           close();
-          controller.close();
+          controller.error(error);
         }
-      } catch (error) {
-        close();
-        controller.error(error);
-      }
+      },
+      cancel: close,
     },
-    cancel: close,
-  });
+    // A transient stream must not read ahead: the next chunk would land in the buffer still being read.
+    { highWaterMark: transient ? 0 : 1 },
+  );
 }

@@ -39,13 +39,20 @@ export interface ImageStore {
   /**
    * The bytes as a stream (replies are written from it without holding the whole image), with their
    * size; undefined when the key is unknown or malformed. The stream's chunks are `BASE64_CHUNK_BYTES`
-   * long except the last, so each encodes to base64 alone.
+   * long except the last, so each encodes to base64 alone. With `transient`, a chunk is valid only until
+   * the next one is read (the store may read into one buffer throughout): for readers that encode or copy
+   * each chunk before asking for the next, like `jsonWithBase64`; never for a reply body, which holds them.
    */
-  stream(key: string): Promise<Base64Source | undefined>;
+  stream(key: string, options?: StreamOptions): Promise<Base64Source | undefined>;
   /** True when something was deleted. */
   delete(key: string): Promise<boolean>;
   /** Every stored object, for retention and orphan sweeps. */
   list(): AsyncIterable<StoredObject>;
+}
+
+export interface StreamOptions {
+  /** The reader is done with each chunk before it reads the next: the store may reuse its buffer. */
+  transient?: boolean;
 }
 
 /** Chunks of bytes as a web stream or any async iterable (a generator, a Node stream). */

@@ -60,6 +60,22 @@ export function describeImageStoreConformance(
       await again?.body.cancel();
     });
 
+    it("streams transiently to a reader that copies each chunk before the next", async () => {
+      const bytes = new Uint8Array(3 * BASE64_CHUNK_BYTES + 7).map((_, i) => (i * 104_729) % 253);
+      const { key } = await store.put(bytes, { format: "png" });
+      const opened = await store.stream(key, { transient: true });
+      expect(opened?.bytes).toBe(bytes.length);
+      const copies: Uint8Array[] = [];
+      const reader = opened?.body.getReader();
+      for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
+        expect(read.value.length % 3 === 0 || copies.length === 3).toBe(true);
+        // A reader that takes its time with a chunk (encoding it) still gets it whole: no read-ahead.
+        await new Promise((resume) => setTimeout(resume, 10));
+        copies.push(read.value.slice());
+      }
+      expect(Buffer.concat(copies).equals(Buffer.from(bytes))).toBe(true);
+    });
+
     it("answers unknown, malformed and traversal keys with nothing", async () => {
       expect(await store.get("img_aaaaaaaaaaaaaaaaaaaaaaaaaa.png")).toBeUndefined();
       expect(await store.stream("img_aaaaaaaaaaaaaaaaaaaaaaaaaa.png")).toBeUndefined();

@@ -33,7 +33,8 @@ export function upstreamReferences(
       width,
       height,
       async open() {
-        const source = await sink.stream(key);
+        // Encoded chunk by chunk into the request body (`jsonWithBase64`): the store may reuse its buffer.
+        const source = await sink.stream(key, { transient: true });
         if (!source) {
           throw new CodexImgError("invalid_request", "A reference image of this job is no longer stored.", {
             retryable: false,
