@@ -185,6 +185,8 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       return job;
     },
 
+    cachedFinished: (id) => finished.peek(id, Date.now()),
+
     async list(query): Promise<JobPage> {
       const where: string[] = [];
       const args: (string | number)[] = [];
