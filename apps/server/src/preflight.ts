@@ -20,7 +20,8 @@ import {
 } from "@codex-img/core";
 import { checkListenSafety, isLoopbackHost } from "./config/listen-safety.js";
 import { redactUrl } from "./config/redacted-config.js";
-import type { BackendChoice, Config } from "./config/settings.js";
+import type { BackendChoice } from "./config/setting-spec.js";
+import type { Config } from "./config/settings.js";
 import { usageBaseUrl } from "./create-backend.js";
 
 export type SelectedBackend = Exclude<BackendChoice, "auto">;
