@@ -8,7 +8,7 @@ import { inspectCodexHome } from "./inspect-codex-home.js";
 import { isLoopbackDatabase, preflightDatabase } from "./preflight-database.js";
 import type { PreflightOptions, PreflightReport } from "./preflight-report.js";
 import { exposureWarnings, sharedAccountWarnings } from "./preflight-warnings.js";
-import { readAccountQuota } from "./read-account-quota.js";
+import { readAccountQuotas } from "./read-account-quota.js";
 
 /** The backend the server runs: `auto` resolved by `runPreflight`. */
 export type SelectedBackend = Exclude<BackendChoice, "auto">;
@@ -22,13 +22,7 @@ export async function runPreflight(config: Config, options: PreflightOptions = {
   const homes = parseCodexHomes(config.codexHomes, join(homedir(), ".codex"));
   const accounts = await Promise.all(homes.map((entry) => inspectCodexHome(entry, now)));
   const usableAccounts = accounts.filter((account) => account.usable).length;
-  if (options.readQuota) {
-    await Promise.all(
-      accounts.map(async (account) => {
-        if (account.usable) account.quota = await readAccountQuota(account.home, config);
-      }),
-    );
-  }
+  if (options.readQuota) await readAccountQuotas(accounts, config);
 
   const warnings = [...(options.configWarnings ?? [])];
   const problems: string[] = [];
