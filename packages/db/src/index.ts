@@ -9,7 +9,7 @@ export * from "./expire-jobs.js";
 export * from "./history.js";
 export * from "./import-legacy.js";
 export * from "./key-store.js";
-export { parseLegacyTimestamp } from "./legacy-values.js";
+export { LEGACY_KEY_SCOPES, LEGACY_ORIGIN, legacyJobId, parseLegacyTimestamp } from "./legacy-values.js";
 export * from "./libsql-job-store.js";
 export {
   createLibsqlSession,

@@ -52,7 +52,7 @@ export function serve<R extends RouteConfig>(
 export const BEARER: NonNullable<RouteConfig["security"]> = [{ bearer: [] }];
 
 /** Our error body; one schema for every error reply of the predecessor, vision and job routes. */
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     error: z.object({
       code: z.enum(ERROR_CODES),
@@ -66,7 +66,7 @@ export const ErrorSchema = z
   .openapi("Error");
 
 /** OpenAI's error body; one schema for every error reply of the OpenAI-compatible routes. */
-export const OpenAiErrorSchema = z
+const OpenAiErrorSchema = z
   .object({
     error: z.object({
       message: z.string(),
