@@ -18,7 +18,8 @@ import { decodeDataUrlOrBase64 } from "../services/reference-input.js";
 import { stageReferences, submitVisionJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { AcceptedSchema } from "./job-schemas.js";
-import { jobFailure, readIdempotencyKey } from "./predecessor-routes.js";
+import { nativeJobFailure } from "./native-job-failure.js";
+import { readIdempotencyKey } from "./read-idempotency-key.js";
 import {
   BEARER,
   documentedBody,
@@ -110,7 +111,7 @@ export function visionRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
       return services.queue.waitForJob(job.id, { timeoutMs: services.options.requestWaitTimeoutMs, signal });
     });
     if (done.state === "succeeded") return c.json({ id: done.id, text: done.text ?? "" });
-    if (isTerminalJobState(done.state)) return jobFailure(c, done);
+    if (isTerminalJobState(done.state)) return nativeJobFailure(c, done);
     const pollUrl = jobPollUrl(services, done.id);
     c.header("Location", pollUrl);
     return c.json({ id: done.id, status: done.state, poll_url: pollUrl }, 202 as ContentfulStatusCode);
