@@ -3,7 +3,6 @@ import { queryHistory, withBusyRetry } from "@codex-img/db";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
-import { nativeErrorResponse } from "../http/native-error.js";
 import { requireCaller } from "../http/require-key.js";
 import { jobJsonReplies } from "../services/job-json-replies.js";
 import { cancelableJob, eventView, fullJobView, visibleJob } from "../services/job-views.js";
@@ -174,7 +173,6 @@ export function jobRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     );
   });
 
-  app.onError((error, c) => nativeErrorResponse(c, error));
   return app;
 }
 

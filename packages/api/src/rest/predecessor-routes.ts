@@ -11,7 +11,6 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.js";
 import { readJsonBodyWithReferences } from "../http/json-references.js";
-import { nativeErrorResponse } from "../http/native-error.js";
 import { bodyHandedOff } from "../http/request-door.js";
 import { assertScope, requireCaller } from "../http/require-key.js";
 import { whileConnected } from "../http/while-connected.js";
@@ -178,7 +177,6 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     });
   });
 
-  app.onError((error, c) => nativeErrorResponse(c, error));
   return app;
 }
 

@@ -22,7 +22,12 @@ const invalidInput: Hook<unknown, AppEnv, string, undefined> = (result) => {
   });
 };
 
-/** A group of routes whose declarations end up in the document once the group is mounted on the app. */
+/**
+ * A group of routes whose declarations end up in the document once the group is mounted on the app.
+ * Errors of a group in our shape are rendered by the app's own handler (`createApi`): a group's
+ * `onError` makes Hono wrap each of its routes and their middleware in one more compose per request, so
+ * only the OpenAI-shaped groups set one.
+ */
 export function routeGroup(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({ defaultHook: invalidInput });
 }

@@ -9,7 +9,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env.js";
 import { type JsonWithReferences, readJsonBodyWithReferences } from "../http/json-references.js";
-import { nativeErrorParts, nativeErrorResponse } from "../http/native-error.js";
+import { nativeErrorParts } from "../http/native-error.js";
 import { bodyHandedOff } from "../http/request-door.js";
 import { requireKey } from "../http/require-key.js";
 import { whileConnected } from "../http/while-connected.js";
@@ -116,7 +116,6 @@ export function visionRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     c.header("Location", pollUrl);
     return c.json({ id: done.id, status: done.state, poll_url: pollUrl }, 202 as ContentfulStatusCode);
   });
-  app.onError((error, c) => nativeErrorResponse(c, error));
   return app;
 }
 
