@@ -73,7 +73,10 @@ export type KeyRefusalReason = "malformed" | "unknown_key" | "disabled" | "expir
 export interface KeyStore {
   /** The raw key is returned here once and never again; only its SHA-256 is stored. */
   create(input: CreateKeyInput): Promise<{ key: ApiKeyRecord; rawKey: string }>;
-  /** Throws `unauthorized` with `details.reason` (a `KeyRefusalReason`) when the key may not be used. */
+  /**
+   * Throws `unauthorized` with `details.reason` (a `KeyRefusalReason`) when the key may not be used. The
+   * record is frozen: the same object serves every request of the key while it is cached.
+   */
   verify(rawKey: string): Promise<ApiKeyRecord>;
   /** Newest first. */
   list(): Promise<ApiKeyRecord[]>;
@@ -107,26 +110,28 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
   const session = createLibsqlSession(database);
   const clock = options.clock ?? systemClock;
   const cacheMs = options.cacheMs ?? KEY_CACHE_MS;
-  // Authentication runs on every request: verified rows by hash, and the last touch per key, in memory.
-  const verified = new Map<string, { row: KeyRow; until: number }>();
+  // Authentication runs on every request: verified rows by hash with the record handed out for them
+  // (frozen, made once per cache entry rather than per request), and the last touch per key, in memory.
+  const verified = new Map<string, { row: KeyRow; record: ApiKeyRecord; until: number }>();
   const touched = new Map<string, number>();
   const changed = <T>(result: T): T => {
     verified.clear();
     return result;
   };
 
-  async function findByHash(hash: string): Promise<KeyRow | undefined> {
+  async function findByHash(hash: string): Promise<{ row: KeyRow; record: ApiKeyRecord } | undefined> {
     const now = clock.now();
     const cached = verified.get(hash);
-    if (cached && cached.until > now) return cached.row;
+    if (cached && cached.until > now) return cached;
     const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.hash, hash) });
-    if (row) {
-      // Bounded by the number of keys, which stays small; stale entries are replaced on the next use.
-      verified.set(hash, { row, until: now + cacheMs });
-    } else {
+    if (!row) {
       verified.delete(hash);
+      return undefined;
     }
-    return row;
+    const found = { row, record: frozenRecord(row), until: now + cacheMs };
+    // Bounded by the number of keys, which stays small; stale entries are replaced on the next use.
+    verified.set(hash, found);
+    return found;
   }
 
   async function mustGet(id: string): Promise<KeyRow> {
@@ -166,13 +171,14 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
       ) {
         throw refusal("malformed", "The API key is not a codex-img key (cimg_…).");
       }
-      const row = await findByHash(await sha256Hex(rawKey));
-      if (!row) throw refusal("unknown_key", "The API key is not valid.");
+      const found = await findByHash(await sha256Hex(rawKey));
+      if (!found) throw refusal("unknown_key", "The API key is not valid.");
+      const { row, record } = found;
       if (!row.enabled) throw refusal("disabled", "The API key is disabled.", row.id);
       if (row.expiresAt !== null && row.expiresAt <= clock.now()) {
         throw refusal("expired", "The API key has expired.", row.id);
       }
-      return toRecord(row);
+      return record;
     },
 
     async list() {
@@ -332,6 +338,14 @@ function limitsOf(row: KeyRow): KeyLimits {
     visionPerMonth: row.visionPerMonth,
     maxConcurrentJobs: row.maxConcurrentJobs,
   };
+}
+
+/** The record `verify` hands to every request of the key while it is cached: shared, so frozen. */
+function frozenRecord(row: KeyRow): ApiKeyRecord {
+  const record = toRecord(row);
+  Object.freeze(record.scopes);
+  Object.freeze(record.limits);
+  return Object.freeze(record);
 }
 
 function toRecord(row: KeyRow): ApiKeyRecord {
