@@ -75,6 +75,8 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
       return job;
     },
 
+    cachedFinished: (id) => finished.peek(id, Date.now()),
+
     list(query) {
       return listJobs(session, query);
     },

@@ -16,6 +16,7 @@ import { bodyHandedOff } from "../http/request-door.js";
 import { assertScope, requireCaller } from "../http/require-key.js";
 import { whileConnected } from "../http/while-connected.js";
 import { assertImageServable, imageUrl, jobPollUrl, signingSecret } from "../services/image-urls.js";
+import { jobJsonReplies } from "../services/job-json-replies.js";
 import { predecessorJobView, visibleJob } from "../services/job-views.js";
 import { stageReferences, submitImageJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
@@ -122,10 +123,8 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     parameters: [pathParam("id", "Job id")],
     responses: { 200: jsonReply("The job", PredecessorJobSchema), ...nativeErrors(401, 404) },
   });
-  serve(app, poll, async (c) => {
-    const job = await visibleJob(services, c.get("caller"), c.req.param("id"));
-    return c.json(await predecessorJobView(services, job));
-  });
+  const pollReply = jobJsonReplies((job) => predecessorJobView(services, job));
+  serve(app, poll, async (c) => pollReply(c, await visibleJob(services, c.get("caller"), c.req.param("id"))));
 
   const image = createRoute({
     method: "get",

@@ -617,6 +617,34 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
       });
     });
 
+    describe("cachedFinished (stores that keep finished jobs in memory)", () => {
+      it("shares one frozen finished job until it is deleted, and never a running one", async () => {
+        const cachedFinished = store.cachedFinished?.bind(store);
+        if (!cachedFinished) return;
+        await store.insert(makeJob());
+        const claimed = await claimOne("w1");
+        await store.get(claimed.id);
+        expect(cachedFinished(claimed.id)).toBeUndefined();
+        const images = [{ key: "out/1.png", format: "png" as const, width: 1024, height: 1024, bytes: 99 }];
+        const done = await store.finish(guardOf(claimed), { state: "succeeded", now: T0 + 5000, images });
+        await store.get(claimed.id);
+        const shared = cachedFinished(claimed.id);
+        expect(shared).toEqual(done);
+        expect(cachedFinished(claimed.id)).toBe(shared);
+        expect(Object.isFrozen(shared?.images[0])).toBe(true);
+        expect(() => {
+          (shared as Job).state = "failed";
+        }).toThrow(TypeError);
+        // `get` still hands out a copy the caller may change.
+        const copy = await store.get(claimed.id);
+        if (!copy) throw new Error("missing");
+        copy.state = "failed";
+        expect(cachedFinished(claimed.id)?.state).toBe("succeeded");
+        await store.delete(claimed.id);
+        expect(cachedFinished(claimed.id)).toBeUndefined();
+      });
+    });
+
     describe("delete", () => {
       it("removes the job, its events and its idempotency key", async () => {
         const job = makeJob({ keyId: "k", idempotencyKey: "idem" });
