@@ -51,3 +51,9 @@ export async function claimNext(store: JobStore, workerId = "w1", now = T0): Pro
   if (!claimed) throw new Error("nothing to claim");
   return claimed.job;
 }
+
+/** The store of the running conformance test (a fresh one per test), and a claim on it. */
+export interface StoreUnderTest {
+  readonly store: JobStore;
+  claimOne(workerId?: string, now?: number): Promise<Job>;
+}

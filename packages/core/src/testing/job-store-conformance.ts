@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import type { JobStore } from "../queue/job-store.js";
 import { describeAdmissionConformance } from "./job-store-admission-conformance.js";
+import { claimNext, type StoreUnderTest } from "./job-store-conformance-support.js";
 import { describeLeaseConformance } from "./job-store-lease-conformance.js";
 import { describeReadConformance } from "./job-store-read-conformance.js";
 import { describeRecoveryConformance } from "./job-store-recovery-conformance.js";
@@ -29,10 +30,15 @@ export function describeJobStoreConformance(name: string, makeStore: () => Promi
       await fixture.close?.();
     });
 
-    const current = (): JobStore => store;
-    describeAdmissionConformance(current);
-    describeLeaseConformance(current);
-    describeRecoveryConformance(current);
-    describeReadConformance(current);
+    const t: StoreUnderTest = {
+      get store() {
+        return store;
+      },
+      claimOne: (workerId, now) => claimNext(store, workerId, now),
+    };
+    describeAdmissionConformance(t);
+    describeLeaseConformance(t);
+    describeRecoveryConformance(t);
+    describeReadConformance(t);
   });
 }

@@ -1,45 +1,38 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Job } from "../queue/job.js";
-import type { JobStore } from "../queue/job-store.js";
-import { claimNext, guardOf, makeJob, T0 } from "./job-store-conformance-support.js";
+import { guardOf, makeJob, type StoreUnderTest, T0 } from "./job-store-conformance-support.js";
 
 /**
  * Events, lists, the finished-job cache and delete.
- * Registered by `describeJobStoreConformance`; `current` is the store of the running test.
+ * Registered by `describeJobStoreConformance`; `t` is the store of the running test.
  */
-export function describeReadConformance(current: () => JobStore): void {
-  let store: JobStore;
-  beforeEach(() => {
-    store = current();
-  });
-  const claimOne = (workerId?: string, now?: number): Promise<Job> => claimNext(store, workerId, now);
-
+export function describeReadConformance(t: StoreUnderTest): void {
   describe("events", () => {
     it("assigns monotonic per-job seq and reads after a seq", async () => {
       const a = makeJob();
       const b = makeJob();
-      await store.insert(a);
-      await store.insert(b);
-      const claimed = await claimOne("w1");
+      await t.store.insert(a);
+      await t.store.insert(b);
+      const claimed = await t.claimOne("w1");
       const progress = Array.from({ length: 3 }, (_, i) => ({
         type: "progress" as const,
         at: T0 + i,
         attempt: 1,
         stage: "generating" as const,
       }));
-      await store.finish(guardOf(claimed), {
+      await t.store.finish(guardOf(claimed), {
         state: "succeeded",
         now: T0 + 5,
         images: [],
         events: progress,
       });
       const other = claimed.id === a.id ? b : a;
-      expect((await store.readEvents(claimed.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-      expect((await store.readEvents(other.id)).map((e) => e.seq)).toEqual([1]);
-      expect((await store.readEvents(claimed.id, 3)).map((e) => e.seq)).toEqual([4, 5, 6]);
-      expect((await store.readEvents(claimed.id, 1, 2)).map((e) => e.seq)).toEqual([2, 3]);
-      expect(await store.readEvents(claimed.id, 6)).toEqual([]);
-      expect(await store.readEvents("img_missing")).toEqual([]);
+      expect((await t.store.readEvents(claimed.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect((await t.store.readEvents(other.id)).map((e) => e.seq)).toEqual([1]);
+      expect((await t.store.readEvents(claimed.id, 3)).map((e) => e.seq)).toEqual([4, 5, 6]);
+      expect((await t.store.readEvents(claimed.id, 1, 2)).map((e) => e.seq)).toEqual([2, 3]);
+      expect(await t.store.readEvents(claimed.id, 6)).toEqual([]);
+      expect(await t.store.readEvents("img_missing")).toEqual([]);
     });
   });
 
@@ -48,34 +41,34 @@ export function describeReadConformance(current: () => JobStore): void {
       const jobs = Array.from({ length: 7 }, (_, i) =>
         makeJob({ createdAt: T0 + i * 1000, keyId: i % 2 === 0 ? "even" : "odd" }),
       );
-      for (const job of jobs) await store.insert(job);
+      for (const job of jobs) await t.store.insert(job);
       const seen: string[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < 10; page++) {
-        const result = await store.list({ limit: 3, ...(cursor ? { cursor } : {}) });
+        const result = await t.store.list({ limit: 3, ...(cursor ? { cursor } : {}) });
         seen.push(...result.jobs.map((j) => j.id));
         cursor = result.nextCursor;
         if (!cursor) break;
       }
       expect(seen).toEqual(jobs.map((j) => j.id).reverse());
 
-      const even = await store.list({ keyId: "even", limit: 10 });
+      const even = await t.store.list({ keyId: "even", limit: 10 });
       expect(even.jobs.map((j) => j.id)).toEqual([jobs[6], jobs[4], jobs[2], jobs[0]].map((j) => j?.id));
       expect(even.nextCursor).toBeUndefined();
 
-      await store.requestCancel(jobs[6]?.id ?? "", T0 + 10_000);
-      const canceled = await store.list({ state: "canceled", limit: 10 });
+      await t.store.requestCancel(jobs[6]?.id ?? "", T0 + 10_000);
+      const canceled = await t.store.list({ state: "canceled", limit: 10 });
       expect(canceled.jobs.map((j) => j.id)).toEqual([jobs[6]?.id]);
-      const many = await store.list({ state: ["queued", "canceled"], keyId: "odd", limit: 10 });
+      const many = await t.store.list({ state: ["queued", "canceled"], keyId: "odd", limit: 10 });
       expect(many.jobs).toHaveLength(3);
     });
 
     it("pages through jobs created in the same millisecond", async () => {
       const jobs = Array.from({ length: 5 }, () => makeJob({ createdAt: T0 }));
-      for (const job of jobs) await store.insert(job);
-      const first = await store.list({ limit: 2 });
-      const second = await store.list({ limit: 2, cursor: first.nextCursor ?? "" });
-      const third = await store.list({ limit: 2, cursor: second.nextCursor ?? "" });
+      for (const job of jobs) await t.store.insert(job);
+      const first = await t.store.list({ limit: 2 });
+      const second = await t.store.list({ limit: 2, cursor: first.nextCursor ?? "" });
+      const third = await t.store.list({ limit: 2, cursor: second.nextCursor ?? "" });
       const ids = [...first.jobs, ...second.jobs, ...third.jobs].map((j) => j.id);
       expect(ids).toEqual(jobs.map((j) => j.id).reverse());
       expect(third.nextCursor).toBeUndefined();
@@ -84,15 +77,15 @@ export function describeReadConformance(current: () => JobStore): void {
 
   describe("cachedFinished (stores that keep finished jobs in memory)", () => {
     it("shares one frozen finished job until it is deleted, and never a running one", async () => {
-      const cachedFinished = store.cachedFinished?.bind(store);
+      const cachedFinished = t.store.cachedFinished?.bind(t.store);
       if (!cachedFinished) return;
-      await store.insert(makeJob());
-      const claimed = await claimOne("w1");
-      await store.get(claimed.id);
+      await t.store.insert(makeJob());
+      const claimed = await t.claimOne("w1");
+      await t.store.get(claimed.id);
       expect(cachedFinished(claimed.id)).toBeUndefined();
       const images = [{ key: "out/1.png", format: "png" as const, width: 1024, height: 1024, bytes: 99 }];
-      const done = await store.finish(guardOf(claimed), { state: "succeeded", now: T0 + 5000, images });
-      await store.get(claimed.id);
+      const done = await t.store.finish(guardOf(claimed), { state: "succeeded", now: T0 + 5000, images });
+      await t.store.get(claimed.id);
       const shared = cachedFinished(claimed.id);
       expect(shared).toEqual(done);
       expect(cachedFinished(claimed.id)).toBe(shared);
@@ -101,11 +94,11 @@ export function describeReadConformance(current: () => JobStore): void {
         (shared as Job).state = "failed";
       }).toThrow(TypeError);
       // `get` still hands out a copy the caller may change.
-      const copy = await store.get(claimed.id);
+      const copy = await t.store.get(claimed.id);
       if (!copy) throw new Error("missing");
       copy.state = "failed";
       expect(cachedFinished(claimed.id)?.state).toBe("succeeded");
-      await store.delete(claimed.id);
+      await t.store.delete(claimed.id);
       expect(cachedFinished(claimed.id)).toBeUndefined();
     });
   });
@@ -113,12 +106,14 @@ export function describeReadConformance(current: () => JobStore): void {
   describe("delete", () => {
     it("removes the job, its events and its idempotency key", async () => {
       const job = makeJob({ keyId: "k", idempotencyKey: "idem" });
-      await store.insert(job);
-      expect(await store.delete(job.id)).toBe(true);
-      expect(await store.get(job.id)).toBeUndefined();
-      expect(await store.readEvents(job.id)).toEqual([]);
-      expect(await store.delete(job.id)).toBe(false);
-      const again = await store.insert(makeJob({ keyId: "k", idempotencyKey: "idem", requestHash: "other" }));
+      await t.store.insert(job);
+      expect(await t.store.delete(job.id)).toBe(true);
+      expect(await t.store.get(job.id)).toBeUndefined();
+      expect(await t.store.readEvents(job.id)).toEqual([]);
+      expect(await t.store.delete(job.id)).toBe(false);
+      const again = await t.store.insert(
+        makeJob({ keyId: "k", idempotencyKey: "idem", requestHash: "other" }),
+      );
       expect(again.created).toBe(true);
     });
   });
