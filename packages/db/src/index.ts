@@ -1,6 +1,7 @@
 /** @codex-img/db: codex-img's persistence on libSQL. */
 
 export * from "./account-usage.js";
+export { type ApiKeyRecord, KEY_SCOPES, type KeyLimits, type KeyScope } from "./api-key-record.js";
 export * from "./audit-log.js";
 export * from "./create-db.js";
 export * from "./database-stores.js";
