@@ -3,6 +3,8 @@
  * process, compared with a bare `Bun.serve` process answering the same JSON as a constant. Both are
  * driven by the same keep-alive load loop (Bun's fetch pools connections) in this process, alternating
  * bare and server rounds so drifting machine load hits both. Target: server >= half the bare server.
+ * Each side's CPU per request (its process's utime + stime over the round) is reported beside it: what
+ * the server adds per request on its one JavaScript thread, less sensitive to the machine's load.
  * Also counts the database write transactions of a job's whole life (`codex_img_db_write_transactions_total`
  * of `/metrics` around `--jobs` synchronous generations): target at most 3 per job. Exits non-zero when a
  * target is missed.
@@ -27,6 +29,7 @@ import {
   machineInfo,
   ms,
   printTable,
+  processCpuMs,
   quantile,
   runForDuration,
   sleep,
@@ -56,6 +59,8 @@ interface Round {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU (user + system) of that side's server process per request, microseconds. */
+  cpuUs: number;
 }
 
 async function main(): Promise<number> {
@@ -124,11 +129,14 @@ async function main(): Promise<number> {
     const rounds: Round[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       for (const side of ["bare", "server"] as const) {
+        const pid = side === "bare" ? (bare.pid as number) : server.pid;
+        const cpuBefore = await processCpuMs(pid);
         const result = await runForDuration(
           SECONDS * 1000,
           CONNECTIONS,
           hit(side === "bare" ? bareTarget : serverTarget),
         );
+        const cpu = (await processCpuMs(pid)) - cpuBefore;
         const sorted = result.latencies.sort((a, b) => a - b);
         rounds.push({
           side,
@@ -136,24 +144,35 @@ async function main(): Promise<number> {
           rps: Math.round(result.completed / result.seconds),
           p50: ms(quantile(sorted, 0.5)),
           p99: ms(quantile(sorted, 0.99)),
+          cpuUs: Math.round((cpu * 1000) / result.completed),
         });
       }
     }
-    const mean = (side: string): number => {
+    const mean = (side: string, figure: "rps" | "cpuUs"): number => {
       const of = rounds.filter((r) => r.side === side);
-      return Math.round(of.reduce((sum, r) => sum + r.rps, 0) / of.length);
+      return Math.round(of.reduce((sum, r) => sum + r[figure], 0) / of.length);
     };
-    const bareRps = mean("bare");
-    const serverRps = mean("server");
+    const bareRps = mean("bare", "rps");
+    const serverRps = mean("server", "rps");
+    const bareCpuUs = mean("bare", "cpuUs");
+    const serverCpuUs = mean("server", "cpuUs");
     const ratio = Math.round((serverRps / bareRps) * 1000) / 1000;
     const writesMet = writesPerJob <= MAX_WRITES_PER_JOB;
     const met = ratio >= 0.5 && writesMet;
     printTable(
       `control plane: GET /v1/images/jobs/{id}, ${CONNECTIONS} connections, ${SECONDS} s per round`,
-      rounds.map((r) => ({ side: r.side, round: r.round, "req/s": r.rps, "p50 ms": r.p50, "p99 ms": r.p99 })),
+      rounds.map((r) => ({
+        side: r.side,
+        round: r.round,
+        "req/s": r.rps,
+        "p50 ms": r.p50,
+        "p99 ms": r.p99,
+        "CPU us/req": r.cpuUs,
+      })),
     );
     process.stderr.write(
       `server ${serverRps} req/s, bare ${bareRps} req/s, ratio ${ratio} (target >= 0.5): ${ratio >= 0.5 ? "met" : "MISSED"}\n` +
+        `server CPU ${serverCpuUs} us per request, bare ${bareCpuUs} us (the server's own work: ${serverCpuUs - bareCpuUs} us)\n` +
         `database write transactions per job: ${writesPerJob} (target <= ${MAX_WRITES_PER_JOB}): ${writesMet ? "met" : "MISSED"}\n`,
     );
     process.stdout.write(
@@ -168,6 +187,8 @@ async function main(): Promise<number> {
           bareRps,
           serverRps,
           ratio,
+          bareCpuUs,
+          serverCpuUs,
           writesPerJob,
           met,
         },

@@ -18,7 +18,7 @@
  * quick look at the wait (concurrency 1: latency with no queueing) against the queueing on CPU (8).
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +31,7 @@ import {
   ms,
   noisyPng,
   printTable,
+  processCpuMs,
   processMemory,
   quantile,
   runClosedLoop,
@@ -66,7 +67,6 @@ const SIZES = ALL_SIZES.filter((size) =>
 const TARGET_SIZE = "1.5 MB";
 // 8 Codex homes of 4 slots each and 32 workers: concurrency 32 is not throttled by the pool.
 const HOMES = 8;
-const CLOCK_TICKS_PER_SECOND = 100;
 
 type Side = "direct" | "pass" | "server";
 interface Sample {
@@ -89,13 +89,6 @@ interface LevelResult {
   serverAddedP99: number;
   serverPeakRssMiB?: number;
   passPeakRssMiB?: number;
-}
-
-/** utime + stime of a process, ms. */
-async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 async function startPassThrough(
@@ -181,11 +174,11 @@ async function main(): Promise<number> {
         for (let round = 0; round < ROUNDS; round++) {
           for (const name of ["direct", "pass", "server"] as const) {
             const side = sides[name];
-            const cpuBefore = side.pid ? await cpuMs(side.pid) : 0;
+            const cpuBefore = side.pid ? await processCpuMs(side.pid) : 0;
             const started = performance.now();
             const times = (await runClosedLoop(requests, concurrency, side.run)).sort((a, b) => a - b);
             const seconds = (performance.now() - started) / 1000;
-            const cpu = side.pid ? (await cpuMs(side.pid)) - cpuBefore : 0;
+            const cpu = side.pid ? (await processCpuMs(side.pid)) - cpuBefore : 0;
             rounds[name].push({
               p50: quantile(times, 0.5),
               p99: quantile(times, 0.99),

@@ -2,3 +2,4 @@
 export * from "./config/index.js";
 export * from "./preflight.js";
 export * from "./preflight-format.js";
+export * from "./preflight-report.js";

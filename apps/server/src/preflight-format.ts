@@ -1,4 +1,4 @@
-import type { PreflightAccount, PreflightReport } from "./preflight.js";
+import type { PreflightAccount, PreflightReport } from "./preflight-report.js";
 
 /** The report as people read it: the start banner and `doctor`. */
 export function formatPreflight(report: PreflightReport): string {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CodexHomeFixture, createCodexHome } from "@codex-img/core/testing";
+import { type CodexHomeFixture, createCodexHome, startFakeCodexBackend } from "@codex-img/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   type Config,
@@ -254,4 +254,51 @@ describe("runPreflight", () => {
     const report = await runPreflight(configWith({ CODEX_HOMES: `a=${a.home}:b=${b.home}` }), { now: NOW });
     expect(report.warnings.join("\n")).toContain("a and b are logins of the same ChatGPT account");
   });
+  it("reads the usable accounts' quotas (doctor) with each one's login, at most four at once", async () => {
+    const held: Array<() => void> = [];
+    let open = false;
+    let inFlight = 0;
+    let most = 0;
+    const upstream = await startFakeCodexBackend({
+      extraHandlers: [
+        async (request) => {
+          if (!request.url.startsWith("/backend-api/wham/usage")) return false;
+          most = Math.max(most, ++inFlight);
+          if (!open) await new Promise<void>((resolve) => held.push(resolve));
+          inFlight--;
+          // The fake's own usage route answers it.
+          return false;
+        },
+      ],
+    });
+    const logins = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((n) => home({ accountId: `acct-quota-000${n}` })),
+    );
+    upstream.quotaByAccount = Object.fromEntries(
+      logins.map((login, i) => [login.accountId, { primaryUsedPercent: 10 * (i + 1) }]),
+    );
+    const homes = logins.map((login, i) => `a${i + 1}=${login.home}`).join(":");
+    const config = configWith({ CODEX_HOMES: homes, CODEX_IMG_CODEX_BASE_URL: upstream.baseUrl });
+    const pending = runPreflight(config, { now: NOW, readQuota: true });
+    try {
+      for (let i = 0; i < 500 && held.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+      // Four reads are held by the fake; unbounded reads would have sent the other two by now.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(held.length).toBe(4);
+    } finally {
+      open = true;
+      for (const release of held.splice(0)) release();
+    }
+    try {
+      const report = await pending;
+      expect(most).toBe(4);
+      expect(
+        report.accounts.map((a) =>
+          a.quota && "primary" in a.quota ? a.quota.primary?.usedPercent : a.quota,
+        ),
+      ).toEqual([10, 20, 30, 40, 50, 60]);
+    } finally {
+      await upstream.close();
+    }
+  }, 30_000);
 });

@@ -82,7 +82,7 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
       c.env,
     );
   });
-  // The OpenAI routes answer their own errors in OpenAI's shape; everything else answers in ours.
+  // The OpenAI routes answer their own errors in OpenAI's shape; everything else answers in ours, here.
   app.notFound((c) => nativeErrorResponse(c, new CodexImgError("not_found", "No such endpoint.")));
   app.onError((error, c) => nativeErrorResponse(c, error));
   return app;

@@ -84,6 +84,7 @@ describe("GET /metrics", () => {
     });
     const { id } = (await created.json()) as { id: string };
     await harness.app.request(`/v1/images/jobs/${id}`, { headers: authJson(rawKey) });
+    await harness.app.request("/v1/images/jobs/img_missing", { headers: authJson(rawKey) });
     await harness.app.request("/no/such/path/12345");
 
     const response = await harness.app.request("/metrics", { headers: authJson(rawKey) });
@@ -98,7 +99,22 @@ describe("GET /metrics", () => {
     expect(text).toContain('route="unmatched",method="GET",status="404"');
     expect(text).not.toContain(id);
     expect(text).not.toContain("12345");
-    expect(text).toContain("codex_img_http_request_duration_seconds_bucket");
+    expect(text).toContain(
+      'codex_img_http_requests_total{route="/v1/images/jobs/:id",method="GET",status="404"} 1',
+    );
+    // One series per route and method, whatever the status; buckets count up to the total.
+    const poll = 'route="/v1/images/jobs/:id",method="GET"';
+    expect(text).toContain(`codex_img_http_request_duration_seconds_count{${poll}} 2`);
+    expect(text).toContain(`codex_img_http_request_duration_seconds_bucket{le="+Inf",${poll}} 2`);
+    expect(text).toContain(`codex_img_http_request_duration_seconds_bucket{le="120",${poll}} 2`);
+    const buckets = [
+      ...text.matchAll(/^codex_img_http_request_duration_seconds_bucket\{le="[^"]+",(.*)\} (\d+)$/gm),
+    ]
+      .filter((match) => match[1] === poll)
+      .map((match) => Number(match[2]));
+    expect(buckets).toHaveLength(15);
+    expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
+    expect(Number(new RegExp(`_sum\\{${poll}\\} (\\S+)`).exec(text)?.[1])).toBeGreaterThan(0);
     expect(text).toContain('codex_img_jobs{state="succeeded"} 1');
     expect(text).toContain("codex_img_queue_depth 0");
     expect(text).toContain('codex_img_jobs_finished_total{state="succeeded",backend="demo"} 1');

@@ -3,6 +3,7 @@ import { bytesToBase64, createDemoBackend, sniffImage } from "@codex-img/core";
 import { testPng } from "@codex-img/core/testing";
 import { describe, expect, it } from "vitest";
 import { harnessPerTest } from "./support/harness-per-test.js";
+import { ADMIN_PASSWORD, adminCaller } from "./support/trpc-admin.js";
 
 const start = harnessPerTest();
 
@@ -261,6 +262,35 @@ describe("jobs", () => {
     expect(canceled.status).toBe(200);
     const full = (await canceled.json()) as { status: string; events: number; attempts: unknown[] };
     expect(full).toMatchObject({ status: "canceled", events: 2, attempts: [] });
+  });
+
+  it("answers every poll of a finished job alike, to its readers only, until the job is deleted", async () => {
+    const h = await start({ options: { adminPassword: ADMIN_PASSWORD } });
+    const key = await h.createKey();
+    const other = await h.createKey(["generate"]);
+    const generated = await post(h, "/v1/images/generate", key, { prompt: "polled often" });
+    const { id } = (await generated.json()) as { id: string };
+    const read = async (path: string, reader = key) => {
+      const response = await h.app.request(path, { headers: authJson(reader) });
+      return {
+        status: response.status,
+        type: response.headers.get("content-type"),
+        text: await response.text(),
+      };
+    };
+    for (const path of [`/v1/images/jobs/${id}`, `/v1/jobs/${id}`]) {
+      const first = await read(path);
+      expect(first).toMatchObject({ status: 200, type: "application/json" });
+      expect(JSON.parse(first.text)).toMatchObject({ id, status: "succeeded" });
+      expect(await read(path)).toEqual(first);
+      expect((await read(path, other)).status).toBe(404);
+    }
+    expect(JSON.parse((await read(`/v1/jobs/${id}`)).text)).toMatchObject({ events: 4 });
+
+    const { caller } = await adminCaller(h);
+    expect(await caller.jobs.delete({ id })).toMatchObject({ deleted: true });
+    expect((await read(`/v1/images/jobs/${id}`)).status).toBe(404);
+    expect((await read(`/v1/jobs/${id}`)).status).toBe(404);
   });
 
   it("checks the list's declared query before reading history, in our error shape, after the key", async () => {

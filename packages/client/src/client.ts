@@ -1,98 +1,17 @@
 import type { AppRouter } from "@codex-img/api";
-import {
-  createTRPCClient,
-  httpBatchLink,
-  httpSubscriptionLink,
-  splitLink,
-  type TRPCClient,
-} from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import type {
+  ClientOptions,
+  CodexImgClient,
+  EventsOptions,
+  JobCallOptions,
+  WaitOptions,
+} from "./codex-img-client.js";
 import { CodexImgClientError, errorFromResponse, errorFromTrpc } from "./errors.js";
-import { type FetchEventSourceClass, fetchEventSource } from "./event-source.js";
-import { readSse } from "./sse.js";
-import {
-  type EditRequest,
-  type GenerateRequest,
-  isTerminalState,
-  type JobEventView,
-  type JobImage,
-  type JobList,
-  type JobState,
-  type JobView,
-} from "./types.js";
-
-/** An admin session from `loginAdmin`: the cookie and the CSRF token mutations must carry. */
-export interface AdminSession {
-  cookie: string;
-  csrfToken: string;
-}
-
-export interface ClientOptions {
-  /** The server's URL, with its path prefix when it sits behind a proxy (`https://host/img`). */
-  baseUrl: string;
-  /** A `cimg_…` key. Optional only for admin-session clients. */
-  apiKey?: string;
-  /** Admin procedures (keys, accounts, …) outside a browser; a browser sends its cookie by itself. */
-  adminSession?: AdminSession;
-  /** Default `globalThis.fetch`. */
-  fetch?: typeof fetch;
-  /** Extra headers on every call (a proxy's own credentials, say). */
-  headers?: Record<string, string>;
-  /** For tRPC subscriptions; default a fetch-based one that sends the key. */
-  EventSource?: FetchEventSourceClass;
-}
-
-export interface JobCallOptions {
-  signal?: AbortSignal;
-  /**
-   * `true` (default): wait until the job ends; a number: wait at most that many ms and return the job as
-   * it is then; `false`: return the queued job at once.
-   */
-  wait?: boolean | number;
-  /** Each job event while waiting (progress, partial images, retries). */
-  onEvent?: (event: JobEventView) => void;
-}
-
-export interface WaitOptions {
-  /** Give up waiting after this many ms and return the job as it is (still queued or running). */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-  onEvent?: (event: JobEventView) => void;
-}
-
-export interface EventsOptions {
-  /** Only events after this sequence number (resume). */
-  afterSeq?: number;
-  signal?: AbortSignal;
-}
-
-export interface ListJobsOptions {
-  limit?: number;
-  status?: JobState;
-  cursor?: string;
-  signal?: AbortSignal;
-}
-
-export interface CodexImgClient {
-  /** The typed tRPC proxy over every router (`trpc.jobs.list.query()`, `trpc.keys.create.mutate(…)`). */
-  trpc: TRPCClient<AppRouter>;
-  /** Queues a generation (tRPC `images.generate`) and, unless `wait: false`, follows it to the end. */
-  generate(request: GenerateRequest, options?: JobCallOptions): Promise<JobView>;
-  /** Queues an edit with reference images (REST `POST /v1/images/jobs`) and follows it likewise. */
-  edit(request: EditRequest, options?: JobCallOptions): Promise<JobView>;
-  /** Follows a job's events until it ends (or `timeoutMs` passes) and returns the job as it is then. */
-  waitForJob(id: string, options?: WaitOptions): Promise<JobView>;
-  /** The job's events, resumed transparently after a dropped connection; ends after the final event. */
-  events(id: string, options?: EventsOptions): AsyncIterable<JobEventView>;
-  getJob(id: string, options?: { signal?: AbortSignal }): Promise<JobView>;
-  listJobs(options?: ListJobsOptions): Promise<JobList>;
-  cancelJob(id: string, options?: { signal?: AbortSignal }): Promise<JobView>;
-  /** An image's bytes; relative URLs are resolved against `baseUrl`. */
-  download(image: JobImage | string, options?: { signal?: AbortSignal }): Promise<Uint8Array>;
-  /** `GET /health` (no key). */
-  health(options?: { signal?: AbortSignal }): Promise<{ status: string; version?: string; backend?: string }>;
-}
-
-const MAX_EVENT_RECONNECTS = 5;
+import { fetchEventSource } from "./event-source.js";
+import { jobEventStream } from "./job-event-stream.js";
+import { networkError } from "./network-error.js";
+import { isTerminalState, type JobEventView, type JobList, type JobView } from "./types.js";
 
 /** Typed access to a codex-img server from Bun, Deno, Node or a browser: fetch only. */
 export function createClient(options: ClientOptions): CodexImgClient {
@@ -150,36 +69,8 @@ export function createClient(options: ClientOptions): CodexImgClient {
       }),
     ],
   });
-
-  async function* events(id: string, eventOptions: EventsOptions = {}): AsyncGenerator<JobEventView> {
-    let last = eventOptions.afterSeq ?? 0;
-    let reconnects = 0;
-    for (;;) {
-      const response = await send(`/v1/images/jobs/${encodeURIComponent(id)}/events`, {
-        headers: { accept: "text/event-stream", ...(last > 0 ? { "last-event-id": String(last) } : {}) },
-        ...(eventOptions.signal ? { signal: eventOptions.signal } : {}),
-      });
-      if (!response.body) throw new CodexImgClientError("internal", "The event stream has no body.");
-      try {
-        for await (const message of readSse(response.body)) {
-          if (message.event === "error") throw streamError(message.data, id);
-          const event = JSON.parse(message.data) as JobEventView;
-          last = event.seq;
-          reconnects = 0;
-          yield event;
-          if (event.type === "succeeded" || event.type === "failed" || event.type === "canceled") return;
-        }
-      } catch (error) {
-        if (error instanceof CodexImgClientError) throw error;
-        if (eventOptions.signal?.aborted) throw networkError(baseUrl, error, eventOptions.signal);
-        // A proxy or a restart cut the stream: resume after the last event we saw.
-      }
-      if (++reconnects > MAX_EVENT_RECONNECTS) {
-        throw new CodexImgClientError("unreachable", `The event stream of ${id} kept closing early.`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200 * reconnects));
-    }
-  }
+  const events = (id: string, eventOptions?: EventsOptions): AsyncGenerator<JobEventView> =>
+    jobEventStream(send, baseUrl, id, eventOptions);
 
   const getJob = (id: string, opts: { signal?: AbortSignal } = {}): Promise<JobView> =>
     json<JobView>(`/v1/jobs/${encodeURIComponent(id)}`, opts.signal ? { signal: opts.signal } : {});
@@ -296,62 +187,6 @@ export function createClient(options: ClientOptions): CodexImgClient {
     },
   };
 }
-
-/** Logs in as the admin through tRPC `auth.login` and returns what admin calls need. */
-export async function loginAdmin(options: {
-  baseUrl: string;
-  password: string;
-  fetch?: typeof fetch;
-}): Promise<AdminSession> {
-  const baseUrl = options.baseUrl.replace(/\/+$/, "");
-  const doFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  let response: Response;
-  try {
-    response = await doFetch(`${baseUrl}/trpc/auth.login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ password: options.password }),
-    });
-  } catch (error) {
-    throw networkError(baseUrl, error, undefined);
-  }
-  const body = (await response.json().catch(() => undefined)) as
-    | { result?: { data?: { csrfToken?: string } }; error?: { message?: string; data?: unknown } }
-    | undefined;
-  const csrfToken = body?.result?.data?.csrfToken;
-  if (!response.ok || !csrfToken) {
-    if (body?.error) throw errorFromTrpc({ message: body.error.message, data: body.error.data });
-    throw await errorFromResponse(response);
-  }
-  const cookies = response.headers.getSetCookie?.() ?? [response.headers.get("set-cookie") ?? ""];
-  const cookie = cookies
-    .map((line) => line.split(";")[0]?.trim() ?? "")
-    .filter((pair) => pair.includes("=") && !pair.endsWith("="))
-    .join("; ");
-  return { cookie, csrfToken };
-}
-
-function networkError(baseUrl: string, error: unknown, signal: AbortSignal | undefined): CodexImgClientError {
-  if (signal?.aborted) return new CodexImgClientError("canceled", "The call was aborted.", { cause: error });
-  const detail =
-    error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "";
-  return new CodexImgClientError("unreachable", `Cannot reach ${baseUrl}${detail ? `: ${detail}` : ""}.`, {
-    cause: error,
-  });
-}
-
-function streamError(data: string, jobId: string): CodexImgClientError {
-  try {
-    const parsed = JSON.parse(data) as { error?: { code?: string; message?: string } };
-    return errorFromTrpc({
-      message: parsed.error?.message ?? "The event stream failed.",
-      data: { code: parsed.error?.code },
-    });
-  } catch {
-    return new CodexImgClientError("internal", `The event stream of ${jobId} failed.`, { jobId });
-  }
-}
-
 /** A job that ended without images, as an error carrying its code and id. */
 export function jobFailure(job: JobView): CodexImgClientError {
   const code = job.error?.code ?? (job.status === "canceled" ? "canceled" : "internal");

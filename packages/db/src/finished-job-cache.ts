@@ -1,4 +1,4 @@
-import { copyJson, isTerminalJobState, type Job } from "@codex-img/core";
+import { copyJson, frozenCopyJson, isTerminalJobState, type Job } from "@codex-img/core";
 import type { Client } from "@libsql/client";
 
 /** Finished jobs kept in memory per database connection; past this many, the least recently read goes. */
@@ -13,6 +13,11 @@ export const FINISHED_JOB_CACHE_MS = 2_000;
 export interface FinishedJobCache {
   /** A copy of the cached job, or undefined when it is not cached or its time is up. */
   get(id: string, now: number): Job | undefined;
+  /**
+   * The cached job itself, frozen and shared (no copy), or undefined as for `get`. The same object until
+   * the entry is replaced, dropped or its time is up.
+   */
+  peek(id: string, now: number): Readonly<Job> | undefined;
   /** Counts invalidations: pass its value from before a read to `remember`. */
   readonly version: number;
   /**
@@ -44,23 +49,29 @@ export function finishedJobCache(client: Client): FinishedJobCache {
 function createFinishedJobCache(): FinishedJobCache {
   const entries = new Map<string, { job: Job; until: number }>();
   let version = 0;
+  const peek = (id: string, now: number): Job | undefined => {
+    const entry = entries.get(id);
+    if (!entry) return undefined;
+    entries.delete(id);
+    if (entry.until <= now) return undefined;
+    // Map order is insertion order: re-inserting marks it as the most recently read.
+    entries.set(id, entry);
+    return entry.job;
+  };
   return {
     get version() {
       return version;
     },
     get(id, now) {
-      const entry = entries.get(id);
-      if (!entry) return undefined;
-      entries.delete(id);
-      if (entry.until <= now) return undefined;
-      // Map order is insertion order: re-inserting marks it as the most recently read.
-      entries.set(id, entry);
-      return copyJson(entry.job);
+      const job = peek(id, now);
+      return job && copyJson(job);
     },
+    peek,
     remember(job, now, readVersion) {
       if (!isTerminalJobState(job.state) || readVersion !== version) return;
       entries.delete(job.id);
-      entries.set(job.id, { job: copyJson(job), until: now + FINISHED_JOB_CACHE_MS });
+      // Frozen: `peek` hands this very object to every reader.
+      entries.set(job.id, { job: frozenCopyJson(job), until: now + FINISHED_JOB_CACHE_MS });
       if (entries.size > FINISHED_JOB_CACHE_SIZE) {
         const oldest = entries.keys().next().value;
         if (oldest !== undefined) entries.delete(oldest);

@@ -1,6 +1,7 @@
 /** @codex-img/db: codex-img's persistence on libSQL. */
 
 export * from "./account-usage.js";
+export { type ApiKeyRecord, KEY_SCOPES, type KeyLimits, type KeyScope } from "./api-key-record.js";
 export * from "./audit-log.js";
 export * from "./create-db.js";
 export * from "./database-stores.js";
@@ -9,7 +10,7 @@ export * from "./expire-jobs.js";
 export * from "./history.js";
 export * from "./import-legacy.js";
 export * from "./key-store.js";
-export { parseLegacyTimestamp } from "./legacy-values.js";
+export { LEGACY_KEY_SCOPES, LEGACY_ORIGIN, legacyJobId, parseLegacyTimestamp } from "./legacy-values.js";
 export * from "./libsql-job-store.js";
 export {
   createLibsqlSession,

@@ -12,6 +12,7 @@ import type {
   StoredImageRequest,
 } from "@codex-img/core";
 import type { InArgs, Row } from "@libsql/client";
+import { sameJson } from "./same-json.js";
 
 /**
  * A job as one row, with its attempts folded in by a correlated subquery: one statement is one snapshot,
@@ -83,8 +84,34 @@ export function rowToRecord(row: Row): JobRecord {
   return { job, order: num(r.row_order), lastSeq: num(r.last_seq) };
 }
 
-/** Every `jobs` column the Job decides, in step with it (the filter columns are derived here, once). */
+/** The `jobs` columns stored as JSON text; the others are stored as they are. */
+const JSON_COLUMNS = new Set(["request", "images", "error", "progress", "echo"]);
+
+/** Every `jobs` column the Job decides, in step with it, as stored (JSON columns as their text). */
 export function jobColumns(job: Job): Record<string, string | number | null> {
+  const values = jobColumnValues(job);
+  const columns: Record<string, string | number | null> = {};
+  for (const name in values) columns[name] = columnText(name, values[name]);
+  return columns;
+}
+
+/**
+ * The columns of `after` that differ from `before` (the job as read in the same transaction), as stored.
+ * Compared as values, so only what changed is serialised: an index or trigger runs only when a column of
+ * its is SET, and the request's JSON and the prompt's search-index trigger never change after the insert.
+ */
+export function changedJobColumns(before: Job, after: Job): [string, string | number | null][] {
+  const old = jobColumnValues(before);
+  const next = jobColumnValues(after);
+  const changed: [string, string | number | null][] = [];
+  for (const name in next) {
+    if (!sameJson(old[name], next[name])) changed.push([name, columnText(name, next[name])]);
+  }
+  return changed;
+}
+
+/** The columns of `job` as values: the JSON ones still objects (the filter columns are derived here, once). */
+function jobColumnValues(job: Job): Record<string, unknown> {
   const last = job.attempts.at(-1);
   return {
     kind: job.kind,
@@ -94,7 +121,7 @@ export function jobColumns(job: Job): Record<string, string | number | null> {
     priority: job.priority,
     idempotency_key: job.idempotencyKey ?? null,
     request_hash: job.requestHash,
-    request: JSON.stringify(job.request),
+    request: job.request,
     prompt: job.request.prompt,
     account: last?.account ?? null,
     backend: last?.backend ?? null,
@@ -107,17 +134,22 @@ export function jobColumns(job: Job): Record<string, string | number | null> {
     lease_attempt: job.lease?.attempt ?? null,
     lease_expires_at: job.lease?.expiresAt ?? null,
     cancel_requested: job.cancelRequested ? 1 : 0,
-    images: JSON.stringify(job.images),
+    images: job.images,
     image_count: job.images.length,
-    error: job.error === undefined ? null : JSON.stringify(job.error),
+    error: job.error ?? null,
     error_code: job.error?.code ?? null,
-    progress: job.progress === undefined ? null : JSON.stringify(job.progress),
+    progress: job.progress ?? null,
     created_at: job.createdAt,
     updated_at: job.updatedAt,
     started_at: job.startedAt ?? null,
     finished_at: job.finishedAt ?? null,
-    echo: job.echo === undefined ? null : JSON.stringify(job.echo),
+    echo: job.echo ?? null,
   };
+}
+
+function columnText(name: string, value: unknown): string | number | null {
+  if (value === null) return null;
+  return JSON_COLUMNS.has(name) ? JSON.stringify(value) : (value as string | number);
 }
 
 export function attemptStatement(jobId: string, attempt: JobAttempt): { sql: string; args: InArgs } {

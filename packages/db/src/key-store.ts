@@ -1,13 +1,19 @@
 import { type Clock, CodexImgError, systemClock } from "@codex-img/core";
 import { desc, eq, sql } from "drizzle-orm";
+import {
+  type ApiKeyRecord,
+  apiKeyRecord,
+  type KeyLimits,
+  type KeyScope,
+  keyLimitsOf,
+  NO_KEY_LIMITS,
+} from "./api-key-record.js";
 import type { Database } from "./create-db.js";
+import { checkKeyExpiry, checkKeyLimits, checkKeyName, checkKeyScopes } from "./key-input-checks.js";
 import { createLibsqlSession } from "./libsql-session.js";
 import { randomId, randomToken } from "./random-token.js";
 import { apiKeys } from "./schema/keys.js";
 import { sha256Hex } from "./sha256-hex.js";
-
-export const KEY_SCOPES = ["generate", "edit", "vision", "jobs:read", "admin"] as const;
-export type KeyScope = (typeof KEY_SCOPES)[number];
 
 /** Every raw key starts with this, as the predecessor's did. */
 export const RAW_KEY_PREFIX = "cimg_";
@@ -21,36 +27,6 @@ export const KEY_TOUCH_INTERVAL_MS = 60_000;
  * apply at once (its cache is cleared). Expiry is checked on every call.
  */
 export const KEY_CACHE_MS = 2_000;
-
-/** Per-key limits; `null` (or absent) = unlimited. All are positive integers. */
-export interface KeyLimits {
-  requestsPerMinute: number | null;
-  imagesPerDay: number | null;
-  imagesPerMonth: number | null;
-  /** Vision requests (questions about images) per UTC day and month; images per day/month do not count them. */
-  visionPerDay: number | null;
-  visionPerMonth: number | null;
-  maxConcurrentJobs: number | null;
-}
-
-/** A key as callers of the store see it: never the hash, never the raw key. */
-export interface ApiKeyRecord {
-  id: string;
-  name: string;
-  /** First characters of the raw key, for display (`cimg_3f8aZq…`). */
-  prefix: string;
-  scopes: KeyScope[];
-  enabled: boolean;
-  /** Epoch ms; null = never expires. */
-  expiresAt: number | null;
-  limits: KeyLimits;
-  createdAt: number;
-  lastUsedAt: number | null;
-  /** Epoch ms of the last rotation; null when never rotated. */
-  rotatedAt: number | null;
-  /** `created` or `legacy-import`. */
-  origin: string;
-}
 
 export interface CreateKeyInput {
   name: string;
@@ -73,7 +49,10 @@ export type KeyRefusalReason = "malformed" | "unknown_key" | "disabled" | "expir
 export interface KeyStore {
   /** The raw key is returned here once and never again; only its SHA-256 is stored. */
   create(input: CreateKeyInput): Promise<{ key: ApiKeyRecord; rawKey: string }>;
-  /** Throws `unauthorized` with `details.reason` (a `KeyRefusalReason`) when the key may not be used. */
+  /**
+   * Throws `unauthorized` with `details.reason` (a `KeyRefusalReason`) when the key may not be used. The
+   * record is frozen: the same object serves every request of the key while it is cached.
+   */
   verify(rawKey: string): Promise<ApiKeyRecord>;
   /** Newest first. */
   list(): Promise<ApiKeyRecord[]>;
@@ -107,26 +86,28 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
   const session = createLibsqlSession(database);
   const clock = options.clock ?? systemClock;
   const cacheMs = options.cacheMs ?? KEY_CACHE_MS;
-  // Authentication runs on every request: verified rows by hash, and the last touch per key, in memory.
-  const verified = new Map<string, { row: KeyRow; until: number }>();
+  // Authentication runs on every request: verified rows by hash with the record handed out for them
+  // (frozen, made once per cache entry rather than per request), and the last touch per key, in memory.
+  const verified = new Map<string, { row: KeyRow; record: ApiKeyRecord; until: number }>();
   const touched = new Map<string, number>();
   const changed = <T>(result: T): T => {
     verified.clear();
     return result;
   };
 
-  async function findByHash(hash: string): Promise<KeyRow | undefined> {
+  async function findByHash(hash: string): Promise<{ row: KeyRow; record: ApiKeyRecord } | undefined> {
     const now = clock.now();
     const cached = verified.get(hash);
-    if (cached && cached.until > now) return cached.row;
+    if (cached && cached.until > now) return cached;
     const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.hash, hash) });
-    if (row) {
-      // Bounded by the number of keys, which stays small; stale entries are replaced on the next use.
-      verified.set(hash, { row, until: now + cacheMs });
-    } else {
+    if (!row) {
       verified.delete(hash);
+      return undefined;
     }
-    return row;
+    const found = { row, record: frozenRecord(row), until: now + cacheMs };
+    // Bounded by the number of keys, which stays small; stale entries are replaced on the next use.
+    verified.set(hash, found);
+    return found;
   }
 
   async function mustGet(id: string): Promise<KeyRow> {
@@ -137,10 +118,10 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
 
   return {
     async create(input) {
-      const name = checkName(input.name);
-      const scopes = checkScopes(input.scopes);
-      const limits = checkLimits({ ...EMPTY_LIMITS, ...input.limits });
-      const expiresAt = checkExpiry(input.expiresAt ?? null);
+      const name = checkKeyName(input.name);
+      const scopes = checkKeyScopes(input.scopes);
+      const limits = checkKeyLimits({ ...NO_KEY_LIMITS, ...input.limits });
+      const expiresAt = checkKeyExpiry(input.expiresAt ?? null);
       const rawKey = newRawKey();
       const row: typeof apiKeys.$inferInsert = {
         id: randomId("key"),
@@ -155,7 +136,7 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
         origin: "created",
       };
       const [inserted] = await session.exclusive(() => db.insert(apiKeys).values(row).returning());
-      return { key: toRecord(inserted as KeyRow), rawKey };
+      return { key: apiKeyRecord(inserted as KeyRow), rawKey };
     },
 
     async verify(rawKey) {
@@ -166,39 +147,40 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
       ) {
         throw refusal("malformed", "The API key is not a codex-img key (cimg_…).");
       }
-      const row = await findByHash(await sha256Hex(rawKey));
-      if (!row) throw refusal("unknown_key", "The API key is not valid.");
+      const found = await findByHash(await sha256Hex(rawKey));
+      if (!found) throw refusal("unknown_key", "The API key is not valid.");
+      const { row, record } = found;
       if (!row.enabled) throw refusal("disabled", "The API key is disabled.", row.id);
       if (row.expiresAt !== null && row.expiresAt <= clock.now()) {
         throw refusal("expired", "The API key has expired.", row.id);
       }
-      return toRecord(row);
+      return record;
     },
 
     async list() {
       const rows = await db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
-      return rows.map(toRecord);
+      return rows.map(apiKeyRecord);
     },
 
     async get(id) {
       const row = await db.query.apiKeys.findFirst({ where: eq(apiKeys.id, id) });
-      return row ? toRecord(row) : undefined;
+      return row ? apiKeyRecord(row) : undefined;
     },
 
     async update(id, patch) {
       const current = await mustGet(id);
       const set: Partial<typeof apiKeys.$inferInsert> = {};
-      if (patch.name !== undefined) set.name = checkName(patch.name);
-      if (patch.scopes !== undefined) set.scopes = checkScopes(patch.scopes);
-      if (patch.expiresAt !== undefined) set.expiresAt = checkExpiry(patch.expiresAt);
+      if (patch.name !== undefined) set.name = checkKeyName(patch.name);
+      if (patch.scopes !== undefined) set.scopes = checkKeyScopes(patch.scopes);
+      if (patch.expiresAt !== undefined) set.expiresAt = checkKeyExpiry(patch.expiresAt);
       if (patch.limits !== undefined)
-        Object.assign(set, checkLimits({ ...limitsOf(current), ...patch.limits }));
-      if (Object.keys(set).length === 0) return toRecord(current);
+        Object.assign(set, checkKeyLimits({ ...keyLimitsOf(current), ...patch.limits }));
+      if (Object.keys(set).length === 0) return apiKeyRecord(current);
       const [row] = await session.exclusive(() =>
         db.update(apiKeys).set(set).where(eq(apiKeys.id, id)).returning(),
       );
       if (!row) throw new CodexImgError("not_found", `No API key ${id}.`);
-      return changed(toRecord(row));
+      return changed(apiKeyRecord(row));
     },
 
     async setEnabled(id, enabled) {
@@ -206,7 +188,7 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
         db.update(apiKeys).set({ enabled }).where(eq(apiKeys.id, id)).returning(),
       );
       if (!row) throw new CodexImgError("not_found", `No API key ${id}.`);
-      return changed(toRecord(row));
+      return changed(apiKeyRecord(row));
     },
 
     async rotate(id) {
@@ -224,7 +206,7 @@ export function createKeyStore(database: Database, options: KeyStoreOptions = {}
           .returning(),
       );
       if (!row) throw new CodexImgError("not_found", `No API key ${id}.`);
-      return changed({ key: toRecord(row), rawKey });
+      return changed({ key: apiKeyRecord(row), rawKey });
     },
 
     async delete(id) {
@@ -257,95 +239,14 @@ function newRawKey(): string {
   return `${RAW_KEY_PREFIX}${randomToken(32)}`;
 }
 
-const EMPTY_LIMITS: KeyLimits = {
-  requestsPerMinute: null,
-  imagesPerDay: null,
-  imagesPerMonth: null,
-  visionPerDay: null,
-  visionPerMonth: null,
-  maxConcurrentJobs: null,
-};
-
 function refusal(reason: KeyRefusalReason, message: string, keyId?: string): CodexImgError {
   return new CodexImgError("unauthorized", message, { details: { reason, ...(keyId ? { keyId } : {}) } });
 }
 
-function checkName(name: string): string {
-  const trimmed = typeof name === "string" ? name.trim() : "";
-  if (trimmed.length === 0 || trimmed.length > 100) {
-    throw new CodexImgError("invalid_request", "A key name must be 1 to 100 characters.", {
-      details: { param: "name" },
-    });
-  }
-  return trimmed;
-}
-
-function checkScopes(scopes: readonly string[]): KeyScope[] {
-  if (!Array.isArray(scopes) || scopes.length === 0) {
-    throw new CodexImgError("invalid_request", "A key needs at least one scope.", {
-      details: { param: "scopes" },
-    });
-  }
-  for (const scope of scopes) {
-    if (!(KEY_SCOPES as readonly string[]).includes(scope)) {
-      throw new CodexImgError("invalid_request", `Unknown scope ${JSON.stringify(scope)}.`, {
-        details: { param: "scopes" },
-      });
-    }
-  }
-  return KEY_SCOPES.filter((scope) => scopes.includes(scope));
-}
-
-function checkLimits(limits: KeyLimits): KeyLimits {
-  for (const [name, value] of Object.entries(limits)) {
-    if (value !== null && (!Number.isSafeInteger(value) || value < 1)) {
-      throw new CodexImgError("invalid_request", `${name} must be a positive integer or null.`, {
-        details: { param: name },
-      });
-    }
-  }
-  return {
-    requestsPerMinute: limits.requestsPerMinute,
-    imagesPerDay: limits.imagesPerDay,
-    imagesPerMonth: limits.imagesPerMonth,
-    visionPerDay: limits.visionPerDay,
-    visionPerMonth: limits.visionPerMonth,
-    maxConcurrentJobs: limits.maxConcurrentJobs,
-  };
-}
-
-function checkExpiry(expiresAt: number | null): number | null {
-  if (expiresAt !== null && !Number.isSafeInteger(expiresAt)) {
-    throw new CodexImgError("invalid_request", "expiresAt must be epoch milliseconds or null.", {
-      details: { param: "expiresAt" },
-    });
-  }
-  return expiresAt;
-}
-
-function limitsOf(row: KeyRow): KeyLimits {
-  return {
-    requestsPerMinute: row.requestsPerMinute,
-    imagesPerDay: row.imagesPerDay,
-    imagesPerMonth: row.imagesPerMonth,
-    visionPerDay: row.visionPerDay,
-    visionPerMonth: row.visionPerMonth,
-    maxConcurrentJobs: row.maxConcurrentJobs,
-  };
-}
-
-function toRecord(row: KeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    scopes: (row.scopes ?? []).filter((s): s is KeyScope => (KEY_SCOPES as readonly string[]).includes(s)),
-    enabled: row.enabled,
-    expiresAt: row.expiresAt,
-    limits: limitsOf(row),
-    createdAt: row.createdAt,
-    lastUsedAt: row.lastUsedAt,
-    rotatedAt: row.rotatedAt,
-    origin: row.origin,
-  };
+/** The record `verify` hands to every request of the key while it is cached: shared, so frozen. */
+function frozenRecord(row: KeyRow): ApiKeyRecord {
+  const record = apiKeyRecord(row);
+  Object.freeze(record.scopes);
+  Object.freeze(record.limits);
+  return Object.freeze(record);
 }

@@ -1,4 +1,5 @@
-import type { ErrorCode, JobState } from "@codex-img/core";
+import { basename } from "node:path";
+import type { ErrorCode, ImageQuality, ImageSize, JobState } from "@codex-img/core";
 
 /**
  * Epoch ms from whatever the predecessor stored: epoch seconds, ms or µs (number or numeric string), or an
@@ -100,4 +101,46 @@ export function parseLegacyPaths(value: unknown): string[] {
     .split(/[\n,;]/)
     .map((part) => part.trim())
     .filter(Boolean);
+}
+
+/** Scopes a predecessor key had in effect: it could generate, edit, ask about images and poll its jobs. */
+export const LEGACY_KEY_SCOPES: readonly string[] = ["generate", "edit", "vision", "jobs:read"];
+/** The `origin` of keys and jobs brought in by `importLegacyDatabase`. */
+export const LEGACY_ORIGIN = "legacy-import";
+
+/** Predecessor ids that already look like ours (`img_3f81…`) are kept, so its callers' ids still resolve. */
+export function legacyJobId(legacyId: string): string {
+  return /^img_[A-Za-z0-9_-]{1,120}$/.test(legacyId) ? legacyId : `img_legacy_${sanitizeId(legacyId)}`;
+}
+
+export function sanitizeId(value: string): string {
+  return value.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 120) || "unknown";
+}
+
+export function legacySize(value: unknown): ImageSize {
+  const text = String(value ?? "")
+    .trim()
+    .toLowerCase();
+  if (text === "auto") return "auto";
+  return /^\d{2,5}x\d{2,5}$/.test(text) ? (text as ImageSize) : "1024x1024";
+}
+
+export function legacyQuality(value: unknown): ImageQuality {
+  const text = String(value ?? "")
+    .trim()
+    .toLowerCase();
+  return text === "low" || text === "medium" || text === "high" || text === "auto" ? text : "medium";
+}
+
+/** The predecessor named accounts by their CODEX_HOME folder; codex-img labels them by the folder's name. */
+export function legacyAccount(value: unknown): string | undefined {
+  const text = stringOrUndefined(value);
+  if (!text) return undefined;
+  return text.includes("/") ? basename(text.replace(/\/+$/, "")) || text : text;
+}
+
+export function stringOrUndefined(value: unknown): string | undefined {
+  if (value === null || value === undefined || value === false) return undefined;
+  const text = String(value).trim();
+  return text ? text : undefined;
 }

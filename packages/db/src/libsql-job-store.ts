@@ -1,38 +1,28 @@
 import {
-  CodexImgError,
   cancelChanges,
   cancelTransition,
   claimTransition,
   copyJson,
   finishTransition,
   holdsLease,
-  isTerminalJobState,
   type Job,
-  type JobPage,
   type JobStore,
   type JobTransition,
   type LeaseGuard,
   overdueTransition,
-  queuedEvent,
   type RecoveredJob,
   type RenewedLease,
   recoverTransition,
   requeueTransition,
 } from "@codex-img/core";
-import type { InStatement, Transaction } from "@libsql/client";
-import { jobOutcomeStatements } from "./account-usage.js";
 import type { Database } from "./create-db.js";
 import { finishedJobCache } from "./finished-job-cache.js";
-import {
-  attemptStatement,
-  eventStatement,
-  JOB_SELECT,
-  type JobRecord,
-  jobColumns,
-  rowToEvent,
-  rowToRecord,
-} from "./job-rows.js";
+import { insertJob } from "./insert-job.js";
+import { rowToEvent } from "./job-rows.js";
 import { createLibsqlSession, RollbackWrite } from "./libsql-session.js";
+import { listJobs } from "./list-jobs.js";
+import { loadJob, loadJobs } from "./load-job.js";
+import { saveJob } from "./save-job.js";
 import type { BusyRetryOptions } from "./with-busy-retry.js";
 
 export interface LibsqlJobStoreOptions {
@@ -52,55 +42,6 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
   // Finished jobs are read far more often than they change (clients poll for results).
   const finished = finishedJobCache(database.client);
 
-  const load = async (tx: Transaction, id: string): Promise<JobRecord | undefined> => {
-    const result = await tx.execute({ sql: `${JOB_SELECT} WHERE j.id = ?`, args: [id] });
-    const row = result.rows[0];
-    return row ? rowToRecord(row) : undefined;
-  };
-
-  const loadMany = async (
-    tx: Transaction,
-    where: string,
-    args: (string | number)[],
-  ): Promise<JobRecord[]> => {
-    const result = await tx.execute({ sql: `${JOB_SELECT} WHERE ${where} ORDER BY j.rowid`, args });
-    return result.rows.map(rowToRecord);
-  };
-
-  /** Writes `transition` over `record` in the open transaction; returns the job as stored. */
-  const save = async (tx: Transaction, record: JobRecord, transition: JobTransition): Promise<Job> => {
-    const { job } = transition;
-    // Only the columns that changed: an index or trigger is touched only when a column of its is SET, and
-    // the prompt's search-index trigger and the request's JSON never change after the insert.
-    const before = jobColumns(record.job);
-    const changed = Object.entries(jobColumns(job)).filter(([name, value]) => before[name] !== value);
-    const lastSeq = record.lastSeq + transition.events.length;
-    const statements: InStatement[] = [
-      {
-        sql: `UPDATE jobs SET ${changed.map(([name]) => `${name} = ?, `).join("")}last_seq = ? WHERE id = ?`,
-        args: [...changed.map(([, value]) => value), lastSeq, job.id],
-      },
-    ];
-    // Only the newest attempt ever changes, but comparing all keeps this honest if that rule moves.
-    job.attempts.forEach((attempt, i) => {
-      const before = record.job.attempts[i];
-      if (!before || JSON.stringify(before) !== JSON.stringify(attempt)) {
-        statements.push(attemptStatement(job.id, attempt));
-      }
-    });
-    transition.events.forEach((event, i) => {
-      statements.push(eventStatement(job.id, record.lastSeq + i + 1, event));
-    });
-    // Usage per day, key and account counts each job once, as it ends (`expired` later is not an outcome).
-    if (!isTerminalJobState(record.job.state) && isTerminalJobState(job.state)) {
-      statements.push(...jobOutcomeStatements(job));
-    }
-    await tx.batch(statements);
-    record.job = copyJson(job);
-    record.lastSeq = lastSeq;
-    return job;
-  };
-
   /**
    * Whether a job matches `where`, as a read: the claim loop and recovery ask this first, so an idle
    * queue costs reads, never a write transaction or the file's write lock.
@@ -115,106 +56,29 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
   /** Loads the job under the lease guard, applies `change`, saves. Undefined when the guard lost the lease. */
   const leased = (guard: LeaseGuard, change: (job: Job) => JobTransition): Promise<Job | undefined> =>
     session.write(async (tx) => {
-      const record = await load(tx, guard.jobId);
+      const record = await loadJob(tx, guard.jobId);
       if (!record || !holdsLease(record.job, guard)) return undefined;
-      return save(tx, record, change(record.job));
+      return saveJob(tx, record, change(record.job));
     });
 
   return {
-    insert(job, insertOptions = {}) {
-      return session.write(async (tx) => {
-        if (job.idempotencyKey !== undefined) {
-          // `IS` so a job without a key matches other keyless jobs, as the scope "no key" is one scope.
-          const existing = await tx.execute({
-            sql: `${JOB_SELECT} WHERE j.key_id IS ? AND j.idempotency_key = ?`,
-            args: [job.keyId ?? null, job.idempotencyKey],
-          });
-          const row = existing.rows[0];
-          if (row) {
-            const { job: found } = rowToRecord(row);
-            if (found.requestHash !== job.requestHash) {
-              throw new CodexImgError(
-                "invalid_request",
-                "This idempotency key was already used with a different request.",
-                { details: { param: "idempotency_key" } },
-              );
-            }
-            return { job: found, created: false };
-          }
-        }
-        if ((await tx.execute({ sql: "SELECT 1 FROM jobs WHERE id = ?", args: [job.id] })).rows.length > 0) {
-          throw new CodexImgError("internal", `Job ${job.id} already exists.`);
-        }
-        if (insertOptions.maxQueued !== undefined) {
-          const queued = await countQueued(tx);
-          if (queued >= insertOptions.maxQueued) {
-            throw new CodexImgError("queue_full", "The queue is full.", {
-              details: { queued, maxQueued: insertOptions.maxQueued },
-            });
-          }
-        }
-        await insertOptions.admit?.(tx, copyJson(job));
-        const stored = copyJson(job);
-        const columns = jobColumns(stored);
-        const names = Object.keys(columns);
-        const event = queuedEvent(stored);
-        const statements: InStatement[] = [
-          {
-            // The key's name is copied in so the history still says whose job it was after the key is gone.
-            sql: `INSERT INTO jobs (id, ${names.join(", ")}, last_seq, key_name)
-              VALUES (?, ${names.map(() => "?").join(", ")}, 1, (SELECT name FROM api_keys WHERE id = ?))`,
-            args: [stored.id, ...Object.values(columns), stored.keyId ?? null],
-          },
-          ...stored.attempts.map((attempt) => attemptStatement(stored.id, attempt)),
-          eventStatement(stored.id, 1, event),
-        ];
-        await tx.batch(statements);
-        return { job: stored, created: true };
-      });
+    insert(job, insertOptions) {
+      return session.write((tx) => insertJob(tx, job, insertOptions));
     },
 
     async get(id) {
       const cached = finished.get(id, Date.now());
       if (cached) return cached;
       const version = finished.version;
-      const job = await session.read(async (client) => {
-        const row = (await client.execute({ sql: `${JOB_SELECT} WHERE j.id = ?`, args: [id] })).rows[0];
-        return row ? rowToRecord(row).job : undefined;
-      });
+      const job = (await session.read((client) => loadJob(client, id)))?.job;
       if (job) finished.remember(job, Date.now(), version);
       return job;
     },
 
-    async list(query): Promise<JobPage> {
-      const where: string[] = [];
-      const args: (string | number)[] = [];
-      if (query.keyId !== undefined) {
-        where.push("j.key_id = ?");
-        args.push(query.keyId);
-      }
-      if (query.state !== undefined) {
-        const states = ([] as string[]).concat(query.state);
-        if (states.length === 0) return { jobs: [] };
-        where.push(`j.state IN (${states.map(() => "?").join(", ")})`);
-        args.push(...states);
-      }
-      const after = decodeCursor(query.cursor);
-      if (after) {
-        where.push("(j.created_at < ? OR (j.created_at = ? AND j.rowid < ?))");
-        args.push(after.createdAt, after.createdAt, after.order);
-      }
-      const limit = Math.max(1, Math.floor(query.limit));
-      const sql = `${JOB_SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-        ORDER BY j.created_at DESC, j.rowid DESC LIMIT ?`;
-      return session.read(async (client) => {
-        const records = (await client.execute({ sql, args: [...args, limit + 1] })).rows.map(rowToRecord);
-        const page = records.slice(0, limit);
-        const last = page.at(-1);
-        return {
-          jobs: page.map((r) => r.job),
-          ...(records.length > limit && last ? { nextCursor: encodeCursor(last) } : {}),
-        };
-      });
+    cachedFinished: (id) => finished.peek(id, Date.now()),
+
+    list(query) {
+      return listJobs(session, query);
     },
 
     countActive() {
@@ -244,11 +108,11 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
         const id = taken.rows[0]?.id;
         // Another worker took it since the read: nothing was written, nothing to commit.
         if (id === undefined || id === null) throw new RollbackWrite(undefined);
-        const record = await load(tx, String(id));
+        const record = await loadJob(tx, String(id));
         if (!record) throw new RollbackWrite(undefined);
         // The row is already ours; the shared transition adds the attempt, `startedAt` and the event.
         const { lease: _taken, ...queued } = record.job;
-        const job = await save(tx, record, claimTransition({ ...queued, state: "queued" }, claimOptions));
+        const job = await saveJob(tx, record, claimTransition({ ...queued, state: "queued" }, claimOptions));
         return { job, lastSeq: record.lastSeq };
       });
     },
@@ -286,25 +150,25 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
 
     requestCancel(id, now, cancelOptions = {}) {
       return session.write(async (tx) => {
-        const record = await load(tx, id);
+        const record = await loadJob(tx, id);
         if (!record) return undefined;
         const transition = cancelTransition(record.job, now);
         if (!cancelChanges(record.job, transition)) return record.job;
         // Counts given back commit with the cancel or not at all (see `CancelJobOptions.release`).
         await cancelOptions.release?.(tx, copyJson(transition.job));
-        return save(tx, record, transition);
+        return saveJob(tx, record, transition);
       });
     },
 
     async recoverExpiredLeases(now, recoverOptions = {}) {
       if (!(await exists("state = 'running' AND lease_expires_at <= ?", [now]))) return [];
       return session.write(async (tx) => {
-        const expired = await loadMany(tx, "j.state = 'running' AND j.lease_expires_at <= ?", [now]);
+        const expired = await loadJobs(tx, "j.state = 'running' AND j.lease_expires_at <= ?", [now]);
         if (expired.length === 0) throw new RollbackWrite([]);
         const changed: RecoveredJob[] = [];
         for (const record of expired) {
           const { outcome, ...transition } = recoverTransition(record.job, now, recoverOptions.retryDelayMs);
-          changed.push({ job: await save(tx, record, transition), outcome });
+          changed.push({ job: await saveJob(tx, record, transition), outcome });
         }
         return changed;
       });
@@ -313,11 +177,11 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
     async failOverdue(now) {
       if (!(await exists("state = 'queued' AND deadline_at <= ?", [now]))) return [];
       return session.write(async (tx) => {
-        const overdue = await loadMany(tx, "j.state = 'queued' AND j.deadline_at <= ?", [now]);
+        const overdue = await loadJobs(tx, "j.state = 'queued' AND j.deadline_at <= ?", [now]);
         if (overdue.length === 0) throw new RollbackWrite([]);
         const changed: Job[] = [];
         for (const record of overdue)
-          changed.push(await save(tx, record, overdueTransition(record.job, now)));
+          changed.push(await saveJob(tx, record, overdueTransition(record.job, now)));
         return changed;
       });
     },
@@ -351,21 +215,3 @@ export function createLibsqlJobStore(database: Database, options: LibsqlJobStore
 /** A `queued` job that may be claimed at `?1 = ?2 = now` (`isClaimable` in core, in SQL). */
 const CLAIMABLE = `state = 'queued' AND run_after <= ? AND (deadline_at IS NULL OR deadline_at > ?)
   AND cancel_requested = 0`;
-
-async function countQueued(tx: Transaction): Promise<number> {
-  const result = await tx.execute("SELECT count(*) AS n FROM jobs WHERE state = 'queued'");
-  return Number(result.rows[0]?.n ?? 0);
-}
-
-function encodeCursor(record: JobRecord): string {
-  return `${record.job.createdAt}.${record.order}`;
-}
-
-function decodeCursor(cursor: string | undefined): { createdAt: number; order: number } | undefined {
-  if (cursor === undefined) return undefined;
-  const [createdAt, order, extra] = cursor.split(".").map(Number);
-  if (!Number.isSafeInteger(createdAt) || !Number.isSafeInteger(order) || extra !== undefined) {
-    throw new CodexImgError("invalid_request", "Unknown cursor.", { details: { param: "cursor" } });
-  }
-  return { createdAt: createdAt as number, order: order as number };
-}

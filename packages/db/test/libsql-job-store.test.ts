@@ -164,6 +164,34 @@ describe("libSQL job store on a file", () => {
     ]);
   });
 
+  it("sets only what a transition changed: never the request or the prompt, never a finished attempt", async () => {
+    const folder = await createTempFolder();
+    cleanups.push(() => folder.remove());
+    const database = await open(folder.url);
+    // Triggers of the test's own record what each write touched (the search index runs on the same rule).
+    await database.client.executeMultiple(`
+      CREATE TABLE rewrites (what TEXT NOT NULL);
+      CREATE TRIGGER request_rewritten AFTER UPDATE OF request, prompt ON jobs
+        BEGIN INSERT INTO rewrites VALUES ('request'); END;
+      CREATE TRIGGER attempt_rewritten AFTER UPDATE ON job_attempts
+        BEGIN INSERT INTO rewrites VALUES ('attempt ' || new.number); END;`);
+    const store = createLibsqlJobStore(database);
+    const job = makeJob({ echo: { user: "u1", size: "1024x1024" } });
+    await store.insert(job);
+    await store.claim({ workerId: "w1", now: T0, leaseMs: 1000 });
+    await store.recoverExpiredLeases(T0 + 1000);
+    await store.claim({ workerId: "w2", now: T0 + 1000, leaseMs: 1000 });
+    const finished = await store.finish(
+      { jobId: job.id, workerId: "w2", attempt: 2 },
+      { state: "succeeded", now: T0 + 1500, images: [] },
+    );
+    expect(finished?.state).toBe("succeeded");
+    const rewrites = await database.client.execute("SELECT what FROM rewrites ORDER BY rowid");
+    // Attempt 1 ends once (recovery), attempt 2 once (finish); the request is never set again.
+    expect(rewrites.rows.map((r) => r.what)).toEqual(["attempt 1", "attempt 2"]);
+    expect((await store.get(job.id))?.request).toEqual(REQUEST);
+  });
+
   it("finds jobs by prompt through the FTS index the triggers keep", async () => {
     const folder = await createTempFolder();
     cleanups.push(() => folder.remove());

@@ -184,6 +184,16 @@ export async function processMemory(pid: number): Promise<{ rssMiB: number; hwmM
   return { rssMiB: kib("VmRSS") / 1024, hwmMiB: kib("VmHWM") / 1024 };
 }
 
+/** Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`; 100 on Linux). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time the process has used so far, user + system, in ms, from /proc (Linux only). */
+export async function processCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
 /** A free loopback port (there is a small race until the caller binds it, fine for a benchmark). */
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {

@@ -1,4 +1,4 @@
-import type { SettingKind } from "./settings.js";
+import type { SettingKind } from "./setting-spec.js";
 
 export type Coerced = { ok: true; value: unknown } | { ok: false; message: string };
 

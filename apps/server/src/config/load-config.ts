@@ -6,13 +6,13 @@ import { configFileValues, readConfigFile } from "./config-file.js";
 import { type FlagReading, parseFlags } from "./parse-flags.js";
 import { type ConfigProblem, configError } from "./problems.js";
 import { type Environment, type EnvironmentReading, readEnvironment } from "./read-environment.js";
+import type { SettingSpec } from "./setting-spec.js";
 import {
   type Config,
   configSchema,
   SETTING_KEYS,
   SETTINGS,
   type SettingKey,
-  type SettingSpec,
   settingNames,
 } from "./settings.js";
 

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { ConfigProblem } from "./problems.js";
-import { SETTING_KEYS, SETTINGS, type SettingKey, type SettingSpec } from "./settings.js";
+import type { SettingSpec } from "./setting-spec.js";
+import { SETTING_KEYS, SETTINGS, type SettingKey } from "./settings.js";
 
 export interface FlagValue {
   /** A string as typed, or `true`/`false` for a bare `--flag` / `--no-flag`. */

@@ -1,4 +1,5 @@
-import { SETTING_KEYS, SETTINGS, type SettingKey, type SettingSpec } from "./settings.js";
+import type { SettingSpec } from "./setting-spec.js";
+import { SETTING_KEYS, SETTINGS, type SettingKey } from "./settings.js";
 
 /** The process environment, passed in: this module is the server's only reader of it. */
 export type Environment = Readonly<Record<string, string | undefined>>;

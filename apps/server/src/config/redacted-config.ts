@@ -1,4 +1,5 @@
-import { type Config, SETTING_KEYS, SETTINGS, type SettingSpec } from "./settings.js";
+import type { SettingSpec } from "./setting-spec.js";
+import { type Config, SETTING_KEYS, SETTINGS } from "./settings.js";
 
 export type RedactedConfig = { [K in keyof Config]: Config[K] | "[set]" | "[not set]" };
 

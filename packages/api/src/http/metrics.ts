@@ -2,9 +2,10 @@ import type { AccountState, JobState } from "@codex-img/core";
 import { withBusyRetry, writeTransactionCount } from "@codex-img/db";
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import { Counter, Gauge, Histogram, type Metric, Registry } from "prom-client";
+import { Counter, Gauge, type Metric, Registry } from "prom-client";
 import type { AppEnv } from "../app-env.js";
 import type { ApiServices } from "../services.js";
+import { httpRequestMetrics } from "./http-request-metrics.js";
 import type { RequestBudget } from "./request-door.js";
 
 /** One API instance's Prometheus metrics: its own registry, so two apps in one process never mix. */
@@ -30,19 +31,8 @@ export function createApiMetrics(services: ApiServices, budget: RequestBudget): 
   const query = async (sql: string, args: Array<string | number> = []) =>
     (await withBusyRetry(() => services.database.client.execute({ sql, args }))).rows;
 
-  const requests = new Counter({
-    name: "codex_img_http_requests_total",
-    help: "HTTP requests by matched route pattern, method and status.",
-    labelNames: ["route", "method", "status"] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "codex_img_http_request_duration_seconds",
-    help: "Time to the response headers (streams: to the start of the stream), by route and method.",
-    labelNames: ["route", "method"] as const,
-    buckets: HTTP_BUCKETS,
-    registers: [registry],
-  });
+  const http = httpRequestMetrics(HTTP_BUCKETS);
+  for (const metric of http.metrics) registry.registerMetric(metric);
 
   new Gauge({
     name: "codex_img_request_body_bytes_held",
@@ -167,9 +157,7 @@ export function createApiMetrics(services: ApiServices, budget: RequestBudget): 
       const path = routePath(c);
       // `/*` means only global middleware matched: a 404, whose raw path must not become a label.
       const route = path === "/*" || path === "*" || path === "" ? "unmatched" : path;
-      const method = c.req.method;
-      requests.inc({ route, method, status: String(c.res.status) });
-      duration.observe({ route, method }, (performance.now() - started) / 1000);
+      http.record(route, c.req.method, c.res.status, (performance.now() - started) / 1000);
     }
   };
   return { registry, middleware };

@@ -1,11 +1,10 @@
-import { CodexImgError, isTerminalJobEvent, type Job } from "@codex-img/core";
+import { CodexImgError, isTerminalJobEvent } from "@codex-img/core";
 import { queryHistory, withBusyRetry } from "@codex-img/db";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
-import { nativeErrorResponse } from "../http/native-error.js";
 import { requireCaller } from "../http/require-key.js";
+import { jobJsonReplies } from "../services/job-json-replies.js";
 import { cancelableJob, eventView, fullJobView, visibleJob } from "../services/job-views.js";
 import type { ApiServices } from "../services.js";
 import { JobListSchema, JobSchema, JobStateSchema } from "./job-schemas.js";
@@ -78,8 +77,9 @@ export function jobRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
 
   // What the routes on one job share in their declaration, and their reply: the job in full.
   const byId = { tags: ["jobs"], security: BEARER, middleware: [auth], parameters: [jobId] };
-  const jobReply = async (c: Context<AppEnv>, job: Job) =>
-    c.json(await fullJobView(services, job, await countEvents(services, job.id)));
+  const jobReply = jobJsonReplies(async (job) =>
+    fullJobView(services, job, await countEvents(services, job.id)),
+  );
 
   const get = createRoute({
     method: "get",
@@ -173,7 +173,6 @@ export function jobRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     );
   });
 
-  app.onError((error, c) => nativeErrorResponse(c, error));
   return app;
 }
 

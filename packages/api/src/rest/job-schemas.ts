@@ -11,7 +11,7 @@ const isoTime = z.iso.datetime();
 
 export const JobStateSchema = z.enum(JOB_STATES);
 
-export const ImageUrlSchema = z
+const ImageUrlSchema = z
   .object({
     url: z.string().openapi({ description: "Signed (`?expires=&sig=`) when signed URLs are on." }),
     expires_at: isoTime,

@@ -2,7 +2,6 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env.js";
 import type { ApiMetrics } from "../http/metrics.js";
-import { nativeErrorResponse } from "../http/native-error.js";
 import { requireKey } from "../http/require-key.js";
 import type { ApiServices } from "../services.js";
 import { BEARER, nativeErrors, routeGroup, serve } from "./route-declarations.js";
@@ -40,6 +39,5 @@ export function metricsRoutes(services: ApiServices, metrics: ApiMetrics): OpenA
       "Cache-Control": "no-store",
     });
   });
-  app.onError((error, c) => nativeErrorResponse(c, error));
   return app;
 }

@@ -1,10 +1,4 @@
-import {
-  CodexImgError,
-  type ImageRequest,
-  isCodexImgError,
-  type Job,
-  type StagedReferences,
-} from "@codex-img/core";
+import { CodexImgError, type ImageRequest, isCodexImgError, type Job } from "@codex-img/core";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env.js";
@@ -13,19 +7,14 @@ import { readJsonValue } from "../http/native-error.js";
 import { openAiErrorResponse } from "../http/openai-error.js";
 import { bodyHandedOff } from "../http/request-door.js";
 import { assertScope, requireCaller, requireKey } from "../http/require-key.js";
-import { whileConnected } from "../http/while-connected.js";
-import { jobPollUrl } from "../services/image-urls.js";
 import { jsonWithImages } from "../services/json-with-images.js";
-import {
-  type SubmitOptions,
-  stageReferences,
-  submitImageJob,
-  submitVisionJob,
-} from "../services/submit-image-job.js";
+import { stageReferences, submitImageJob, submitVisionJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { chatCompletion, chatImagePrompt, chatTextCompletion } from "./openai-chat.js";
 import { readEditInput } from "./openai-edit-input.js";
-import { imagesReply, jobFailure, streamedJson } from "./openai-images.js";
+import { runImageJob, submitAndWait } from "./openai-image-job.js";
+import { streamedJson } from "./openai-images.js";
+import { LISTED_MODELS, modelObject } from "./openai-models.js";
 import {
   ChatCompletionSchema,
   ImagesResponseSchema,
@@ -34,14 +23,12 @@ import {
   OpenAiEditMultipartSchema,
 } from "./openai-reply-schemas.js";
 import {
-  type OpenAiImageOptions,
   openAiChatSchema,
   openAiImageOptionsSchema,
   openAiJsonEditSchema,
   parseOpenAi,
   toImageRequest,
 } from "./openai-schemas.js";
-import { streamImageJob } from "./openai-stream.js";
 import {
   BEARER,
   documentedBody,
@@ -54,21 +41,6 @@ import {
   routeGroup,
   serve,
 } from "./route-declarations.js";
-
-/** Every reply about a job names it, so a caller whose wait ended can still find the job. */
-const JOB_ID_HEADER = "x-codex-img-job-id";
-
-/** Models `GET /v1/models` lists; all run on what the subscription serves. */
-const LISTED_MODELS = [
-  "gpt-image-2",
-  "gpt-image-1.5",
-  "gpt-image-1",
-  "gpt-image-1-mini",
-  "dall-e-3",
-  "dall-e-2",
-];
-/** A fixed `created` for the listing (2025-01-01): these are aliases, not models we trained. */
-const MODELS_CREATED = 1_735_689_600;
 
 /** Where chat bodies carry reference images (kept as bytes while read). */
 const CHAT_REFERENCES = ["messages.*.content.*.image_url", "messages.*.content.*.image_url.url"];
@@ -242,72 +214,6 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
   return app;
 }
 
-async function runImageJob(
-  c: Context<AppEnv>,
-  services: ApiServices,
-  request: ImageRequest,
-  options: OpenAiImageOptions,
-  eventPrefix: "image_generation" | "image_edit",
-  staged?: StagedReferences,
-): Promise<Response> {
-  const references = staged ? { staged } : {};
-  if (options.stream) {
-    const signal = c.req.raw.signal;
-    const { job } = await submitImageJob(services, c.get("caller"), request, {
-      ...idempotency(c),
-      // A stream lives as long as its connection: a caller that hangs up no longer wants the image.
-      signal,
-      ...references,
-    });
-    c.header(JOB_ID_HEADER, job.id);
-    return streamImageJob(c, services, job, {
-      eventPrefix,
-      partialImages: options.partial_images ?? 0,
-      signal,
-    });
-  }
-  const job = await submitAndWait(c, services, (submitOptions) =>
-    submitImageJob(services, c.get("caller"), request, { ...submitOptions, ...references }),
-  );
-  return imagesReply(c, services, job, options.response_format ?? "b64_json");
-}
-
-/**
- * Submits and waits up to the configured time. The job is tied to the connection only while we wait:
- * once we have told the caller to poll, a later disconnect must not cancel it.
- */
-async function submitAndWait(
-  c: Context<AppEnv>,
-  services: ApiServices,
-  submit: (options: SubmitOptions) => Promise<{ job: Job }>,
-): Promise<Job> {
-  return whileConnected(c, async (signal) => {
-    const { job } = await submit({ ...idempotency(c), signal });
-    // Enqueued: whatever the request's body was is in the store and the queue now.
-    bodyHandedOff(c);
-    c.header(JOB_ID_HEADER, job.id);
-    const done = await services.queue.waitForJob(job.id, {
-      timeoutMs: services.options.requestWaitTimeoutMs,
-      signal,
-    });
-    if (done.state === "succeeded") return done;
-    if (done.state === "queued" || done.state === "running") {
-      const poll = jobPollUrl(services, job.id);
-      throw new CodexImgError(
-        "upstream_timeout",
-        `Job ${job.id} is still ${done.state} after ${Math.round(services.options.requestWaitTimeoutMs / 1000)} s; poll ${poll} for the result.`,
-        { details: { jobId: job.id, pollUrl: poll, pending: true } },
-      );
-    }
-    throw jobFailure(done);
-  });
-}
-
-function idempotency(c: Context<AppEnv>): { idempotencyKey?: string } {
-  const key = c.req.header("idempotency-key")?.trim();
-  return key ? { idempotencyKey: key.slice(0, 200) } : {};
-}
-
 function readJson(c: Context<AppEnv>, services: ApiServices): Promise<unknown> {
   return readJsonValue(c, services.options.maxBodyBytes);
 }
@@ -320,8 +226,4 @@ function readJson(c: Context<AppEnv>, services: ApiServices): Promise<unknown> {
 function isTextModel(model: string | null | undefined): boolean {
   const name = model?.trim().toLowerCase() ?? "";
   return name !== "" && !/^(gpt-image|dall-e|chatgpt-image)/.test(name);
-}
-
-function modelObject(id: string): { id: string; object: "model"; created: number; owned_by: string } {
-  return { id, object: "model", created: MODELS_CREATED, owned_by: "codex-img" };
 }

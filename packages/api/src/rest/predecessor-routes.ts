@@ -1,30 +1,32 @@
 import {
   CodexImgError,
   IMAGE_MIME_TYPES,
-  type ImageRequest,
   imageKeyFormat,
   isCodexImgError,
   isImageKey,
   isTerminalJobState,
   type Job,
-  REQUEST_LIMITS,
-  sniffImage,
 } from "@codex-img/core";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env.js";
-import { type JsonWithReferences, readJsonBodyWithReferences } from "../http/json-references.js";
-import { nativeErrorParts, nativeErrorResponse } from "../http/native-error.js";
+import { readJsonBodyWithReferences } from "../http/json-references.js";
 import { bodyHandedOff } from "../http/request-door.js";
 import { assertScope, requireCaller } from "../http/require-key.js";
 import { whileConnected } from "../http/while-connected.js";
 import { assertImageServable, imageUrl, jobPollUrl, signingSecret } from "../services/image-urls.js";
+import { jobJsonReplies } from "../services/job-json-replies.js";
 import { predecessorJobView, visibleJob } from "../services/job-views.js";
-import { decodeDataUrlOrBase64 } from "../services/reference-input.js";
 import { stageReferences, submitImageJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { AcceptedSchema, PredecessorJobSchema } from "./job-schemas.js";
+import { nativeJobFailure } from "./native-job-failure.js";
+import {
+  PREDECESSOR_REFERENCES,
+  PredecessorImageBody,
+  predecessorImageRequest,
+} from "./predecessor-request.js";
+import { readIdempotencyKey } from "./read-idempotency-key.js";
 import {
   BEARER,
   documentedBody,
@@ -35,20 +37,6 @@ import {
   routeGroup,
   serve,
 } from "./route-declarations.js";
-
-/** The predecessor's body rules (interfaces.md §1), plus `auto` for size. Unknown fields are ignored, as pydantic did. */
-export const PredecessorImageBody = z.object({
-  prompt: z.string().min(1).max(REQUEST_LIMITS.promptMaxChars),
-  size: z
-    .string()
-    .regex(/^(auto|\d{3,4}x\d{3,4})$/, { message: 'size must be "auto" or WIDTHxHEIGHT (e.g. 1024x1024)' })
-    .default("1024x1024"),
-  quality: z.enum(["low", "medium", "high", "auto"]).default("medium"),
-  count: z.number().int().min(1).max(4).default(1),
-  reference_images_base64: z.array(z.string()).max(REQUEST_LIMITS.maxReferenceImages).nullish(),
-  reference_image_base64: z.string().nullish(),
-});
-export type PredecessorImageBody = z.infer<typeof PredecessorImageBody>;
 
 /**
  * The predecessor's REST API, shape for shape, with its defects fixed: input checked at the door (400 with
@@ -99,7 +87,7 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
         created_at: new Date(done.createdAt).toISOString(),
       });
     }
-    if (isTerminalJobState(done.state)) return jobFailure(c, done);
+    if (isTerminalJobState(done.state)) return nativeJobFailure(c, done);
     // Still queued or running: the caller keeps the id and polls (the predecessor answered 504 and lost it).
     const pollUrl = jobPollUrl(services, done.id);
     c.header("Location", pollUrl);
@@ -134,10 +122,8 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     parameters: [pathParam("id", "Job id")],
     responses: { 200: jsonReply("The job", PredecessorJobSchema), ...nativeErrors(401, 404) },
   });
-  serve(app, poll, async (c) => {
-    const job = await visibleJob(services, c.get("caller"), c.req.param("id"));
-    return c.json(await predecessorJobView(services, job));
-  });
+  const pollReply = jobJsonReplies((job) => predecessorJobView(services, job));
+  serve(app, poll, async (c) => pollReply(c, await visibleJob(services, c.get("caller"), c.req.param("id"))));
 
   const image = createRoute({
     method: "get",
@@ -191,7 +177,6 @@ export function predecessorRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     });
   });
 
-  app.onError((error, c) => nativeErrorResponse(c, error));
   return app;
 }
 
@@ -201,7 +186,7 @@ async function createJob(services: ApiServices, c: Context<AppEnv>, signal?: Abo
     maxBytes: services.options.maxBodyBytes,
     referencePaths: PREDECESSOR_REFERENCES,
   });
-  const { request, references, referenceParam } = toImageRequest(body, json);
+  const { request, references, referenceParam } = predecessorImageRequest(body, json);
   json.dispose();
   const caller = c.get("caller");
   assertScope(caller, references.length ? "edit" : "generate");
@@ -225,77 +210,6 @@ async function createJob(services: ApiServices, c: Context<AppEnv>, signal?: Abo
   }
 }
 
-/** Where the predecessor's body carries reference images (kept as bytes while read). */
-const PREDECESSOR_REFERENCES = ["reference_images_base64.*", "reference_image_base64"];
-
-/**
- * The predecessor's fields as an engine request, and its references decoded and sniffed here, at the door
- * (to be staged in the image store: the request itself carries none).
- */
-export function toImageRequest(
-  body: PredecessorImageBody,
-  json?: JsonWithReferences,
-): {
-  request: Omit<ImageRequest, "referenceImages">;
-  references: Uint8Array[];
-  referenceParam: string;
-} {
-  const list = body.reference_images_base64;
-  const referenceParam = list?.length ? "reference_images_base64" : "reference_image_base64";
-  const sources = list?.length ? list : body.reference_image_base64 ? [body.reference_image_base64] : [];
-  const references = sources.map((source, index) => {
-    const label = sources.length > 1 ? `reference image ${index + 1}` : "the reference image";
-    let bytes: Uint8Array;
-    try {
-      bytes = decodeDataUrlOrBase64(source, json);
-    } catch (error) {
-      if (isCodexImgError(error)) throw error;
-      throw invalid(referenceParam, `${label} is not valid base64`);
-    }
-    if (bytes.length > REQUEST_LIMITS.maxReferenceBytes) {
-      throw invalid(
-        referenceParam,
-        `${label} is larger than ${REQUEST_LIMITS.maxReferenceBytes / 1024 / 1024} MB`,
-      );
-    }
-    if (!sniffImage(bytes)) throw invalid(referenceParam, `${label} is not a PNG, JPEG or WebP image`);
-    return bytes;
-  });
-  return {
-    request: {
-      prompt: body.prompt,
-      size: body.size as ImageRequest["size"],
-      quality: body.quality,
-      // The predecessor made one composed image from references whatever `count` said.
-      n: references.length > 0 ? 1 : body.count,
-    },
-    references,
-    referenceParam,
-  };
-}
-
-/** `Idempotency-Key`: 1 to 255 visible ASCII characters. */
-export function readIdempotencyKey(c: Context): string | undefined {
-  const value = c.req.header("idempotency-key");
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (!/^[\x21-\x7e]{1,255}$/.test(trimmed)) {
-    throw invalid("Idempotency-Key", "Idempotency-Key must be 1 to 255 visible ASCII characters.");
-  }
-  return trimmed;
-}
-
-/** The failed or canceled job's own error, with its code and status, and the id so the caller can look it up. */
-export function jobFailure(c: Context<AppEnv>, job: Job): Response {
-  const source = job.error ?? { code: "internal" as const, message: `The job ended ${job.state}.` };
-  const error = new CodexImgError(source.code, source.message, {
-    ...(source.retryAfterMs === undefined ? {} : { retryAfterMs: source.retryAfterMs }),
-  });
-  const { body, status, headers } = nativeErrorParts(error);
-  for (const [name, value] of Object.entries(headers)) c.header(name, value);
-  return c.json({ ...body, id: job.id, status: job.state }, status as ContentfulStatusCode);
-}
-
 function renameParam(error: unknown, names: Record<string, string>): unknown {
   if (!isCodexImgError(error, "invalid_request")) return error;
   const param = error.details.param;
@@ -305,8 +219,4 @@ function renameParam(error: unknown, names: Record<string, string>): unknown {
     details: { ...error.details, param: renamed },
     cause: error,
   });
-}
-
-function invalid(param: string, message: string): CodexImgError {
-  return new CodexImgError("invalid_request", message, { details: { param } });
 }

@@ -2,28 +2,22 @@ import { CodexImgError, isCodexImgError, isTerminalJobState, type Job } from "@c
 import { createLibsqlJobStore, deleteJobWithFiles } from "@codex-img/db";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../app-env.js";
 import { readJsonWithReferences } from "../http/json-references.js";
-import { openAiErrorObject, openAiErrorResponse } from "../http/openai-error.js";
+import { openAiErrorResponse } from "../http/openai-error.js";
 import { bodyHandedOff } from "../http/request-door.js";
 import { assertScope, requireCaller } from "../http/require-key.js";
 import { whileConnected } from "../http/while-connected.js";
-import { visibleJob } from "../services/job-views.js";
-import { type Base64Of, jsonWithImages } from "../services/json-with-images.js";
+import { jsonWithImages } from "../services/json-with-images.js";
 import { stageReferences, submitImageJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { jobFailure, streamedJson } from "./openai-images.js";
 import { parseOpenAi } from "./openai-schemas.js";
-import { KEEPALIVE_MS, writeImageEvent } from "./openai-stream.js";
-import { imageCallItem, isStoredResponse, responseEchoOf, responseObject } from "./responses-object.js";
+import { previousResponseImages, responseJob } from "./response-job.js";
+import { responseEchoOf, responseObject } from "./responses-object.js";
 import { ResponseDeletedSchema, ResponseSchema } from "./responses-reply-schemas.js";
-import {
-  imageToolOf,
-  jobIdOfResponse,
-  responsesCreateSchema,
-  responsesImageRequest,
-} from "./responses-request.js";
+import { imageToolOf, responsesCreateSchema, responsesImageRequest } from "./responses-request.js";
+import { streamResponse } from "./responses-stream.js";
 import {
   BEARER,
   documentedBody,
@@ -88,7 +82,7 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     const tool = imageToolOf(body);
     const caller = c.get("caller");
     const previous = body.previous_response_id
-      ? await previousImages(services, c, body.previous_response_id)
+      ? await previousResponseImages(services, c, body.previous_response_id)
       : [];
     const { referenceImages = [], ...request } = responsesImageRequest(body, tool, previous, json);
     json.dispose();
@@ -169,146 +163,4 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
 async function reply(c: Context<AppEnv>, services: ApiServices, job: Job): Promise<Response> {
   const body = await jsonWithImages(services.images, (base64Of) => responseObject(services, job, base64Of));
   return streamedJson(c, body);
-}
-
-/**
- * The job behind a stored response the caller may see; anything else (unknown, another key's, made
- * with `store: false`) is the same `not_found`, in OpenAI's words.
- */
-async function responseJob(services: ApiServices, c: Context<AppEnv>, id: string): Promise<Job> {
-  const notFound = (): CodexImgError =>
-    new CodexImgError("not_found", `Response with id '${id.slice(0, 100)}' not found.`, {
-      details: { param: "id" },
-    });
-  const jobId = jobIdOfResponse(id);
-  if (!jobId) throw notFound();
-  let job: Job;
-  try {
-    job = await visibleJob(services, c.get("caller"), jobId);
-  } catch (error) {
-    if (isCodexImgError(error, "not_found")) throw notFound();
-    throw error;
-  }
-  if (!isStoredResponse(job)) throw notFound();
-  return job;
-}
-
-/** The images of the previous response, which the next turn edits. */
-async function previousImages(services: ApiServices, c: Context<AppEnv>, id: string): Promise<Uint8Array[]> {
-  let job: Job;
-  try {
-    job = await responseJob(services, c, id);
-  } catch (error) {
-    if (!isCodexImgError(error, "not_found")) throw error;
-    throw new CodexImgError(
-      "previous_response_not_found",
-      `Previous response with id '${id.slice(0, 100)}' not found.`,
-      { details: { param: "previous_response_id" } },
-    );
-  }
-  if (job.state !== "succeeded") {
-    throw new CodexImgError("invalid_request", `The previous response is ${job.state}, not completed.`, {
-      details: { param: "previous_response_id" },
-    });
-  }
-  return Promise.all(
-    job.images.map(async (image) => {
-      const bytes = await services.images.get(image.key);
-      if (!bytes) {
-        throw new CodexImgError(
-          "invalid_request",
-          "The images of the previous response are no longer stored.",
-          {
-            details: { param: "previous_response_id" },
-          },
-        );
-      }
-      return bytes;
-    }),
-  );
-}
-
-/**
- * The Responses streaming events for one job, as OpenAI sends them for the image tool: `response.created`,
- * `response.in_progress`, `response.output_item.added`, `response.image_generation_call.in_progress` /
- * `.generating` / `.partial_image` (up to `partialImages`) / `.completed`, `response.output_item.done`
- * with the image in `item.result`, then `response.completed`; a failed job ends with `response.failed`.
- * Every event has a `sequence_number`.
- */
-function streamResponse(
-  c: Context<AppEnv>,
-  services: ApiServices,
-  job: Job,
-  partialImages: number,
-): Response {
-  const signal = c.req.raw.signal;
-  return streamSSE(c, async (stream) => {
-    let sequence = 0;
-    const send = (type: string, build: (base64Of: Base64Of) => Record<string, unknown>): Promise<void> =>
-      writeImageEvent(stream, services, type, (base64Of) => ({
-        type,
-        sequence_number: sequence++,
-        ...build(base64Of),
-      }));
-    const keepalive = setInterval(() => stream.write(": keepalive\n\n").catch(() => undefined), KEEPALIVE_MS);
-    const item = imageCallItem(job, undefined, undefined);
-    const itemRef = { output_index: 0, item_id: item.id };
-    try {
-      await send("response.created", () => ({ response: responseObject(services, job, undefined) }));
-      await send("response.in_progress", () => ({
-        response: { ...responseObject(services, job, undefined), status: "in_progress" },
-      }));
-      await send("response.output_item.added", () => ({ output_index: 0, item }));
-      await send("response.image_generation_call.in_progress", () => itemRef);
-      let generating = false;
-      let partials = 0;
-      for await (const event of services.queue.subscribe(job.id, { signal })) {
-        if (event.type === "progress" && event.stage === "generating" && !generating) {
-          generating = true;
-          await send("response.image_generation_call.generating", () => itemRef);
-        } else if (event.type === "partial_image" && partials < partialImages) {
-          const index = partials++;
-          await send("response.image_generation_call.partial_image", (base64Of) => ({
-            ...itemRef,
-            partial_image_index: index,
-            partial_image_b64: base64Of(event.image.key),
-          })).catch((error: unknown) => {
-            // The runner deletes partials when the job ends; one already gone is simply skipped.
-            if (!isCodexImgError(error, "internal")) throw error;
-          });
-        } else if (event.type === "succeeded") {
-          const finished = (await services.queue.get(job.id)) ?? job;
-          await send("response.image_generation_call.completed", () => itemRef);
-          for (const [index, image] of finished.images.entries()) {
-            await send("response.output_item.done", (base64Of) => ({
-              output_index: index,
-              item: imageCallItem(finished, image, base64Of),
-            }));
-          }
-          await send("response.completed", (base64Of) => ({
-            response: responseObject(services, finished, base64Of),
-          }));
-        } else if (event.type === "failed" || event.type === "canceled") {
-          const finished = (await services.queue.get(job.id)) ?? job;
-          await send("response.failed", () => ({
-            response: {
-              ...responseObject(services, finished, undefined),
-              error: openAiErrorObject(jobFailure(finished)),
-            },
-          }));
-        }
-      }
-    } catch (error) {
-      if (signal.aborted) return;
-      if (!isCodexImgError(error)) services.logger.error("responses stream failed", { jobId: job.id, error });
-      await stream
-        .writeSSE({
-          event: "error",
-          data: JSON.stringify({ type: "error", error: openAiErrorObject(error) }),
-        })
-        .catch(() => undefined);
-    } finally {
-      clearInterval(keepalive);
-    }
-  });
 }

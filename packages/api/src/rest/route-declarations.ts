@@ -22,7 +22,12 @@ const invalidInput: Hook<unknown, AppEnv, string, undefined> = (result) => {
   });
 };
 
-/** A group of routes whose declarations end up in the document once the group is mounted on the app. */
+/**
+ * A group of routes whose declarations end up in the document once the group is mounted on the app.
+ * Errors of a group in our shape are rendered by the app's own handler (`createApi`): a group's
+ * `onError` makes Hono wrap each of its routes and their middleware in one more compose per request, so
+ * only the OpenAI-shaped groups set one.
+ */
 export function routeGroup(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({ defaultHook: invalidInput });
 }
@@ -52,7 +57,7 @@ export function serve<R extends RouteConfig>(
 export const BEARER: NonNullable<RouteConfig["security"]> = [{ bearer: [] }];
 
 /** Our error body; one schema for every error reply of the predecessor, vision and job routes. */
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     error: z.object({
       code: z.enum(ERROR_CODES),
@@ -66,7 +71,7 @@ export const ErrorSchema = z
   .openapi("Error");
 
 /** OpenAI's error body; one schema for every error reply of the OpenAI-compatible routes. */
-export const OpenAiErrorSchema = z
+const OpenAiErrorSchema = z
   .object({
     error: z.object({
       message: z.string(),

@@ -1,6 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.js";
-import { nativeErrorResponse } from "../http/native-error.js";
 import type { ApiServices } from "../services.js";
 import { jsonReply, routeGroup, serve } from "./route-declarations.js";
 
@@ -78,7 +77,6 @@ export function systemRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     return c.json(body, reasons.length === 0 ? 200 : 503);
   });
 
-  app.onError((error, c) => nativeErrorResponse(c, error));
   return app;
 }
 

@@ -9,7 +9,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv } from "../app-env.js";
 import { type JsonWithReferences, readJsonBodyWithReferences } from "../http/json-references.js";
-import { nativeErrorParts, nativeErrorResponse } from "../http/native-error.js";
+import { nativeErrorParts } from "../http/native-error.js";
 import { bodyHandedOff } from "../http/request-door.js";
 import { requireKey } from "../http/require-key.js";
 import { whileConnected } from "../http/while-connected.js";
@@ -18,7 +18,8 @@ import { decodeDataUrlOrBase64 } from "../services/reference-input.js";
 import { stageReferences, submitVisionJob } from "../services/submit-image-job.js";
 import type { ApiServices } from "../services.js";
 import { AcceptedSchema } from "./job-schemas.js";
-import { jobFailure, readIdempotencyKey } from "./predecessor-routes.js";
+import { nativeJobFailure } from "./native-job-failure.js";
+import { readIdempotencyKey } from "./read-idempotency-key.js";
 import {
   BEARER,
   documentedBody,
@@ -110,12 +111,11 @@ export function visionRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
       return services.queue.waitForJob(job.id, { timeoutMs: services.options.requestWaitTimeoutMs, signal });
     });
     if (done.state === "succeeded") return c.json({ id: done.id, text: done.text ?? "" });
-    if (isTerminalJobState(done.state)) return jobFailure(c, done);
+    if (isTerminalJobState(done.state)) return nativeJobFailure(c, done);
     const pollUrl = jobPollUrl(services, done.id);
     c.header("Location", pollUrl);
     return c.json({ id: done.id, status: done.state, poll_url: pollUrl }, 202 as ContentfulStatusCode);
   });
-  app.onError((error, c) => nativeErrorResponse(c, error));
   return app;
 }
 

@@ -19,10 +19,10 @@ const iso = (ms: number | undefined): string | null => (ms === undefined ? null 
 /**
  * The job if the caller may see it: its own key's jobs always (the predecessor's scripts poll with the key
  * that created the job), any job with `jobs:read`. Everything else is `not_found`, so ids of other keys'
- * jobs cannot be probed.
+ * jobs cannot be probed. A finished job may be the store's frozen shared object: read it, never change it.
  */
-export async function visibleJob(services: ApiServices, caller: Caller, id: string): Promise<Job> {
-  const job = /^(img|vis)_[a-z2-7]{26}$/.test(id) ? await services.queue.get(id) : undefined;
+export async function visibleJob(services: ApiServices, caller: Caller, id: string): Promise<Readonly<Job>> {
+  const job = /^(img|vis)_[a-z2-7]{26}$/.test(id) ? await services.queue.getShared(id) : undefined;
   if (!job || (job.keyId !== caller.key.id && !hasScope(caller.key, "jobs:read"))) {
     throw new CodexImgError("not_found", "No such job.", { details: { param: "id" } });
   }
@@ -30,7 +30,11 @@ export async function visibleJob(services: ApiServices, caller: Caller, id: stri
 }
 
 /** A key may cancel only its own jobs (or any with `admin`). */
-export async function cancelableJob(services: ApiServices, caller: Caller, id: string): Promise<Job> {
+export async function cancelableJob(
+  services: ApiServices,
+  caller: Caller,
+  id: string,
+): Promise<Readonly<Job>> {
   const job = await visibleJob(services, caller, id);
   if (job.keyId !== caller.key.id && !caller.key.scopes.includes("admin")) {
     throw new CodexImgError("not_found", "No such job.", { details: { param: "id" } });

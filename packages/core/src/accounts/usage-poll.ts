@@ -4,7 +4,7 @@ import { type Clock, systemClock } from "../clock.js";
 import { CodexImgError, isCodexImgError, toCodexImgError } from "../errors.js";
 import { type Logger, silentLogger } from "../logger.js";
 import type { CodexCredentials, CredentialProvider, QuotaSnapshot } from "../types.js";
-import type { AccountPool } from "./create-account-pool.js";
+import type { AccountPool } from "./account-pool.js";
 
 export const DEFAULT_USAGE_BASE_URL = "https://chatgpt.com/backend-api";
 

@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import { applyRefreshedTokens } from "../auth/apply-refreshed-tokens.js";
-import { type CodexLoginSummary, summarizeLogin } from "../auth/login-summary.js";
+import { summarizeLogin } from "../auth/login-summary.js";
 import { CODEX_LOGIN_FIX, type CodexLogin, parseAuthFile } from "../auth/parse-auth-file.js";
 import { tokenFreshness } from "../auth/token-freshness.js";
 import {
@@ -9,12 +9,11 @@ import {
   type RefreshReason,
   requestTokenRefresh,
 } from "../auth/token-refresh.js";
-import type { CodexClientIdentity } from "../backends/codex-http/codex-headers.js";
-import { type Clock, systemClock } from "../clock.js";
-import { CodexImgError, type ErrorCode, isCodexImgError } from "../errors.js";
-import { type Logger, silentLogger } from "../logger.js";
+import { systemClock } from "../clock.js";
+import { CodexImgError, isCodexImgError } from "../errors.js";
+import { silentLogger } from "../logger.js";
 import { secretFingerprint } from "../redact.js";
-import type { CodexCredentials, CredentialProvider } from "../types.js";
+import type { CodexCredentials } from "../types.js";
 import {
   type AuthFileSnapshot,
   authFilePath,
@@ -23,51 +22,9 @@ import {
   readAuthFile,
   writeAuthFile,
 } from "./codex-home.js";
-import { type FileLockOptions, withFileLock } from "./file-lock.js";
-
-export interface CodexHomeCredentialsOptions {
-  /** The Codex home folder (`CODEX_HOME`), holding auth.json. */
-  home: string;
-  /** Token endpoint; default `https://auth.openai.com/oauth/token`. */
-  tokenUrl?: string;
-  fetch?: typeof fetch;
-  /** Version and OS facts for the refresh request's User-Agent (as the HTTP backend sends them). */
-  client?: CodexClientIdentity;
-  /** Decides when a token counts as expiring and stamps `last_refresh`. Default the system clock. */
-  clock?: Clock;
-  logger?: Logger;
-  /** Name in logs; default the folder name. */
-  label?: string;
-  /** The cross-process lock's waiting; it runs on real time whatever `clock` is. */
-  lock?: Omit<FileLockOptions, "signal">;
-  /**
-   * Upper bound for one call to the token endpoint, ms. Default 60 000. Only a hung endpoint hits it:
-   * the refresh must otherwise run to its end, because the endpoint may already have spent the old
-   * refresh token.
-   */
-  refreshTimeoutMs?: number;
-}
-
-/** What a dashboard shows about one home. Holds no token. */
-export interface CodexHomeStatus {
-  home: string;
-  label: string;
-  authPath: string;
-  state: "ok" | "login_required";
-  /** True when a refresh failed for good and auth.json has not changed since. */
-  dead: boolean;
-  login?: CodexLoginSummary;
-  error?: { code: ErrorCode; message: string };
-}
-
-export interface CodexHomeCredentials extends CredentialProvider {
-  readonly home: string;
-  readonly label: string;
-  /** The login for display, without refreshing. Never throws `login_required`: it reports it. */
-  summary(): Promise<CodexHomeStatus>;
-  /** Refreshes now even if the token is fresh (for a keep-alive job), unless another process just did. */
-  refresh(signal?: AbortSignal): Promise<CodexCredentials>;
-}
+import type { CodexHomeCredentials, CodexHomeCredentialsOptions } from "./codex-home-credential-types.js";
+import { withFileLock } from "./file-lock.js";
+import { untilAborted } from "./until-aborted.js";
 
 type RefreshTrigger =
   | { kind: "expiring" }
@@ -320,23 +277,4 @@ export function createCodexHomeCredentials(options: CodexHomeCredentialsOptions)
 
 function failedTokenOf(trigger: RefreshTrigger): string | undefined {
   return trigger.kind === "unauthorized" ? trigger.failedAccessToken : undefined;
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

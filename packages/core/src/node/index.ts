@@ -2,6 +2,7 @@
 
 export * from "./codex-cli/index.js";
 export * from "./codex-home.js";
+export * from "./codex-home-credential-types.js";
 export * from "./codex-home-credentials.js";
 export * from "./codex-homes.js";
 export * from "./codex-version.js";

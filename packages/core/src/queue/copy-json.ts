@@ -17,3 +17,21 @@ export function copyJson<T>(value: T): T {
   for (const key in source) out[key] = copyJson(source[key]);
   return out as T;
 }
+
+/**
+ * A deep copy of a JSON value, frozen all the way down: a value several readers share without copying it
+ * again (a finished job served from memory), and that none of them can change by mistake (writing to it
+ * throws in strict-mode code, which every module is).
+ */
+export function frozenCopyJson<T>(value: T): T {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = frozenCopyJson(value[i]);
+    return Object.freeze(out) as T;
+  }
+  const source = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key in source) out[key] = frozenCopyJson(source[key]);
+  return Object.freeze(out) as T;
+}

@@ -66,6 +66,13 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
 
   const notFound = (id: string): CodexImgError => new CodexImgError("not_found", `No job ${id}.`);
 
+  /** The stored job, with the live progress of an attempt running in this process. */
+  const get = async (id: string): Promise<Job | undefined> => {
+    const job = await store.get(id);
+    const local = job && running.get(id)?.live;
+    return local && job.state === "running" ? withLive(job, local) : job;
+  };
+
   const cancel = async (id: string, cancelOptions: CancelJobOptions = {}): Promise<Job> => {
     const job = await store.requestCancel(id, clock.now(), cancelOptions);
     if (!job) throw notFound(id);
@@ -182,10 +189,14 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       return result;
     },
 
-    async get(id) {
-      const job = await store.get(id);
-      const local = job && running.get(id)?.live;
-      return local && job.state === "running" ? withLive(job, local) : job;
+    get,
+
+    async getShared(id) {
+      const shared = store.cachedFinished?.(id);
+      if (shared) return shared;
+      // A finished job read now is cached by the read: hand out the shared object from then on.
+      const job = await get(id);
+      return (job && store.cachedFinished?.(id)) ?? job;
     },
 
     list: (query) => store.list(query),

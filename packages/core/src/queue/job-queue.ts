@@ -95,6 +95,12 @@ export interface JobQueue {
   /** Adds a job. Throws `queue_full` (with `retryAfterMs`), `invalid_request` or `canceled`. */
   enqueue(request: StoredImageRequest, options?: EnqueueOptions): Promise<EnqueueResult>;
   get(id: string): Promise<Job | undefined>;
+  /**
+   * The job as `get` gives it, except that a finished job the store holds in memory is its shared, frozen
+   * object (`JobStore.cachedFinished`) rather than a copy: for readers on a hot path (polls of a finished
+   * job), which must not change it and may keep what they derive from it by its identity.
+   */
+  getShared(id: string): Promise<Readonly<Job> | undefined>;
   list(query: ListJobsQuery): Promise<JobPage>;
   /**
    * Cancels a job: a queued one at once; a running one by aborting its worker's signal here (or, for a

@@ -136,6 +136,13 @@ export interface JobStore {
    */
   insert(job: Job, options?: InsertJobOptions): Promise<InsertJobResult>;
   get(id: string): Promise<Job | undefined>;
+  /**
+   * A finished job the store holds in memory, as one shared, deeply frozen object (no copy), or undefined
+   * when it holds none for `id` (a store without such a cache leaves this out). The same object comes
+   * back for as long as the job stays cached unchanged; after a write or a re-read it is a new one. So
+   * what a caller derives from it (a serialised reply) may be kept by its identity.
+   */
+  cachedFinished?(id: string): Readonly<Job> | undefined;
   list(query: ListJobsQuery): Promise<JobPage>;
   /** Number of `queued` jobs (the queue length that `maxQueued` limits). */
   countActive(): Promise<number>;

@@ -1,4 +1,4 @@
-import type { AccountLease, AccountPool } from "../accounts/create-account-pool.js";
+import type { AccountLease, AccountPool } from "../accounts/account-pool.js";
 import { type Clock, sleep } from "../clock.js";
 import { isCodexImgError, toCodexImgError } from "../errors.js";
 import type { Job } from "../queue/job.js";

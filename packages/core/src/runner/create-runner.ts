@@ -1,4 +1,4 @@
-import type { AccountPool } from "../accounts/create-account-pool.js";
+import type { AccountPool } from "../accounts/account-pool.js";
 import { type Clock, systemClock } from "../clock.js";
 import { CodexImgError } from "../errors.js";
 import { type Logger, silentLogger } from "../logger.js";

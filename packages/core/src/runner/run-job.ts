@@ -1,4 +1,4 @@
-import type { AccountPool } from "../accounts/create-account-pool.js";
+import type { AccountPool } from "../accounts/account-pool.js";
 import type { Clock } from "../clock.js";
 import { CodexImgError, isCodexImgError } from "../errors.js";
 import type { Logger } from "../logger.js";

@@ -1,67 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { bytesToBase64, IMAGE_MIME_TYPES, sniffImage } from "../image/index.js";
-import type { ImageFormat } from "../types.js";
+import { fakeOpenAiImagesReply, maskOpenAiKey } from "./fake-openai-reply.js";
+import { parseFakeOpenAiRequest, validateFakeOpenAiRequest } from "./fake-openai-request.js";
+import type { FakeOpenAiRequest, FakeOpenAiStep } from "./fake-openai-types.js";
 import { headerValue, sendJson, startFakeUpstreamServer } from "./fake-upstream.js";
 import type { RecordedRequest } from "./fake-upstream-types.js";
-import { testImage } from "./test-images.js";
 
 /** The key the fake accepts unless told otherwise. Shaped like a real project key. */
 export const FAKE_OPENAI_API_KEY = "sk-proj-fakeOpenAiTestKey0123456789abcdef";
-
-export interface FakeOpenAiImageSpec {
-  /** Default: the request's `output_format`, else png. */
-  format?: ImageFormat;
-  /** Default: the request's `size` when it is `WxH`, else 1024x1024. */
-  width?: number;
-  height?: number;
-}
-
-/** One scripted answer; the fake pops one per image request (auth and validation failures pop none). */
-export type FakeOpenAiStep =
-  | {
-      kind: "images";
-      /** One entry per image; default one per requested `n`. */
-      images?: FakeOpenAiImageSpec[];
-      revisedPrompt?: string;
-      /** Overrides of the reply's top-level fields (what upstream *claims* it delivered). */
-      reply?: { size?: string; quality?: string; background?: string; output_format?: string };
-      headers?: Record<string, string>;
-    }
-  | { kind: "invalid_param"; param: string; message?: string; code?: string }
-  | { kind: "moderation_blocked"; message?: string }
-  | { kind: "invalid_api_key" }
-  | { kind: "insufficient_quota" }
-  | { kind: "rate_limited"; retryAfterSeconds?: number; retryAfterMs?: number }
-  | { kind: "server_error"; status?: number }
-  /** Accepts the request and never answers (until `close()`). */
-  | { kind: "stall" }
-  | { kind: "error"; status: number; body: unknown; headers?: Record<string, string> };
-
-/** One multipart part as the fake received it. */
-export interface FakeMultipartPart {
-  name: string;
-  /** Text fields only. */
-  value?: string;
-  /** File parts only. */
-  filename?: string;
-  type?: string;
-  size?: number;
-  bytes?: Uint8Array;
-}
-
-export interface FakeOpenAiRequest {
-  route: "generations" | "edits";
-  headers: RecordedRequest["headers"];
-  contentType: string;
-  /** JSON body (generations), else undefined. */
-  json?: Record<string, unknown>;
-  /** Every part in order (edits). */
-  parts?: FakeMultipartPart[];
-  /** Text fields of a JSON or multipart body, as strings (`n` arrives as `"2"` in multipart). */
-  fields: Record<string, string>;
-  /** File parts only (edits). */
-  files: FakeMultipartPart[];
-}
 
 export interface FakeOpenAiApiOptions {
   /** Bearer key to accept. Default `FAKE_OPENAI_API_KEY`. */
@@ -141,7 +86,7 @@ export async function startFakeOpenAiApi(options: FakeOpenAiApiOptions = {}): Pr
     const presented = authorization.slice("Bearer ".length);
     if (presented !== apiKey) {
       return fail(401, {
-        message: `Incorrect API key provided: ${maskKey(presented)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        message: `Incorrect API key provided: ${maskOpenAiKey(presented)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
         type: "invalid_request_error",
         code: "invalid_api_key",
       });
@@ -158,7 +103,7 @@ export async function startFakeOpenAiApi(options: FakeOpenAiApiOptions = {}): Pr
     const contentType = headerValue(recorded.headers["content-type"]) ?? "";
     let parsed: FakeOpenAiRequest;
     try {
-      parsed = await parseImageRequest(route, recorded, contentType);
+      parsed = await parseFakeOpenAiRequest(route, recorded, contentType);
     } catch (error) {
       return fail(400, {
         message: String(error instanceof Error ? error.message : error),
@@ -171,13 +116,13 @@ export async function startFakeOpenAiApi(options: FakeOpenAiApiOptions = {}): Pr
       waiter.resolve();
     }
 
-    const invalid = validate(parsed);
+    const invalid = validateFakeOpenAiRequest(parsed);
     if (invalid) return fail(400, { type: "invalid_request_error", code: "invalid_value", ...invalid });
 
     const step: FakeOpenAiStep = script.shift() ?? { kind: "images" };
     switch (step.kind) {
       case "images": {
-        const reply = await imagesReply(parsed, step, now());
+        const reply = await fakeOpenAiImagesReply(parsed, step, now());
         sendJson(res, 200, reply, {
           "x-request-id": requestId,
           "openai-processing-ms": "1234",
@@ -202,7 +147,7 @@ export async function startFakeOpenAiApi(options: FakeOpenAiApiOptions = {}): Pr
         });
       case "invalid_api_key":
         return fail(401, {
-          message: `Incorrect API key provided: ${maskKey(presented)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+          message: `Incorrect API key provided: ${maskOpenAiKey(presented)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
           type: "invalid_request_error",
           code: "invalid_api_key",
         });
@@ -257,158 +202,4 @@ export async function startFakeOpenAiApi(options: FakeOpenAiApiOptions = {}): Pr
         : new Promise((resolve) => waiters.push({ count, resolve })),
     close: () => server.close(),
   };
-}
-
-async function parseImageRequest(
-  route: FakeOpenAiRequest["route"],
-  recorded: RecordedRequest,
-  contentType: string,
-): Promise<FakeOpenAiRequest> {
-  const base = { route, headers: recorded.headers, contentType };
-  if (contentType.startsWith("application/json")) {
-    if (typeof recorded.json !== "object" || recorded.json === null || Array.isArray(recorded.json)) {
-      throw new Error("We could not parse the JSON body of your request.");
-    }
-    const json = recorded.json as Record<string, unknown>;
-    const fields = Object.fromEntries(
-      Object.entries(json)
-        .filter(([, value]) => typeof value !== "object" || value === null)
-        .map(([key, value]) => [key, String(value)]),
-    );
-    return { ...base, json, fields, files: [] };
-  }
-  if (contentType.startsWith("multipart/form-data")) {
-    // The Web `Request` parses multipart exactly as a server framework would; no hand-rolled parser.
-    const request = new Request("http://fake.invalid/", {
-      method: "POST",
-      headers: { "content-type": contentType },
-      body: new Uint8Array(recorded.body),
-    });
-    const form = await request.formData();
-    const parts: FakeMultipartPart[] = [];
-    for (const [name, value] of form.entries()) {
-      if (typeof value === "string") {
-        parts.push({ name, value });
-      } else {
-        const bytes = new Uint8Array(await value.arrayBuffer());
-        parts.push({ name, filename: value.name, type: value.type, size: bytes.length, bytes });
-      }
-    }
-    const fields = Object.fromEntries(
-      parts.filter((p) => p.value !== undefined).map((p) => [p.name, p.value ?? ""]),
-    );
-    return { ...base, parts, fields, files: parts.filter((p) => p.bytes !== undefined) };
-  }
-  throw new Error(`Unsupported content type '${contentType}': send application/json or multipart/form-data.`);
-}
-
-/** What the real API rejects before generating anything; undefined when the request is acceptable. */
-function validate(request: FakeOpenAiRequest): { message: string; param: string } | undefined {
-  const { fields } = request;
-  if (!fields.prompt) return { message: "Missing required parameter: 'prompt'.", param: "prompt" };
-  const n = fields.n === undefined ? 1 : Number(fields.n);
-  if (!Number.isInteger(n) || n < 1 || n > 10) {
-    return { message: `Invalid value: '${fields.n}'. Expected an integer between 1 and 10.`, param: "n" };
-  }
-  if (fields.size !== undefined && fields.size !== "auto" && !/^\d+x\d+$/.test(fields.size)) {
-    return {
-      message: `Invalid value: '${fields.size}'. Supported values are 'auto' or 'WxH'.`,
-      param: "size",
-    };
-  }
-  if (request.route === "generations" && request.files.length > 0) {
-    return { message: "Image files are only accepted by /images/edits.", param: "image" };
-  }
-  // The public API takes `input_fidelity` on edits only (`low` or `high`).
-  if (fields.input_fidelity !== undefined) {
-    if (request.route === "generations") {
-      return { message: "Unknown parameter: 'input_fidelity'.", param: "input_fidelity" };
-    }
-    if (fields.input_fidelity !== "low" && fields.input_fidelity !== "high") {
-      return {
-        message: `Invalid value: '${fields.input_fidelity}'. Supported values are: 'low' and 'high'.`,
-        param: "input_fidelity",
-      };
-    }
-  }
-  if (request.route === "edits") {
-    if (!request.contentType.startsWith("multipart/form-data")) {
-      return {
-        message: "This fake expects edits as multipart/form-data, as the SDK sends them.",
-        param: "image",
-      };
-    }
-    const images = request.files.filter((file) => file.name === "image" || file.name === "image[]");
-    if (images.length === 0) return { message: "Missing required parameter: 'image'.", param: "image" };
-    if (images.length > 16) return { message: "Too many images: at most 16 are accepted.", param: "image" };
-    for (const [index, file] of images.entries()) {
-      const sniffed = file.bytes ? sniffImage(file.bytes) : undefined;
-      const allowed = Object.values(IMAGE_MIME_TYPES);
-      if (!file.type || !allowed.includes(file.type)) {
-        return {
-          message: `Invalid file 'image[${index}]': unsupported mimetype ('${file.type || "application/octet-stream"}'). Supported file formats are 'image/jpeg', 'image/png', and 'image/webp'.`,
-          param: "image",
-        };
-      }
-      if (!sniffed || IMAGE_MIME_TYPES[sniffed.format] !== file.type) {
-        return {
-          message: `Invalid image file or mode for image ${index + 1}, please check your image file.`,
-          param: "image",
-        };
-      }
-    }
-  }
-  return undefined;
-}
-
-async function imagesReply(
-  request: FakeOpenAiRequest,
-  step: Extract<FakeOpenAiStep, { kind: "images" }>,
-  created: number,
-): Promise<Record<string, unknown>> {
-  const { fields } = request;
-  const format = (fields.output_format as ImageFormat | undefined) ?? "png";
-  const sized = /^(\d+)x(\d+)$/.exec(fields.size ?? "");
-  const width = Number(sized?.[1] ?? 1024);
-  const height = Number(sized?.[2] ?? 1024);
-  const specs: FakeOpenAiImageSpec[] =
-    step.images ?? Array.from({ length: Number(fields.n ?? 1) }, () => ({}));
-  const data = await Promise.all(
-    specs.map(async (spec, index) => {
-      const bytes = await testImage(
-        spec.format ?? format,
-        spec.width ?? width,
-        spec.height ?? height,
-        index + 1,
-      );
-      return {
-        b64_json: bytesToBase64(bytes),
-        ...(step.revisedPrompt ? { revised_prompt: step.revisedPrompt } : {}),
-      };
-    }),
-  );
-  const first: FakeOpenAiImageSpec = specs[0] ?? {};
-  const promptTokens = Math.ceil((fields.prompt ?? "").length / 4);
-  const imageTokens = request.files.length * 323;
-  return {
-    created,
-    data,
-    background: fields.background && fields.background !== "auto" ? fields.background : "opaque",
-    output_format: first.format ?? format,
-    quality: fields.quality && fields.quality !== "auto" ? fields.quality : "medium",
-    size: `${first.width ?? width}x${first.height ?? height}`,
-    usage: {
-      input_tokens: promptTokens + imageTokens,
-      output_tokens: 1056 * specs.length,
-      total_tokens: promptTokens + imageTokens + 1056 * specs.length,
-      input_tokens_details: { text_tokens: promptTokens, image_tokens: imageTokens },
-    },
-    ...step.reply,
-  };
-}
-
-/** How the real API quotes a wrong key back: prefix, stars, last four. */
-function maskKey(key: string): string {
-  if (key.length <= 8) return "*".repeat(key.length);
-  return `${key.slice(0, 3)}${"*".repeat(Math.max(4, key.length - 7))}${key.slice(-4)}`;
 }

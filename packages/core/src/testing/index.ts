@@ -9,6 +9,7 @@ export * from "./fake-codex-backend.js";
 export * from "./fake-codex-cli.js";
 export * from "./fake-codex-types.js";
 export * from "./fake-openai-api.js";
+export * from "./fake-openai-types.js";
 export * from "./fake-token-endpoint.js";
 export * from "./fake-upstream.js";
 export * from "./fake-upstream-types.js";

@@ -10,7 +10,8 @@ import {
   type ImageSize,
   sniffImage,
 } from "@codex-img/core";
-import { type CodexImgClient, createClient, type JobCallOptions } from "../../client.js";
+import { createClient } from "../../client.js";
+import type { CodexImgClient, JobCallOptions } from "../../codex-img-client.js";
 import type { JobEventView, JobView } from "../../types.js";
 import type { CliContext } from "../context.js";
 import { CliError, EXIT } from "../exit-codes.js";

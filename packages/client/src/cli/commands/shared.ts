@@ -1,5 +1,6 @@
-import type { CodexImgClient } from "../../client.js";
-import { type AdminSession, createClient, loginAdmin } from "../../client.js";
+import { createClient } from "../../client.js";
+import type { AdminSession, CodexImgClient } from "../../codex-img-client.js";
+import { loginAdmin } from "../../login-admin.js";
 import type { CliContext } from "../context.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { configDir, resolveAdminPassword, resolveSettings, type Settings } from "../settings.js";
