@@ -34,9 +34,9 @@ function pairTable(): Int32Array {
  */
 interface NativeBase64 {
   from(data: ArrayBufferLike, byteOffset: number, length: number): NativeBase64View;
-  allocUnsafe(size: number): Uint8Array;
+  allocUnsafe(size: number): Uint8Array<ArrayBuffer>;
 }
-interface NativeBase64View extends Uint8Array {
+interface NativeBase64View {
   toString(encoding: "latin1"): string;
   write(text: string, offset: number, encoding: "base64"): number;
 }

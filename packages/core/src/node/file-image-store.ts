@@ -155,9 +155,8 @@ function fileChunks(handle: FileHandle, transient: boolean): ReadableStream<Uint
       async pull(controller) {
         try {
           // Only the bytes read are handed out, so the buffer need not be zeroed first.
-          const buffer = transient
-            ? (shared ??= Buffer.allocUnsafe(BASE64_CHUNK_BYTES))
-            : Buffer.allocUnsafe(BASE64_CHUNK_BYTES);
+          const buffer = (transient && shared) || Buffer.allocUnsafe(BASE64_CHUNK_BYTES);
+          if (transient) shared = buffer;
           let filled = 0;
           // A short read is not the end: fill the chunk so every chunk but the last is a multiple of 3.
           while (filled < buffer.length) {
