@@ -51,10 +51,10 @@ const NATIVE_MIN_CHARS = 256;
  */
 const POOLED_BYTES = 1024 * 1024;
 const POOL_MAX = 16;
-const pool: Uint8Array[] = [];
+const pool: Uint8Array<ArrayBuffer>[] = [];
 
 /** A buffer of `size` bytes, not zero-filled where the runtime can skip it: every byte is written before it is read. */
-function allocate(size: number): Uint8Array {
+function allocate(size: number): Uint8Array<ArrayBuffer> {
   const fresh = native?.allocUnsafe(size);
   // A plain view, not a `Buffer`, so that callers' `slice()` copies (a Buffer's `slice` is a view).
   return fresh ? new Uint8Array(fresh.buffer, fresh.byteOffset, size) : new Uint8Array(size);
@@ -72,7 +72,7 @@ export class Base64StreamDecoder {
   /** Characters of an unfinished quantum, carried to the next piece. */
   private readonly carry = new Uint8Array(4);
   private carried = 0;
-  private out = new Uint8Array(0);
+  private out: Uint8Array<ArrayBuffer> = new Uint8Array(0);
   private ended = false;
   /** False once a character that is not base64 (or padding before the end) was seen. */
   valid = true;
