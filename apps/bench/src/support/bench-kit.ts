@@ -101,6 +101,8 @@ export function startBenchServer(options: BenchServerOptions): Promise<BenchServ
       cwd: options.cwd,
       env: {
         PATH: process.env.PATH ?? "",
+        // As `bun run start`, the Dockerfile and the systemd unit set it (docs/performance.md, "Allocator").
+        MIMALLOC_PURGE_DELAY: process.env.MIMALLOC_PURGE_DELAY ?? "1000",
         HOME: options.cwd,
         CODEX_HOMES: options.homes.map((home, i) => `acct${i}=${home}`).join(":"),
       },

@@ -45,6 +45,22 @@ const native = (globalThis as { Buffer?: NativeBase64 }).Buffer;
 const NATIVE_MIN_CHARS = 256;
 
 /**
+ * Decode buffers kept between images (`release`): a new one per image was about a megabyte of garbage per
+ * image under load. Pieces are the reply's chunks (at most a few hundred KiB each on the runtimes we run
+ * on), so one pooled size serves nearly every piece; a larger one gets its own buffer.
+ */
+const POOLED_BYTES = 1024 * 1024;
+const POOL_MAX = 16;
+const pool: Uint8Array<ArrayBuffer>[] = [];
+
+/** A buffer of `size` bytes, not zero-filled where the runtime can skip it: every byte is written before it is read. */
+function allocate(size: number): Uint8Array<ArrayBuffer> {
+  const fresh = native?.allocUnsafe(size);
+  // A plain view, not a `Buffer`, so that callers' `slice()` copies (a Buffer's `slice` is a view).
+  return fresh ? new Uint8Array(fresh.buffer, fresh.byteOffset, size) : new Uint8Array(size);
+}
+
+/**
  * Decodes base64 that arrives in pieces cut anywhere (inside a 4-character quantum too), as ASCII bytes,
  * into one reused buffer: each `push` returns a view of the bytes of the whole quanta seen so far (valid
  * until the next call: copy what must be kept) and carries the 0-3 characters left over. An image is
@@ -56,7 +72,7 @@ export class Base64StreamDecoder {
   /** Characters of an unfinished quantum, carried to the next piece. */
   private readonly carry = new Uint8Array(4);
   private carried = 0;
-  private out = new Uint8Array(0);
+  private out: Uint8Array<ArrayBuffer> = new Uint8Array(0);
   private ended = false;
   /** False once a character that is not base64 (or padding before the end) was seen. */
   valid = true;
@@ -65,11 +81,12 @@ export class Base64StreamDecoder {
     const table = pairTable();
     const capacity = Math.floor((this.carried + ascii.length) / 4) * 3;
     if (this.out.length < capacity) {
-      const size = Math.max(capacity, 2 * this.out.length);
-      // Every byte handed out is written first: no need to zero the buffer. A plain view, not a `Buffer`,
-      // so that callers' `slice()` copies (a Buffer's `slice` is a view).
-      const fresh = native?.allocUnsafe(size);
-      this.out = fresh ? new Uint8Array(fresh.buffer, fresh.byteOffset, size) : new Uint8Array(size);
+      // The views handed out before this call are dead: the outgrown buffer may go back to the pool.
+      this.release();
+      this.out =
+        capacity <= POOLED_BYTES
+          ? (pool.pop() ?? allocate(POOLED_BYTES))
+          : allocate(Math.max(capacity, 2 * this.out.length));
     }
     const out = this.out;
     let written = 0;
@@ -123,6 +140,15 @@ export class Base64StreamDecoder {
     }
     if (bad < 0) this.valid = false;
     return written;
+  }
+
+  /**
+   * Gives the decode buffer back for the next image. Call it once the views `push` returned are no longer
+   * used (the image is written); the decoder may go on, with a buffer of its own.
+   */
+  release(): void {
+    if (this.out.length === POOLED_BYTES && pool.length < POOL_MAX) pool.push(this.out);
+    this.out = new Uint8Array(0);
   }
 
   /** The bytes of a last quantum without its padding (`…xyz`); empty when the input ended whole. */

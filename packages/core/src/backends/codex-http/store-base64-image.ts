@@ -66,8 +66,13 @@ export async function storeBase64Image(
       if (decoded.length > 0) yield decoded;
     }
   }
-  const stored = await sink.putStream(bytes(), { format: info.format, prefix: "img" });
-  return { stored, format: info.format, width: info.width, height: info.height };
+  try {
+    const stored = await sink.putStream(bytes(), { format: info.format, prefix: "img" });
+    return { stored, format: info.format, width: info.width, height: info.height };
+  } finally {
+    // The sink has written (or dropped) every decoded view: the buffer serves the next image.
+    decoder.release();
+  }
 }
 
 function joined(parts: Uint8Array[]): Uint8Array {
