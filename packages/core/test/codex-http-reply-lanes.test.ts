@@ -24,7 +24,7 @@ function burstFetch(body: Uint8Array, stallFirstAfter?: number) {
     resume = resolve;
   });
   let calls = 0;
-  const fetch = (async () => {
+  const replying = (async () => {
     const call = calls++;
     let sent = 0;
     return new Response(
@@ -41,7 +41,7 @@ function burstFetch(body: Uint8Array, stallFirstAfter?: number) {
       { status: 200, headers: { "content-type": "application/json" } },
     );
   }) as typeof fetch;
-  return { fetch, go, resume };
+  return { fetch: replying, go, resume };
 }
 
 /** A sink that logs which call wrote each chunk, in order. */
