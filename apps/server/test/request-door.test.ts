@@ -153,6 +153,8 @@ describe.each(SERVER_RUNTIMES)("the request door of the server process on %s", (
     const nativeAnswer = await native.reply;
     expect(nativeAnswer.status).toBe(431);
     expect(JSON.parse(nativeAnswer.body)).toMatchObject({ error: { code: "headers_too_large" } });
+    // A refusal at the door still names the request, as every other reply does.
+    expect(nativeAnswer.headers).toMatch(/\r\nx-request-id: [0-9a-f-]{36}(\r\n|$)/);
     const openai = openRaw(url);
     openai.socket.write(head("/v1/images/generations", key, [big, "Content-Length: 2"]));
     openai.socket.write("{}");

@@ -48,18 +48,24 @@ export function createApi(services: ApiServices): Hono<AppEnv> {
     (c, error) => (isOpenAiPath(c.req.path) ? openAiErrorResponse(c, error) : nativeErrorResponse(c, error)),
   );
   const metrics = createApiMetrics(services, door);
-  app.use(metrics.middleware);
-  app.use(door);
+  // Every request, in one layer: its id (a header on every reply, the door's refusals included) and its
+  // metrics.
   app.use(async (c, next) => {
+    const started = performance.now();
     const requestId = c.req.header("x-request-id")?.slice(0, 64) || crypto.randomUUID();
     c.set("requestId", requestId);
     c.set("logger", services.logger);
     // Before the response exists, so it is created with the header instead of rebuilt to add it; only a
     // handler that returns its own Response (tRPC) needs the header added afterwards.
     c.header("x-request-id", requestId);
-    await next();
+    try {
+      await next();
+    } finally {
+      metrics.observe(c, started);
+    }
     if (!c.res.headers.has("x-request-id")) c.header("x-request-id", requestId);
   });
+  app.use(door);
   app.route("/", systemRoutes(services));
   app.route("/", predecessorRoutes(services));
   app.route("/", visionRoutes(services));
