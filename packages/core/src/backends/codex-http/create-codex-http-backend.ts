@@ -26,6 +26,7 @@ import {
   CODEX_DEFAULT_TOTAL_TIMEOUT_MS,
 } from "./constants.js";
 import { callNative } from "./native-call.js";
+import { createReplyLanes } from "./reply-lanes.js";
 import { callResponses } from "./responses-call.js";
 import {
   type AccountContext,
@@ -70,6 +71,11 @@ export interface CodexHttpBackendOptions {
   partialImages?: number;
   /** Route for accounts not seen yet. Default `native` (falls back to `responses` on 404/405). */
   initialRoute?: CodexHttpRoute;
+  /**
+   * Native-route replies read at once; the others wait in their sockets, in arrival order
+   * (`createReplyLanes`). Default 1; 0 reads every reply as it comes.
+   */
+  replyReadsAtOnce?: number;
 }
 
 export interface CodexHttpBackend extends ImageBackend {
@@ -102,6 +108,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     fetch: (input, init) => (options.fetch ?? globalThis.fetch)(input, init),
     client: { ...DEFAULT_CODEX_CLIENT, ...options.client },
     installationId: options.installationId ?? crypto.randomUUID(),
+    replyLanes: createReplyLanes(options.replyReadsAtOnce ?? 1),
     ...(options.partialImages === undefined ? {} : { partialImages: options.partialImages }),
   };
   const { logger } = settings;

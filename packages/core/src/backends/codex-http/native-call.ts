@@ -34,7 +34,9 @@ export async function callNative(
     const declared = Number(response.headers.get("content-length") ?? Number.NaN);
     if (declared > CODEX_MAX_REPLY_BYTES) throw replyTooLarge();
     // Each image's base64 is decoded and written to the sink while the reply streams in.
-    const reply = await readNativeReply(timedChunks(response.body, timer), ctx.sink, CODEX_MAX_REPLY_BYTES, {
+    // Read in turn with the other replies of a burst: the first is stored and answered first.
+    const chunks = settings.replyLanes.inTurn(timedChunks(response.body, timer));
+    const reply = await readNativeReply(chunks, ctx.sink, CODEX_MAX_REPLY_BYTES, {
       tooLarge: replyTooLarge,
       notImage: () => notAnImage(ctx.label),
       noImage: () =>

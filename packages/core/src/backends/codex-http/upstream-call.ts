@@ -23,6 +23,7 @@ import {
 } from "./codex-headers.js";
 import { CODEX_PATHS } from "./constants.js";
 import { parseQuotaHeaders } from "./quota-snapshot.js";
+import type { ReplyLanes } from "./reply-lanes.js";
 import { readTimedText } from "./timed-body.js";
 import type { UpstreamReference } from "./upstream-references.js";
 import { zstdRawFrame } from "./zstd-raw-frame.js";
@@ -43,6 +44,8 @@ export interface BackendSettings {
   client: CodexClientIdentity;
   installationId: string;
   partialImages?: number;
+  /** The native route's replies are read in turn (see `createReplyLanes`). */
+  replyLanes: ReplyLanes;
 }
 
 /** One call's account and event sink: what every upstream call needs. */
