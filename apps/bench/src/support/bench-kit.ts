@@ -102,7 +102,7 @@ export function startBenchServer(options: BenchServerOptions): Promise<BenchServ
       env: {
         PATH: process.env.PATH ?? "",
         // As `bun run start`, the Dockerfile and the systemd unit set it (docs/performance.md, "Allocator").
-        MIMALLOC_PURGE_DELAY: process.env.MIMALLOC_PURGE_DELAY ?? "1000",
+        MIMALLOC_PURGE_DELAY: process.env.MIMALLOC_PURGE_DELAY ?? "500",
         HOME: options.cwd,
         CODEX_HOMES: options.homes.map((home, i) => `acct${i}=${home}`).join(":"),
       },
