@@ -108,8 +108,14 @@ function inflatedLength(width: number, height: number, bitsPerPixel: number, int
 
 /** Inflates the concatenated IDAT data to its end, counting bytes and dropping them as they come. */
 async function inflatedSize(parts: Uint8Array[]): Promise<number> {
-  // A Blob of views copies nothing until read; the stream hands the inflater one piece at a time.
-  const input = new Blob(parts as Uint8Array<ArrayBuffer>[]).stream();
+  // The IDAT views handed to the inflater one at a time, as they are: no copy of the image data (a Blob
+  // of them copies it whole on Bun).
+  const input = new ReadableStream<Uint8Array<ArrayBuffer>>({
+    start(controller) {
+      for (const part of parts) controller.enqueue(part as Uint8Array<ArrayBuffer>);
+      controller.close();
+    },
+  });
   let total = 0;
   try {
     const reader = input.pipeThrough(new DecompressionStream("deflate")).getReader();

@@ -2,7 +2,15 @@ import { type ImageInfo, sniffImage } from "../image/sniff.js";
 import { verifyImage } from "../image/verify-image.js";
 import type { StoredReferenceImage } from "../queue/job.js";
 import { REQUEST_LIMITS } from "../request.js";
+import { garbageCounter } from "../storage/garbage-counter.js";
 import type { ImageStore } from "../storage/image-store.js";
+
+/**
+ * References stored (all requests together) between two collections asked of Bun: a 5 MB reference leaves
+ * about three times its size of garbage (its received chunks, the copy checked, the pixels inflated to
+ * verify it), so one collection per reference of that size; small ones rarely add up to one.
+ */
+const stagedGarbage = garbageCounter(4 * 2 ** 20);
 
 /**
  * The reference images of a request while it is received: each one is verified, hashed and written to the
@@ -66,6 +74,8 @@ export class StagedReferences {
     }
     // putStream hashes the bytes while it writes them: one pass instead of a digest and then a write.
     const object = await this.images.putStream(once(bytes), { format: info.format, prefix: "ref" });
+    // The reference's copies (its part, the inflated pixels while verified) are garbage now.
+    stagedGarbage(bytes.length);
     const { format, width, height } = info;
     this.kept.push({ key: object.key, sha256: object.sha256, format, width, height, bytes: object.bytes });
   }

@@ -17,6 +17,7 @@ import type {
   VisionRequest,
   VisionResult,
 } from "../../types.js";
+import { BODY_LANE_DEFAULTS, createBodyLanes } from "./body-lanes.js";
 import { type CodexClientIdentity, DEFAULT_CODEX_CLIENT } from "./codex-headers.js";
 import {
   CODEX_DEFAULT_BASE_URL,
@@ -76,6 +77,11 @@ export interface CodexHttpBackendOptions {
    * (`createReplyLanes`). Default 1; 0 reads every reply as it comes.
    */
   replyReadsAtOnce?: number;
+  /**
+   * Streamed request bodies (edits with references) sent at once; the others wait for a lane before their
+   * first byte (`createBodyLanes`). Default 2; 0 sends every body as it comes.
+   */
+  requestBodiesAtOnce?: number;
 }
 
 export interface CodexHttpBackend extends ImageBackend {
@@ -109,6 +115,14 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     client: { ...DEFAULT_CODEX_CLIENT, ...options.client },
     installationId: options.installationId ?? crypto.randomUUID(),
     replyLanes: createReplyLanes(options.replyReadsAtOnce ?? 1),
+    bodyLanes: createBodyLanes({
+      ...(options.requestBodiesAtOnce === undefined ? {} : { lanes: options.requestBodiesAtOnce }),
+      // A waiting call's idle countdown runs: it goes ahead well before it would time out.
+      maxWaitMs: Math.min(
+        BODY_LANE_DEFAULTS.maxWaitMs,
+        (options.idleTimeoutMs ?? CODEX_DEFAULT_IDLE_TIMEOUT_MS) / 2,
+      ),
+    }),
     ...(options.partialImages === undefined ? {} : { partialImages: options.partialImages }),
   };
   const { logger } = settings;

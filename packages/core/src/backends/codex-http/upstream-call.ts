@@ -11,6 +11,7 @@ import type {
   ImageSink,
   QuotaSnapshot,
 } from "../../types.js";
+import type { BodyLanes } from "./body-lanes.js";
 import { type CallTimer, startCallTimer } from "./call-timer.js";
 import { classifyUpstreamError } from "./classify-upstream-error.js";
 import {
@@ -46,6 +47,8 @@ export interface BackendSettings {
   partialImages?: number;
   /** The native route's replies are read in turn (see `createReplyLanes`). */
   replyLanes: ReplyLanes;
+  /** Streamed request bodies are sent in turn (see `createBodyLanes`). */
+  bodyLanes: BodyLanes;
 }
 
 /** One call's account and event sink: what every upstream call needs. */
@@ -139,7 +142,7 @@ export async function runUpstreamCall<T>(
       callId: spec.callId,
     });
     const response = await timer.race(
-      settings.fetch(`${settings.baseUrl}${spec.path}`, requestInit(spec, timer.signal)),
+      settings.fetch(`${settings.baseUrl}${spec.path}`, requestInit(spec, timer.signal, settings.bodyLanes)),
     );
     timer.touch();
     quota = parseQuotaHeaders(response.headers, settings.clock.now());
@@ -182,7 +185,7 @@ export async function runUpstreamCall<T>(
  * (`createExactFetch` writes it after `host`, where the CLI's client has it) and `duplex: "half"`, which
  * the fetch standard requires for a stream.
  */
-function requestInit(spec: CallSpec, signal: AbortSignal): RequestInit {
+function requestInit(spec: CallSpec, signal: AbortSignal, bodyLanes: BodyLanes): RequestInit {
   const { body } = spec;
   if (typeof body === "string" || body instanceof Uint8Array) {
     return { method: "POST", headers: spec.headers, body, signal };
@@ -190,7 +193,7 @@ function requestInit(spec: CallSpec, signal: AbortSignal): RequestInit {
   return {
     method: "POST",
     headers: [...spec.headers, ["content-length", String(body.length)]],
-    body: body.stream,
+    body: bodyLanes.inTurn(body.stream),
     signal,
     duplex: "half",
   } as RequestInit;
