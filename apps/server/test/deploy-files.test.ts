@@ -126,7 +126,8 @@ describe("every environment variable the deploy files name is a real setting", (
   // Names that are not server settings on purpose.
   const notSettings = new Set([
     "NODE_ENV", // the runtime's
-    "MIMALLOC_PURGE_DELAY", // Bun's allocator's (docs/performance.md, "Allocator")
+    "MIMALLOC_PURGE_DELAY", // Bun's allocator's (docs/performance.md, "Allocator and heap")
+    "BUN_JSC_forceRAMSize", // Bun's JS engine's (same section)
     "CODEX_HOMES_DIR", // compose interpolation only: the host folder mounted at /codex-homes
   ]);
 

@@ -4,7 +4,6 @@ import {
   bytesToBase64,
   createCodexHttpBackend,
   createMemoryImageStore,
-  type ImageSink,
   isCodexImgError,
 } from "@codex-img/core";
 import { testImage } from "@codex-img/core/testing";
@@ -14,6 +13,7 @@ import {
   recordingCredentials,
   rejectionOf,
   TEST_CLIENT,
+  watchedSink,
 } from "./support/codex-http-fixtures.js";
 
 /** A fetch that answers every call with `body`, delivered in chunks of `chunkSize` bytes. */
@@ -101,20 +101,7 @@ describe("codex-http native reply streamed into the image store", () => {
       )) as typeof fetch;
     const store = createMemoryImageStore();
     const sentWhenWritten: number[] = [];
-    const sink: ImageSink = {
-      delete: (key) => store.delete(key),
-      stream: (key) => store.stream(key),
-      putStream: (source, options) =>
-        store.putStream(
-          (async function* () {
-            for await (const chunk of source as AsyncIterable<Uint8Array>) {
-              sentWhenWritten.push(sent);
-              yield chunk;
-            }
-          })(),
-          options,
-        ),
-    };
+    const sink = watchedSink(store, () => sentWhenWritten.push(sent));
     const backend = createCodexHttpBackend({
       baseUrl: "http://upstream.invalid",
       client: TEST_CLIENT,

@@ -6,7 +6,12 @@ import {
 } from "@codex-img/core";
 import { testImage } from "@codex-img/core/testing";
 import { describe, expect, it } from "vitest";
-import { accountOptions, recordingCredentials, TEST_CLIENT } from "./support/codex-http-fixtures.js";
+import {
+  accountOptions,
+  recordingCredentials,
+  TEST_CLIENT,
+  watchedSink,
+} from "./support/codex-http-fixtures.js";
 
 const CHUNK = 16 * 1024;
 
@@ -44,23 +49,10 @@ function burstFetch(body: Uint8Array, stallFirstAfter?: number) {
   return { fetch: replying, go, resume };
 }
 
-/** A sink that logs which call wrote each chunk, in order. */
+/** Sinks that log which call wrote each chunk, in order. */
 function loggingSink(log: string[]): (name: string) => ImageSink {
   const store = createMemoryImageStore();
-  return (name) => ({
-    delete: (key) => store.delete(key),
-    stream: (key) => store.stream(key),
-    putStream: (source, options) =>
-      store.putStream(
-        (async function* () {
-          for await (const chunk of source as AsyncIterable<Uint8Array>) {
-            log.push(name);
-            yield chunk;
-          }
-        })(),
-        options,
-      ),
-  });
+  return (name) => watchedSink(store, () => log.push(name));
 }
 
 async function twoAtOnce(options: { replyReadsAtOnce?: number; stallFirstAfter?: number }) {

@@ -7,19 +7,10 @@ import {
   type StoredImageRef,
   type StoredImageRequest,
 } from "@codex-img/core";
-import { ManualClock } from "@codex-img/core/testing";
+import { ManualClock, storedImageRequest } from "@codex-img/core/testing";
 import { describe, expect, it } from "vitest";
 
-const REQUEST: StoredImageRequest = {
-  prompt: "a paper boat on a pond",
-  size: "1024x1024",
-  quality: "high",
-  background: "auto",
-  outputFormat: "png",
-  n: 1,
-  model: "gpt-image-2",
-  referenceImages: [],
-};
+const REQUEST: StoredImageRequest = storedImageRequest({ prompt: "a paper boat on a pond" });
 
 const IMAGE: StoredImageRef = { key: "out/1.png", format: "png", width: 1024, height: 1024, bytes: 2048 };
 

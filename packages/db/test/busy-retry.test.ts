@@ -1,19 +1,11 @@
 import { CodexImgError, createJob, type StoredImageRequest } from "@codex-img/core";
+import { storedImageRequest } from "@codex-img/core/testing";
 import { createDb, createLibsqlJobStore, isBusyError, withBusyRetry } from "@codex-img/db";
 import { LibsqlError } from "@libsql/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTempFolder } from "./support/temp-database.js";
 
-const REQUEST: StoredImageRequest = {
-  prompt: "busy",
-  size: "1024x1024",
-  quality: "auto",
-  background: "auto",
-  outputFormat: "png",
-  n: 1,
-  model: "gpt-image-2",
-  referenceImages: [],
-};
+const REQUEST: StoredImageRequest = storedImageRequest({ prompt: "busy" });
 const newJob = () =>
   createJob({ request: REQUEST, requestHash: "h", now: Date.now(), maxAttempts: 1, attemptDeadlineMs: 1000 });
 

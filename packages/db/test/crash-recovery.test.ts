@@ -6,21 +6,13 @@ import {
   type Job,
   type StoredImageRequest,
 } from "@codex-img/core";
+import { storedImageRequest } from "@codex-img/core/testing";
 import { createDb, createLibsqlJobStore } from "@codex-img/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { type BunChild, spawnBun } from "./support/spawn-bun.js";
 import { createTempFolder } from "./support/temp-database.js";
 
-const request = (prompt: string): StoredImageRequest => ({
-  prompt,
-  size: "1024x1024",
-  quality: "auto",
-  background: "auto",
-  outputFormat: "png",
-  n: 1,
-  model: "gpt-image-2",
-  referenceImages: [],
-});
+const request = (prompt: string): StoredImageRequest => storedImageRequest({ prompt });
 
 const JOBS = 24;
 

@@ -1,6 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CodexImgError } from "@codex-img/core";
+import { storedImageRequest } from "@codex-img/core/testing";
 import { apiKeys, createKeyStore, jobs, KEY_CACHE_MS, KEY_TOUCH_INTERVAL_MS, sha256Hex } from "@codex-img/db";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -169,16 +170,7 @@ describe("createKeyStore", () => {
       keyId: key.id,
       keyName: key.name,
       requestHash: "h",
-      request: {
-        prompt: "p",
-        size: "auto",
-        quality: "auto",
-        background: "auto",
-        outputFormat: "png",
-        n: 1,
-        model: "gpt-image-2",
-        referenceImages: [],
-      },
+      request: storedImageRequest({ prompt: "p", size: "auto" }),
       prompt: "p",
       maxAttempts: 1,
       attemptTimeoutMs: 1000,

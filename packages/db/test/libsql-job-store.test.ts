@@ -1,5 +1,6 @@
 import { createJob, type Job, type StoredImageRequest } from "@codex-img/core";
 import { describeJobStoreConformance } from "@codex-img/core/conformance";
+import { storedImageRequest } from "@codex-img/core/testing";
 import { createDb, createLibsqlJobStore, type Database } from "@codex-img/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTempFolder } from "./support/temp-database.js";
@@ -28,16 +29,7 @@ describeJobStoreConformance(":memory: (@libsql/client)", async () => {
 });
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
-const REQUEST: StoredImageRequest = {
-  prompt: "a lighthouse at dusk",
-  size: "1024x1024",
-  quality: "auto",
-  background: "auto",
-  outputFormat: "png",
-  n: 1,
-  model: "gpt-image-2",
-  referenceImages: [],
-};
+const REQUEST: StoredImageRequest = storedImageRequest();
 
 function makeJob(overrides: Partial<Job> = {}): Job {
   return {

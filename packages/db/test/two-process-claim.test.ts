@@ -1,19 +1,11 @@
 import { createJob, type StoredImageRequest } from "@codex-img/core";
+import { storedImageRequest } from "@codex-img/core/testing";
 import { createDb, createLibsqlJobStore } from "@codex-img/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { type BunChild, spawnBun } from "./support/spawn-bun.js";
 import { createTempFolder } from "./support/temp-database.js";
 
-const REQUEST: StoredImageRequest = {
-  prompt: "race",
-  size: "1024x1024",
-  quality: "auto",
-  background: "auto",
-  outputFormat: "png",
-  n: 1,
-  model: "gpt-image-2",
-  referenceImages: [],
-};
+const REQUEST: StoredImageRequest = storedImageRequest({ prompt: "race" });
 const JOBS = 200;
 
 describe("two processes claiming from one database file", () => {

@@ -101,8 +101,9 @@ export function startBenchServer(options: BenchServerOptions): Promise<BenchServ
       cwd: options.cwd,
       env: {
         PATH: process.env.PATH ?? "",
-        // As `bun run start`, the Dockerfile and the systemd unit set it (docs/performance.md, "Allocator").
+        // As `bun run start`, the Dockerfile and the systemd unit set them (docs/performance.md, "Allocator and heap").
         MIMALLOC_PURGE_DELAY: process.env.MIMALLOC_PURGE_DELAY ?? "500",
+        BUN_JSC_forceRAMSize: process.env.BUN_JSC_forceRAMSize ?? "536870912",
         HOME: options.cwd,
         CODEX_HOMES: options.homes.map((home, i) => `acct${i}=${home}`).join(":"),
       },

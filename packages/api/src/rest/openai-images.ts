@@ -109,7 +109,7 @@ export async function imagesReply(
 }
 
 /** A streamed JSON reply; the headers already set on `c` (job id, warnings) are kept. */
-export function streamedJson(c: Context<AppEnv>, reply: JsonWithBase64): Response {
+export function streamedJson(c: Context<AppEnv>, reply: JsonWithBase64<Uint8Array | string>): Response {
   return c.body(reply.body, 200, {
     "Content-Type": "application/json",
     "Content-Length": String(reply.length),

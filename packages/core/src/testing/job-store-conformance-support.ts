@@ -1,20 +1,14 @@
 import { CodexImgError } from "../errors.js";
 import { createJob, type Job, type StoredImageRequest } from "../queue/job.js";
 import type { JobStore, LeaseGuard } from "../queue/job-store.js";
+import { storedImageRequest } from "./stored-image-request.js";
 
 export const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 export const LEASE = 30_000;
 
-export const REQUEST: StoredImageRequest = {
-  prompt: "a lighthouse at dusk",
-  size: "1024x1024",
-  quality: "auto",
-  background: "auto",
-  outputFormat: "png",
-  n: 1,
-  model: "gpt-image-2",
+export const REQUEST: StoredImageRequest = storedImageRequest({
   referenceImages: [{ key: "ref/abc.png", format: "png", width: 64, height: 64, bytes: 1234 }],
-};
+});
 
 export function makeJob(overrides: Partial<Job> = {}): Job {
   return {

@@ -1,4 +1,11 @@
-import type { BackendEvent, CodexCredentials, CredentialProvider, GenerateOptions } from "@codex-img/core";
+import type {
+  BackendEvent,
+  CodexCredentials,
+  CredentialProvider,
+  GenerateOptions,
+  ImageSink,
+  ImageStore,
+} from "@codex-img/core";
 import { CODEX_CLI_VERSION, createExactFetch } from "@codex-img/core";
 import { mintFakeTokens } from "@codex-img/core/testing";
 
@@ -57,3 +64,21 @@ export const TEST_CLIENT = { version: CODEX_CLI_VERSION, osInfo: OS_INFO };
 
 /** Sends the headers exactly as given (the fake fails any request that differs from the CLI's). */
 export const exactFetch = createExactFetch();
+
+/** A sink writing into `store` that calls `onChunk` as each chunk of an image is written. */
+export function watchedSink(store: ImageStore, onChunk: () => void): ImageSink {
+  return {
+    delete: (key) => store.delete(key),
+    stream: (key) => store.stream(key),
+    putStream: (source, options) =>
+      store.putStream(
+        (async function* () {
+          for await (const chunk of source as AsyncIterable<Uint8Array>) {
+            onChunk();
+            yield chunk;
+          }
+        })(),
+        options,
+      ),
+  };
+}
