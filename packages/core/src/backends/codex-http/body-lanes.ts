@@ -1,5 +1,5 @@
 import { garbageCounter } from "../../storage/garbage-counter.js";
-import { createReplyLanes } from "./reply-lanes.js";
+import { createLanes } from "./lanes.js";
 
 /** Upstream request bodies sent in turn. */
 export interface BodyLanes {
@@ -33,7 +33,7 @@ export const BODY_LANE_DEFAULTS = { lanes: 2, maxWaitMs: 30_000, collectEveryByt
  */
 export function createBodyLanes(options: BodyLaneOptions = {}): BodyLanes {
   const { lanes, maxWaitMs, collectEveryBytes } = { ...BODY_LANE_DEFAULTS, ...options };
-  const turns = createReplyLanes(lanes, maxWaitMs);
+  const turns = createLanes(lanes, maxWaitMs);
   const sent = garbageCounter(collectEveryBytes);
   return {
     inTurn(body) {

@@ -26,8 +26,8 @@ import {
   CODEX_DEFAULT_INSTRUCTIONS,
   CODEX_DEFAULT_TOTAL_TIMEOUT_MS,
 } from "./constants.js";
+import { createLanes } from "./lanes.js";
 import { callNative } from "./native-call.js";
-import { createReplyLanes } from "./reply-lanes.js";
 import { callResponses } from "./responses-call.js";
 import {
   type AccountContext,
@@ -41,6 +41,13 @@ import { upstreamReferences } from "./upstream-references.js";
 import { callVision } from "./vision-call.js";
 
 export type { CodexHttpRoute } from "./upstream-call.js";
+
+/**
+ * Longest wait of a native-route reply for its lane. Reading a whole reply takes a few milliseconds to a
+ * few tens (8 MB), so under any load the server keeps up with no reply waits this long; past it, one whose
+ * body stalled halfway stops holding the others back.
+ */
+export const REPLY_LANE_MAX_WAIT_MS = 2_000;
 
 export interface CodexHttpBackendOptions {
   /** Default `https://chatgpt.com/backend-api/codex`. */
@@ -74,7 +81,8 @@ export interface CodexHttpBackendOptions {
   initialRoute?: CodexHttpRoute;
   /**
    * Native-route replies read at once; the others wait in their sockets, in arrival order
-   * (`createReplyLanes`). Default 1; 0 reads every reply as it comes.
+   * (`createLanes`): the first of a burst is stored and answered first. Default 1; 0 reads every reply as
+   * it comes. A reply that stalls halfway holds the others at most `REPLY_LANE_MAX_WAIT_MS`.
    */
   replyReadsAtOnce?: number;
   /**
@@ -114,7 +122,7 @@ export function createCodexHttpBackend(options: CodexHttpBackendOptions = {}): C
     fetch: (input, init) => (options.fetch ?? globalThis.fetch)(input, init),
     client: { ...DEFAULT_CODEX_CLIENT, ...options.client },
     installationId: options.installationId ?? crypto.randomUUID(),
-    replyLanes: createReplyLanes(options.replyReadsAtOnce ?? 1),
+    replyLanes: createLanes(options.replyReadsAtOnce ?? 1, REPLY_LANE_MAX_WAIT_MS),
     bodyLanes: createBodyLanes({
       ...(options.requestBodiesAtOnce === undefined ? {} : { lanes: options.requestBodiesAtOnce }),
       // A waiting call's idle countdown runs: it goes ahead well before it would time out.

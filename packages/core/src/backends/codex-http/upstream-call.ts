@@ -23,8 +23,8 @@ import {
   responsesClientMetadata,
 } from "./codex-headers.js";
 import { CODEX_PATHS } from "./constants.js";
+import type { Lanes } from "./lanes.js";
 import { parseQuotaHeaders } from "./quota-snapshot.js";
-import type { ReplyLanes } from "./reply-lanes.js";
 import { readTimedText } from "./timed-body.js";
 import type { UpstreamReference } from "./upstream-references.js";
 import { zstdRawFrame } from "./zstd-raw-frame.js";
@@ -45,8 +45,8 @@ export interface BackendSettings {
   client: CodexClientIdentity;
   installationId: string;
   partialImages?: number;
-  /** The native route's replies are read in turn (see `createReplyLanes`). */
-  replyLanes: ReplyLanes;
+  /** The native route's replies are read in turn (`replyReadsAtOnce`). */
+  replyLanes: Lanes;
   /** Streamed request bodies are sent in turn (see `createBodyLanes`). */
   bodyLanes: BodyLanes;
 }
