@@ -84,6 +84,18 @@ describe("codex-http native reply streamed into the image store", () => {
     }
   });
 
+  it("finds a JPEG's size after 256 KiB of metadata arriving in small pieces, and keeps every byte", async () => {
+    const jpeg = await testImage("jpeg", 40, 30, 3);
+    // Four APP15 segments of 64 KiB between the start marker and the rest (the size comes after them).
+    const segment = new Uint8Array(4 + 65_531).fill(0x20);
+    segment.set([0xff, 0xef, 0xff, 0xfd]);
+    const padded = Buffer.concat([jpeg.subarray(0, 2), segment, segment, segment, segment, jpeg.subarray(2)]);
+    const result = await generate(`{"data":[{"b64_json":"${bytesToBase64(padded)}"}]}`, 1021);
+    const [image] = result.images;
+    expect([image?.format, image?.width, image?.height]).toEqual(["jpeg", 40, 30]);
+    expect(Buffer.from(image?.bytes ?? new Uint8Array()).equals(padded)).toBe(true);
+  });
+
   it("writes each image into the sink while the reply still arrives, hashed on the way", async () => {
     const png = await testImage("png", 512, 512, 7);
     const body = new TextEncoder().encode(`{"data":[{"b64_json":"${bytesToBase64(png)}"}]}`);

@@ -22,7 +22,9 @@ export async function storeBase64Image(
   errors: { notImage: () => Error; cutShort: () => Error | undefined },
 ): Promise<Omit<StoredGeneratedImage, "revisedPrompt" | "partial"> | undefined> {
   const decoder = new Base64StreamDecoder();
-  const head: Uint8Array[] = [];
+  // The decoded head, in one buffer grown by doubling: a header found late (a JPEG's SOF after a large EXIF)
+  // costs one copy of the head, not a re-join of every piece so far at each piece.
+  let head = new Uint8Array(0);
   let headBytes = 0;
   let info: ImageInfo | undefined;
   let ended = false;
@@ -32,9 +34,14 @@ export async function storeBase64Image(
     const decoded = raw === undefined ? decoder.end() : decoder.push(raw);
     if (decoded.length > 0) {
       // The decoder reuses its buffer: what is kept for the sniff is copied.
-      head.push(decoded.slice());
+      if (head.length < headBytes + decoded.length) {
+        const grown = new Uint8Array(Math.max(2 * head.length, headBytes + decoded.length));
+        grown.set(head.subarray(0, headBytes));
+        head = grown;
+      }
+      head.set(decoded, headBytes);
       headBytes += decoded.length;
-      if (headBytes <= SNIFF_LIMIT_BYTES || raw === undefined) info = sniffImage(joined(head));
+      if (headBytes <= SNIFF_LIMIT_BYTES || raw === undefined) info = sniffImage(head.subarray(0, headBytes));
     }
     if (raw === undefined) {
       ended = true;
@@ -49,7 +56,8 @@ export async function storeBase64Image(
     throw errors.notImage();
   }
   async function* bytes(): AsyncGenerator<Uint8Array> {
-    yield* head.splice(0);
+    if (headBytes > 0) yield head.subarray(0, headBytes);
+    head = new Uint8Array(0);
     while (!ended) {
       const piece = await nextPiece();
       if (piece === undefined) {
@@ -73,10 +81,6 @@ export async function storeBase64Image(
     // The sink has written (or dropped) every decoded view: the buffer serves the next image.
     decoder.release();
   }
-}
-
-function joined(parts: Uint8Array[]): Uint8Array {
-  return parts.length === 1 && parts[0] ? parts[0] : concatBytes(parts);
 }
 
 /**
