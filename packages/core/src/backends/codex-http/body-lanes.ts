@@ -1,4 +1,5 @@
 import { garbageCounter } from "../../storage/garbage-counter.js";
+import { byteChunks } from "../../storage/image-store.js";
 import { createLanes } from "./lanes.js";
 
 /** Upstream request bodies sent in turn. */
@@ -37,7 +38,8 @@ export function createBodyLanes(options: BodyLaneOptions = {}): BodyLanes {
   const sent = garbageCounter(collectEveryBytes);
   return {
     inTurn(body) {
-      const chunks = turns.inTurn(chunksOf(body));
+      // Returning early from `byteChunks` cancels `body` (whatever it reads from is closed).
+      const chunks = turns.inTurn(byteChunks(body));
       return new ReadableStream<Uint8Array>(
         {
           async pull(controller) {
@@ -59,18 +61,4 @@ export function createBodyLanes(options: BodyLaneOptions = {}): BodyLanes {
       );
     },
   };
-}
-
-/** `body`'s chunks; returning early cancels it (whatever it reads from is closed). */
-async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
 }
