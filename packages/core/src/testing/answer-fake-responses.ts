@@ -93,6 +93,19 @@ export async function answerResponses(
       partial_image_b64: Buffer.from(bytes).toString("base64"),
     });
   };
+  /** The image call's finished item, its `result` the image's base64. */
+  const imageDone = (writer: SseWriter, bytes: Uint8Array, fields: Record<string, unknown> = {}): void => {
+    writer.event("response.output_item.done", {
+      output_index: 0,
+      item: {
+        id: itemId,
+        type: "image_generation_call",
+        status: "completed",
+        result: Buffer.from(bytes).toString("base64"),
+        ...fields,
+      },
+    });
+  };
   const completed = (writer: SseWriter, output: unknown[] = []): void => {
     writer.event("response.completed", {
       response: {
@@ -129,19 +142,12 @@ export async function answerResponses(
       if (reply.eventDelayMs) await delay(reply.eventDelayMs);
       const format = reply.format ?? (isImageFormat(tool?.output_format) ? tool.output_format : "png");
       const bytes = reply.bytes ?? (await testImage(format, size.width, size.height, 1));
-      writer.event("response.output_item.done", {
-        output_index: 0,
-        item: {
-          id: itemId,
-          type: "image_generation_call",
-          status: "completed",
-          result: Buffer.from(bytes).toString("base64"),
-          revised_prompt: reply.revisedPrompt ?? `A picture: ${promptOf(body)}`,
-          size: `${size.width}x${size.height}`,
-          quality: reply.quality ?? deliveredQuality(tool?.quality),
-          output_format: format,
-          background: typeof tool?.background === "string" ? tool.background : "opaque",
-        },
+      imageDone(writer, bytes, {
+        revised_prompt: reply.revisedPrompt ?? `A picture: ${promptOf(body)}`,
+        size: `${size.width}x${size.height}`,
+        quality: reply.quality ?? deliveredQuality(tool?.quality),
+        output_format: format,
+        background: typeof tool?.background === "string" ? tool.background : "opaque",
       });
       if (reply.eventDelayMs) await delay(reply.eventDelayMs);
       completed(writer);
@@ -192,15 +198,7 @@ export async function answerResponses(
       const writer = sse();
       head(writer);
       imageStart(writer);
-      writer.event("response.output_item.done", {
-        output_index: 0,
-        item: {
-          id: itemId,
-          type: "image_generation_call",
-          status: "completed",
-          result: Buffer.from("nope").toString("base64"),
-        },
-      });
+      imageDone(writer, Buffer.from("nope"));
       completed(writer);
       return;
     }
