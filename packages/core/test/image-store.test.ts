@@ -57,4 +57,41 @@ describe("file image store", () => {
       await rm(join(dir, ".."), { recursive: true, force: true });
     }
   });
+
+  // The store reads and writes through raw file descriptors: one left open per image would run the server
+  // out of descriptors under load. Counted in /proc/self/fd, so on Linux only.
+  it.runIf(process.platform === "linux")(
+    "closes every file it opens: read to the end, cancelled midway, failed writes",
+    async () => {
+      const dir = join(await mkdtemp(join(tmpdir(), "codex-img-store-")), "images");
+      const store = createFileImageStore({ dir });
+      const openFiles = async (): Promise<number> => (await readdir("/proc/self/fd")).length;
+      try {
+        const bytes = new Uint8Array(1024 * 1024).fill(7);
+        const { key } = await store.put(bytes, { format: "png" });
+        const before = await openFiles();
+        for (let i = 0; i < 20; i++) {
+          const whole = (await store.stream(key, { transient: i % 2 === 0 }))?.body.getReader();
+          let read = 0;
+          for (let next = await whole?.read(); next && !next.done; next = await whole?.read()) {
+            read += next.value.length;
+          }
+          expect(read).toBe(bytes.length);
+          const cancelled = await store.stream(key);
+          const reader = cancelled?.body.getReader();
+          expect((await reader?.read())?.done).toBe(false);
+          await reader?.cancel();
+          async function* cut(): AsyncGenerator<Uint8Array> {
+            yield bytes;
+            throw new Error("cut");
+          }
+          await expect(store.putStream(cut(), { format: "png" })).rejects.toThrow("cut");
+        }
+        expect(await openFiles()).toBe(before);
+        expect(await readdir(dir)).toEqual([key]);
+      } finally {
+        await rm(join(dir, ".."), { recursive: true, force: true });
+      }
+    },
+  );
 });
