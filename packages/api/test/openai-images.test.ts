@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { sniffImage } from "@codex-img/core";
 import { testImage, testPng } from "@codex-img/core/testing";
 import OpenAI, { toFile } from "openai";
@@ -140,6 +141,47 @@ describe("POST /v1/images/edits", () => {
     expect(sniffImage(decode(reply.data?.[0]?.b64_json))?.format).toBe("png");
     const job = await served.services.queue.get(response.headers.get("x-codex-img-job-id") ?? "");
     expect(job?.request.referenceImages.map((ref) => ref.format)).toEqual(["png", "jpeg", "webp"]);
+  });
+
+  it("stores multipart references byte-exact from the chunks they arrive in", async () => {
+    const png = await testImage("png", 300, 200, 4);
+    const jpeg = await testImage("jpeg", 80, 64);
+    const form = new FormData();
+    form.set("prompt", "from pieces");
+    form.append("image[]", new Blob([png as Uint8Array<ArrayBuffer>], { type: "image/png" }), "a.png");
+    form.append("image[]", new Blob([jpeg as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }), "b.jpg");
+    const encoded = new Response(form);
+    const body = new Uint8Array(await encoded.arrayBuffer());
+    // Odd-sized chunks, so parts, PNG chunk headers and CRCs straddle the chunks the server receives.
+    let at = 0;
+    const response = await fetch(`${served.origin}/v1/images/edits`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await served.createKey()}`,
+        "content-type": encoded.headers.get("content-type") ?? "",
+        "content-length": String(body.length),
+      },
+      body: new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (at >= body.length) return controller.close();
+          controller.enqueue(body.slice(at, at + 997));
+          at += 997;
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expect(response.status).toBe(200);
+    const job = await served.services.queue.get(response.headers.get("x-codex-img-job-id") ?? "");
+    const refs = job?.request.referenceImages ?? [];
+    expect(refs.map((ref) => [ref.format, ref.width, ref.height])).toEqual([
+      ["png", 300, 200],
+      ["jpeg", 80, 64],
+    ]);
+    for (const [index, sent] of [png, jpeg].entries()) {
+      const ref = refs[index];
+      expect(ref?.sha256).toBe(createHash("sha256").update(sent).digest("hex"));
+      expect(ref?.key ? await served.services.images.get(ref.key) : undefined).toEqual(sent);
+    }
   });
 
   it("takes a single file as image and ignores a mask, saying so", async () => {

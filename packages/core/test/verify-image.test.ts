@@ -1,8 +1,8 @@
-import { verifyImage } from "@codex-img/core";
+import { type ImageBytes, verifyImage } from "@codex-img/core";
 import { testImage } from "@codex-img/core/testing";
 import { describe, expect, it } from "vitest";
 
-async function refusal(bytes: Uint8Array): Promise<string> {
+async function refusal(bytes: ImageBytes): Promise<string> {
   return verifyImage(bytes).then(
     () => "accepted",
     (error: Error) => error.message,
@@ -59,4 +59,29 @@ describe("verifyImage: a reference must be a whole, intact image", () => {
     const webp = await testImage("webp", 64, 64, 9);
     expect(await refusal(webp.subarray(0, webp.length - 2))).toMatch(/truncated/);
   });
+
+  it("checks an image given in the pieces it arrived in exactly as the whole", async () => {
+    const png = await testImage("png", 256, 256, 10);
+    const damaged = png.slice();
+    const middle = Math.floor(png.length / 2);
+    damaged[middle] = (png[middle] ?? 0) ^ 0xff;
+    // Piece sizes that cut chunk headers, CRCs and the signature itself at every offset.
+    for (const size of [1, 3, 7, 13, 4096]) {
+      expect(await verifyImage(piecesOf(png, size))).toEqual({ format: "png", width: 256, height: 256 });
+      expect(await refusal(piecesOf(damaged, size))).toBe(await refusal(damaged));
+      expect(await refusal(piecesOf(png.subarray(0, png.length - 13), size))).toMatch(/truncated|damaged/);
+    }
+    for (const format of ["jpeg", "webp"] as const) {
+      const bytes = await testImage(format, 64, 48, 11);
+      expect(await verifyImage(piecesOf(bytes, 5))).toEqual({ format, width: 64, height: 48 });
+      expect(await refusal(piecesOf(bytes.subarray(0, bytes.length - 2), 5))).toMatch(/truncated/);
+    }
+  });
 });
+
+/** `bytes` cut into views of `size` bytes, as a body's chunks arrive. */
+function piecesOf(bytes: Uint8Array, size: number): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; at += size) pieces.push(bytes.subarray(at, at + size));
+  return pieces;
+}

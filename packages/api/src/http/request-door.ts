@@ -1,4 +1,4 @@
-import { CodexImgError } from "@codex-img/core";
+import { CodexImgError, noteGarbage } from "@codex-img/core";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env.js";
 
@@ -85,16 +85,20 @@ export function requestDoor(
       reserved += bytes;
       return true;
     };
+    // What the route held beside the body (its copy of a JSON body, decoded references): garbage once
+    // the reservation is released, noted then (see the received chunks below).
+    let beside = 0;
     const release = (): void => {
       inFlight -= reserved;
       reserved = 0;
+      const dead = beside;
+      beside = 0;
+      if (dead > 0) setTimeout(() => noteGarbage(dead), 0);
     };
     if (!reserve(declared ?? 0)) return render(c, busy(options));
 
     let cut: CodexImgError | undefined;
     let received = 0;
-    // Set when the body has been read to its end (and collected after then, not again when the request ends).
-    let ended = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const started = Date.now();
     const reader = source.getReader();
@@ -140,17 +144,13 @@ export function requestDoor(
         if (read.done) {
           clearTimeout(timer);
           own.close();
-          ended = true;
-          collectAfterLargeBody(received);
           return;
         }
-        // Every LARGE_BODY_BYTES received, the chunks read so far are garbage a collection can take.
-        if (
-          Math.floor((received + read.value.length) / LARGE_BODY_BYTES) >
-          Math.floor(received / LARGE_BODY_BYTES)
-        ) {
-          collectAfterLargeBody(LARGE_BODY_BYTES);
-        }
+        // A received chunk is garbage once the route has copied or parsed it, and the engine counts
+        // little of its memory: without the ledger a flood of large bodies piles up hundreds of
+        // megabytes of dead chunks beyond the budget (bench:memory, flood). Small bodies rarely add up
+        // to a collection.
+        noteGarbage(read.value.length);
         received += read.value.length;
         if (received > options.maxBodyBytes) return stop(tooLarge(options));
         if (!handedOff && received > reserved && !reserve(received - reserved)) return stop(busy(options));
@@ -169,6 +169,7 @@ export function requestDoor(
     });
     c.set("holdBeyondBody", (bytes) => {
       if (!reserve(bytes)) throw busy(options);
+      beside += bytes;
     });
     // The signal is passed on by hand: Bun's copy does not follow the original's, and on Node reading it
     // is what makes @hono/node-server create the controller it aborts when the connection closes early.
@@ -178,26 +179,10 @@ export function requestDoor(
     } finally {
       clearTimeout(timer);
       release();
-      if (!ended) collectAfterLargeBody(received);
     }
     if (cut) c.res = render(c, cut);
   };
   return Object.defineProperty(door, "heldBytes", { get: () => inFlight }) as typeof door & RequestBudget;
-}
-
-/** A body this large leaves as much garbage behind it (its chunks, once copied or parsed). */
-const LARGE_BODY_BYTES = 8 * 2 ** 20;
-const bun = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun;
-
-/**
- * Asks Bun to collect every `LARGE_BODY_BYTES` of body received and after a large body: its chunks are
- * garbage once copied or parsed, but the engine counts little of their memory towards its next
- * collection, so without a hint a flood of large bodies piles up hundreds of megabytes of dead chunks
- * beyond the budget (bench:memory: flood 610 → 372 MiB, 50 edits 1,329 → 610 MiB). One full collection
- * per 8 MiB of upload; requests with small bodies never trigger one. Nothing on other runtimes.
- */
-function collectAfterLargeBody(received: number): void {
-  if (received >= LARGE_BODY_BYTES && bun) setTimeout(() => bun.gc(true), 0);
 }
 
 /** Bytes of the request head as sent: `name: value\r\n` per header. */

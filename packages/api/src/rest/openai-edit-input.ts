@@ -1,4 +1,10 @@
-import { CodexImgError, isCodexImgError, REQUEST_LIMITS, StagedReferences } from "@codex-img/core";
+import {
+  CodexImgError,
+  isCodexImgError,
+  REQUEST_LIMITS,
+  receivedImage,
+  StagedReferences,
+} from "@codex-img/core";
 import {
   MaxFileSizeExceededError,
   MaxTotalSizeExceededError,
@@ -81,15 +87,14 @@ async function readMultipartParts(
         images += 1;
         if (images > 16) throw invalidImage("image", "at most 16 images are allowed.");
         const index = staged.count;
+        // A file part is checked and stored from the chunks it arrived in (a PNG is never joined into a
+        // copy of itself: `receivedImage`); the parser lets go of them here, so once stored they are garbage.
         const reference = part.isFile
-          ? checkReference(part.bytes, index, "image")
+          ? checkReference(receivedImage(part.content.splice(0)).pieces, index, "image")
           : referenceFromString(text(), index, "image");
-        // The part's received chunks are garbage once copied: dropped before the reference is verified
-        // and stored (tens of milliseconds), a request holds one copy of it, not two.
-        part.content.length = 0;
         await staged.add(reference);
       } else if (name === "mask") {
-        if (part.isFile) checkReference(part.bytes, 0, "mask");
+        if (part.isFile) checkReference(part.content, 0, "mask");
         else referenceFromString(text(), 0, "mask");
         maskIgnored = true;
       } else if (!part.isFile && !(name in fields)) {

@@ -2,8 +2,11 @@ import {
   CodexImgError,
   fromDataUrlOrBase64,
   fromDataUrlOrBase64Bytes,
+  type ImageBytes,
+  imageByteLength,
   isCodexImgError,
   REQUEST_LIMITS,
+  receivedImage,
   sniffImage,
 } from "@codex-img/core";
 import { type JsonWithReferences, jsonStringContent } from "../http/json-references.js";
@@ -15,12 +18,14 @@ import { type JsonWithReferences, jsonStringContent } from "../http/json-referen
  * Checks one reference at the door so the error names which one is wrong; the limits are the same ones
  * the engine enforces again when it takes the job.
  */
-export function checkReference(bytes: Uint8Array, index: number, param: string): Uint8Array {
-  if (bytes.length > REQUEST_LIMITS.maxReferenceBytes) {
+export function checkReference<T extends ImageBytes>(image: T, index: number, param: string): T {
+  if (imageByteLength(image) > REQUEST_LIMITS.maxReferenceBytes) {
     throw invalidImage(param, `image ${index + 1} is larger than 50 MB`);
   }
-  if (!sniffImage(bytes)) throw invalidImage(param, `image ${index + 1} is not a PNG, JPEG or WebP image`);
-  return bytes;
+  if (!sniffImage(receivedImage(image).head)) {
+    throw invalidImage(param, `image ${index + 1} is not a PNG, JPEG or WebP image`);
+  }
+  return image;
 }
 
 /**

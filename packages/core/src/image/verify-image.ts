@@ -1,3 +1,7 @@
+import { noteGarbage } from "../storage/garbage-ledger.js";
+import { concatBytes } from "./concat-bytes.js";
+import { crc32 } from "./crc32.js";
+import { type ImageBytes, receivedImage } from "./received-image.js";
 import { type ImageInfo, sniffImage } from "./sniff.js";
 
 /** Largest side and pixel count a reference may claim; upstream accepts nothing near these anyway. */
@@ -10,9 +14,11 @@ export const VERIFY_IMAGE_LIMITS = { maxSide: 16_384, maxPixels: 100_000_000 } a
  * JPEG: every marker segment inside the file, a frame header, scan data, and the end-of-image marker.
  * WebP: the RIFF size matching the file, every chunk inside it, a VP8/VP8L bitstream header. A header
  * alone (a 40-byte PNG), a truncated file or a bad checksum is refused here, before a job exists.
+ * A PNG given in pieces (`ImageBytes`) is checked piece by piece, without a joined copy.
  */
-export async function verifyImage(bytes: Uint8Array): Promise<ImageInfo> {
-  const info = sniffImage(bytes);
+export async function verifyImage(image: ImageBytes): Promise<ImageInfo> {
+  const { pieces, head } = receivedImage(image);
+  const info = sniffImage(head);
   if (!info) throw new Error("is not a PNG, JPEG or WebP image");
   if (
     info.width > VERIFY_IMAGE_LIMITS.maxSide ||
@@ -23,48 +29,82 @@ export async function verifyImage(bytes: Uint8Array): Promise<ImageInfo> {
       `claims ${info.width}x${info.height} pixels, more than ${VERIFY_IMAGE_LIMITS.maxSide} per side`,
     );
   }
-  if (info.format === "png") await verifyPng(bytes, info);
-  else if (info.format === "jpeg") verifyJpeg(bytes);
-  else verifyWebp(bytes);
+  if (info.format === "png") await verifyPng(new Pieces(pieces), info);
+  else if (info.format === "jpeg") verifyJpeg(head);
+  else verifyWebp(head);
   return info;
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
+/** Bytes held in pieces, read by offset across them (a PNG's chunk headers may straddle two pieces). */
+class Pieces {
+  private readonly starts: number[] = [];
+  readonly length: number;
 
-function crc32(bytes: Uint8Array, start: number, end: number): number {
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = (CRC_TABLE[(c ^ (bytes[i] ?? 0)) & 0xff] ?? 0) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  constructor(private readonly parts: readonly Uint8Array[]) {
+    let at = 0;
+    for (const part of parts) {
+      this.starts.push(at);
+      at += part.length;
+    }
+    this.length = at;
+  }
+
+  /** Views of the bytes in [start, end), in order, one per piece they cross. */
+  *views(start: number, end: number): Generator<Uint8Array> {
+    for (let i = this.pieceAt(start); i < this.parts.length && start < end; i++) {
+      const part = this.parts[i] as Uint8Array;
+      const from = start - (this.starts[i] ?? 0);
+      const to = Math.min(part.length, from + (end - start));
+      if (to > from) yield part.subarray(from, to);
+      start += to - from;
+    }
+  }
+
+  /** The bytes in [start, end): a view when one piece holds them, else a small copy. */
+  slice(start: number, end: number): Uint8Array {
+    const views = [...this.views(start, end)];
+    return views.length === 1 ? (views[0] as Uint8Array) : concatBytes(views);
+  }
+
+  private pieceAt(offset: number): number {
+    let low = 0;
+    let high = this.parts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((this.starts[mid] ?? 0) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return low;
+  }
+}
+
+function u32be(b: Uint8Array, o: number): number {
+  return (((b[o] ?? 0) << 24) | ((b[o + 1] ?? 0) << 16) | ((b[o + 2] ?? 0) << 8) | (b[o + 3] ?? 0)) >>> 0;
 }
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
-async function verifyPng(b: Uint8Array, info: ImageInfo): Promise<void> {
-  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+async function verifyPng(b: Pieces, info: ImageInfo): Promise<void> {
   const idat: Uint8Array[] = [];
   let offset = 8;
   let header: { depth: number; colour: number; interlace: number } | undefined;
   let ended = false;
   while (offset < b.length) {
     if (offset + 12 > b.length) throw new Error("is truncated (a PNG chunk is cut)");
-    const length = view.getUint32(offset);
-    const type = String.fromCharCode(...b.subarray(offset + 4, offset + 8));
+    const head = b.slice(offset, offset + 8);
+    const length = u32be(head, 0);
+    const type = String.fromCharCode(...head.subarray(4, 8));
     const end = offset + 8 + length;
     if (length > 0x7fffffff || end + 4 > b.length) throw new Error(`is truncated (its ${type} chunk is cut)`);
-    if (crc32(b, offset + 4, end) !== view.getUint32(end)) throw new Error(`is damaged (bad CRC in ${type})`);
+    let crc = 0;
+    for (const view of b.views(offset + 4, end)) crc = crc32(view, crc);
+    if (crc !== u32be(b.slice(end, end + 4), 0)) throw new Error(`is damaged (bad CRC in ${type})`);
     if (!header && type !== "IHDR") throw new Error("is not a valid PNG (IHDR is not first)");
     if (type === "IHDR") {
-      header = { depth: b[offset + 16] ?? 0, colour: b[offset + 17] ?? 0, interlace: b[offset + 20] ?? 0 };
+      const fields = b.slice(offset + 16, offset + 21);
+      header = { depth: fields[0] ?? 0, colour: fields[1] ?? 0, interlace: fields[4] ?? 0 };
     } else if (type === "IDAT") {
-      idat.push(b.subarray(offset + 8, end));
+      for (const view of b.views(offset + 8, end)) idat.push(view);
     } else if (type === "IEND") {
       ended = true;
       break;
@@ -106,13 +146,33 @@ function inflatedLength(width: number, height: number, bitsPerPixel: number, int
   return total;
 }
 
+const INFLATE_BATCH_BYTES = 16 * 1024;
+
 /** Inflates the concatenated IDAT data to its end, counting bytes and dropping them as they come. */
 async function inflatedSize(parts: Uint8Array[]): Promise<number> {
   // The IDAT views handed to the inflater one at a time, as they are: no copy of the image data (a Blob
-  // of them copies it whole on Bun).
+  // of them copies it whole on Bun). Only runs of small views (a body that arrived in tiny chunks) are
+  // joined, up to INFLATE_BATCH_BYTES, since the inflater's cost per piece would dominate.
   const input = new ReadableStream<Uint8Array<ArrayBuffer>>({
     start(controller) {
-      for (const part of parts) controller.enqueue(part as Uint8Array<ArrayBuffer>);
+      let small: Uint8Array[] = [];
+      let smallBytes = 0;
+      const flush = (): void => {
+        if (small.length > 0) controller.enqueue(concatBytes(small) as Uint8Array<ArrayBuffer>);
+        small = [];
+        smallBytes = 0;
+      };
+      for (const part of parts) {
+        if (part.length >= INFLATE_BATCH_BYTES) {
+          flush();
+          controller.enqueue(part as Uint8Array<ArrayBuffer>);
+          continue;
+        }
+        small.push(part);
+        smallBytes += part.length;
+        if (smallBytes >= INFLATE_BATCH_BYTES) flush();
+      }
+      flush();
       controller.close();
     },
   });
@@ -123,6 +183,8 @@ async function inflatedSize(parts: Uint8Array[]): Promise<number> {
       const { done, value } = await reader.read();
       if (done) break;
       total += value.length;
+      // Counted, then dropped: garbage that the engine barely counts (see `noteGarbage`).
+      noteGarbage(value.length);
     }
   } catch {
     throw new Error("is truncated or damaged (its image data does not inflate)");

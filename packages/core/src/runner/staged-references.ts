@@ -1,16 +1,9 @@
+import { type ImageBytes, imageByteLength, receivedImage } from "../image/received-image.js";
 import { type ImageInfo, sniffImage } from "../image/sniff.js";
 import { verifyImage } from "../image/verify-image.js";
 import type { StoredReferenceImage } from "../queue/job.js";
 import { REQUEST_LIMITS } from "../request.js";
-import { garbageCounter } from "../storage/garbage-counter.js";
 import type { ImageStore } from "../storage/image-store.js";
-
-/**
- * References stored (all requests together) between two collections asked of Bun: a 5 MB reference leaves
- * about three times its size of garbage (its received chunks, the copy checked, the pixels inflated to
- * verify it), so one collection per reference of that size; small ones rarely add up to one.
- */
-const stagedGarbage = garbageCounter(4 * 2 ** 20);
 
 /**
  * The reference images of a request while it is received: each one is verified, hashed and written to the
@@ -52,30 +45,31 @@ export class StagedReferences {
   /**
    * Checks and stores one reference. Past a refused one nothing more is stored (the request will be
    * refused), but later ones are still counted, and sniffed, since an unreadable one is reported first.
+   * A PNG given in the pieces it arrived in is verified, hashed and written from them: no joined copy.
    */
-  async add(bytes: Uint8Array): Promise<void> {
+  async add(reference: ImageBytes): Promise<void> {
     const index = this.received++;
     if (this.unreadable || this.received > REQUEST_LIMITS.maxReferenceImages) return;
-    if (bytes.length > REQUEST_LIMITS.maxReferenceBytes) {
+    const bytes = imageByteLength(reference);
+    if (bytes > REQUEST_LIMITS.maxReferenceBytes) {
       this.unreadable = { index, message: `reference image ${index + 1} is larger than 50 MB` };
       return;
     }
-    if (!sniffImage(bytes)) {
+    const { pieces, head } = receivedImage(reference);
+    if (!sniffImage(head)) {
       this.unreadable = { index, message: `reference image ${index + 1} is not a PNG, JPEG or WebP image` };
       return;
     }
     if (this.damaged) return;
     let info: ImageInfo;
     try {
-      info = await verifyImage(bytes);
+      info = await verifyImage(pieces);
     } catch (error) {
       this.damaged = { index, message: (error as Error).message };
       return;
     }
     // putStream hashes the bytes while it writes them: one pass instead of a digest and then a write.
-    const object = await this.images.putStream(once(bytes), { format: info.format, prefix: "ref" });
-    // The reference's copies (its part, the inflated pixels while verified) are garbage now.
-    stagedGarbage(bytes.length);
+    const object = await this.images.putStream(each(pieces), { format: info.format, prefix: "ref" });
     const { format, width, height } = info;
     this.kept.push({ key: object.key, sha256: object.sha256, format, width, height, bytes: object.bytes });
   }
@@ -88,7 +82,7 @@ export class StagedReferences {
   }
 }
 
-/** Bytes already in memory as a one-chunk source for `putStream`. */
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
+/** Bytes already in memory as a source for `putStream`. */
+async function* each(pieces: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* pieces;
 }

@@ -1,4 +1,4 @@
-import { garbageCounter } from "../../storage/garbage-counter.js";
+import { noteGarbage } from "../../storage/garbage-ledger.js";
 import { byteChunks } from "../../storage/image-store.js";
 import { createLanes } from "./lanes.js";
 
@@ -16,11 +16,9 @@ export interface BodyLaneOptions {
   lanes?: number;
   /** Longest wait for a lane, after which a body goes ahead without one. Default 30,000 ms. */
   maxWaitMs?: number;
-  /** Bytes sent (all bodies together) between two collections asked of Bun. Default 32 MiB. */
-  collectEveryBytes?: number;
 }
 
-export const BODY_LANE_DEFAULTS = { lanes: 2, maxWaitMs: 30_000, collectEveryBytes: 32 * 2 ** 20 } as const;
+export const BODY_LANE_DEFAULTS = { lanes: 2, maxWaitMs: 30_000 } as const;
 
 /**
  * An edit's upstream body is tens of megabytes of base64 (4 references of 5 MB: 27 MB), encoded chunk by
@@ -28,14 +26,13 @@ export const BODY_LANE_DEFAULTS = { lanes: 2, maxWaitMs: 30_000, collectEveryByt
  * once written, which Bun barely counts towards its next collection: 50 edits sending at once piled
  * hundreds of megabytes of dead chunks (bench:memory, edits). So bodies are sent `lanes` at a time (they
  * share one uplink and one thread to encode them, so the last call ends about as soon, and the first ones
- * sooner) and Bun is asked for a full collection every `collectEveryBytes` sent. The wait is bounded: a
+ * sooner) and what they leave is noted in the garbage ledger (`noteGarbage`). The wait is bounded: a
  * body whose peer stops reading keeps its lane, and past `maxWaitMs` the next body goes ahead without one
  * (well inside the call's idle timeout, which runs meanwhile).
  */
 export function createBodyLanes(options: BodyLaneOptions = {}): BodyLanes {
-  const { lanes, maxWaitMs, collectEveryBytes } = { ...BODY_LANE_DEFAULTS, ...options };
+  const { lanes, maxWaitMs } = { ...BODY_LANE_DEFAULTS, ...options };
   const turns = createLanes(lanes, maxWaitMs);
-  const sent = garbageCounter(collectEveryBytes);
   return {
     inTurn(body) {
       // Returning early from `byteChunks` cancels `body` (whatever it reads from is closed).
@@ -48,8 +45,9 @@ export function createBodyLanes(options: BodyLaneOptions = {}): BodyLanes {
               controller.close();
               return;
             }
-            sent(next.value.length);
             controller.enqueue(next.value);
+            // Each chunk sent was encoded for it: a base64 string and its bytes, garbage once written.
+            noteGarbage(2 * next.value.length);
           },
           async cancel() {
             // Ends the turn: `body` is cancelled and the lane freed.
