@@ -46,8 +46,10 @@ export function createBodyLanes(options: BodyLaneOptions = {}): BodyLanes {
               return;
             }
             controller.enqueue(next.value);
-            // Each chunk sent was encoded for it: a base64 string and its bytes, garbage once written.
-            noteGarbage(2 * next.value.length);
+            // Each chunk sent was encoded for it and is garbage once written. Its bytes are noted once:
+            // noting the base64 string it was made from too cost ~40 % more server CPU for ~5 % less peak
+            // (bench:memory, edits).
+            noteGarbage(next.value.length);
           },
           async cancel() {
             // Ends the turn: `body` is cancelled and the lane freed.
