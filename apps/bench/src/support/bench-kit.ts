@@ -104,6 +104,9 @@ export function startBenchServer(options: BenchServerOptions): Promise<BenchServ
         // As `bun run start`, the Dockerfile and the systemd unit set them (docs/performance.md, "Allocator and heap").
         MIMALLOC_PURGE_DELAY: process.env.MIMALLOC_PURGE_DELAY ?? "500",
         BUN_JSC_forceRAMSize: process.env.BUN_JSC_forceRAMSize ?? "536870912",
+        // e.g. BENCH_SERVER_ENV="BUN_JSC_useFTLJIT=0 MIMALLOC_PURGE_DELAY=100" to try a runtime setting on the
+        // server alone (a `BUN_JSC_*` variable in the benchmark's own environment would apply to it too).
+        ...benchServerEnv(process.env.BENCH_SERVER_ENV),
         HOME: options.cwd,
         CODEX_HOMES: options.homes.map((home, i) => `acct${i}=${home}`).join(":"),
       },
@@ -338,4 +341,14 @@ export async function machineInfo(): Promise<Record<string, string | number>> {
     bun: process.versions.bun ?? "-",
     loadavg1: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
+}
+
+/** `NAME=value` pairs separated by spaces, as an environment. */
+function benchServerEnv(pairs: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of (pairs ?? "").split(" ")) {
+    const equals = pair.indexOf("=");
+    if (equals > 0) env[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return env;
 }
