@@ -37,6 +37,7 @@ import {
   runClosedLoop,
   sleep,
   startServerAgainst,
+  threadCpuMs,
   uniquePngBase64,
   waitReady,
 } from "./support/bench-kit.js";
@@ -89,6 +90,8 @@ interface LevelResult {
   serverAddedP99: number;
   serverPeakRssMiB?: number;
   passPeakRssMiB?: number;
+  /** The server's CPU per image by thread (median of the rounds): where its CPU goes. */
+  serverThreadsCpuMsPerImage: Record<string, number>;
 }
 
 async function startPassThrough(
@@ -171,14 +174,27 @@ async function main(): Promise<number> {
       for (const concurrency of LEVELS) {
         const requests = concurrency * PER_SLOT;
         const rounds: Record<Side, Sample[]> = { direct: [], pass: [], server: [] };
+        const serverThreads: Array<Map<string, number>> = [];
         for (let round = 0; round < ROUNDS; round++) {
           for (const name of ["direct", "pass", "server"] as const) {
             const side = sides[name];
             const cpuBefore = side.pid ? await processCpuMs(side.pid) : 0;
+            const threadsBefore = name === "server" ? await threadCpuMs(server.pid) : undefined;
             const started = performance.now();
             const times = (await runClosedLoop(requests, concurrency, side.run)).sort((a, b) => a - b);
             const seconds = (performance.now() - started) / 1000;
             const cpu = side.pid ? (await processCpuMs(side.pid)) - cpuBefore : 0;
+            if (threadsBefore) {
+              const after = await threadCpuMs(server.pid);
+              serverThreads.push(
+                new Map(
+                  [...after].map(([thread, ms]) => [
+                    thread,
+                    (ms - (threadsBefore.get(thread) ?? 0)) / requests,
+                  ]),
+                ),
+              );
+            }
             rounds[name].push({
               p50: quantile(times, 0.5),
               p99: quantile(times, 0.99),
@@ -208,6 +224,15 @@ async function main(): Promise<number> {
           passAddedP99: ms(passSample.p99 - direct.p99),
           serverAddedP50: ms(serverSample.p50 - direct.p50),
           serverAddedP99: ms(serverSample.p99 - direct.p99),
+          serverThreadsCpuMsPerImage: Object.fromEntries(
+            [...new Set(serverThreads.flatMap((round) => [...round.keys()]))]
+              .map(
+                (thread) =>
+                  [thread, ms(median(serverThreads.map((round) => round.get(thread) ?? 0)))] as const,
+              )
+              .filter(([, perImage]) => perImage >= 0.05)
+              .sort((a, b) => b[1] - a[1]),
+          ),
         };
         if (size.label === TARGET_SIZE && concurrency === 32) {
           level.serverPeakRssMiB = ms((await processMemory(server.pid)).hwmMiB);
@@ -265,6 +290,10 @@ async function main(): Promise<number> {
         "cpu ms/img server": l.server.cpuMsPerImage,
       })),
     );
+    if (c8)
+      process.stderr.write(
+        `server CPU per image by thread, 1.5 MB at 8: ${JSON.stringify(c8.serverThreadsCpuMsPerImage)}\n`,
+      );
     for (const [name, target] of Object.entries(targets)) {
       process.stderr.write(`${name}: ${JSON.stringify(target)}\n`);
     }

@@ -7,7 +7,7 @@ import {
   failureCooldownMs,
   type QuotaSnapshot,
 } from "@codex-img/core";
-import { ManualClock } from "@codex-img/core/testing";
+import { ManualClock, rejection } from "@codex-img/core/testing";
 import { describe, expect, it } from "vitest";
 
 const MIN = 60_000;
@@ -40,15 +40,6 @@ async function labelsInOrder(pool: ReturnType<typeof createAccountPool>, count: 
     lease.release({ ok: true });
   }
   return labels;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CodexImgError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CodexImgError);
-  return error as CodexImgError;
 }
 
 /** True once the promise settled (lets microtasks run first). */

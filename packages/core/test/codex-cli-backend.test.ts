@@ -5,7 +5,6 @@ import { join } from "node:path";
 import {
   buildCliPrompt,
   type CodexCliBackendOptions,
-  CodexImgError,
   createCodexCliBackend,
   findImageRouteFailure,
   findSessionIdInStderr,
@@ -21,6 +20,7 @@ import {
   type FakeCodexReply,
   ManualClock,
   readFakeCodexRuns,
+  rejection,
   startFakeCodexBackend,
   testImage,
   testPng,
@@ -65,15 +65,6 @@ function backend(overrides: CodexCliBackendOptions = {}): ReturnType<typeof crea
 }
 
 const account = (): { label: string; codexHome: string } => ({ label: "work", codexHome: fixture.home });
-
-async function rejection(promise: Promise<unknown>): Promise<CodexImgError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CodexImgError);
-  return error as CodexImgError;
-}
 
 /** Gone, or a zombie nobody reaped yet (PID 1 in a container may not reap orphans). */
 async function isGone(pid: number): Promise<boolean> {

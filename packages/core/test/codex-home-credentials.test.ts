@@ -2,7 +2,6 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type CodexHomeCredentialsOptions,
-  type CodexImgError,
   createCodexHomeCredentials,
   jsonLogger,
   requestTokenRefresh,
@@ -16,6 +15,7 @@ import {
   type FakeUpstreamServer,
   ManualClock,
   mintFakeTokens,
+  rejection,
   startFakeUpstreamServer,
 } from "@codex-img/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -57,15 +57,6 @@ async function setup(
 
 async function readAuth(path: string): Promise<{ tokens: Record<string, string>; [key: string]: unknown }> {
   return JSON.parse(await readFile(path, "utf8"));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CodexImgError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as CodexImgError;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** Every token the test has seen, for the "never leaks" checks. */

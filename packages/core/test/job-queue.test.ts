@@ -7,7 +7,7 @@ import {
   type StoredImageRef,
   type StoredImageRequest,
 } from "@codex-img/core";
-import { ManualClock, storedImageRequest } from "@codex-img/core/testing";
+import { ManualClock, rejection, storedImageRequest } from "@codex-img/core/testing";
 import { describe, expect, it } from "vitest";
 
 const REQUEST: StoredImageRequest = storedImageRequest({ prompt: "a paper boat on a pond" });
@@ -25,16 +25,6 @@ async function collect(events: AsyncIterable<JobEvent>): Promise<JobEvent[]> {
   const out: JobEvent[] = [];
   for await (const event of events) out.push(event);
   return out;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CodexImgError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CodexImgError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
 }
 
 async function mustClaim(queue: ReturnType<typeof setup>["queue"], workerId = "w1") {

@@ -4,7 +4,7 @@
  * a run always ends by itself.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { encodePng } from "@codex-img/core";
@@ -104,6 +104,9 @@ export function startBenchServer(options: BenchServerOptions): Promise<BenchServ
         // As `bun run start`, the Dockerfile and the systemd unit set them (docs/performance.md, "Allocator and heap").
         MIMALLOC_PURGE_DELAY: process.env.MIMALLOC_PURGE_DELAY ?? "500",
         BUN_JSC_forceRAMSize: process.env.BUN_JSC_forceRAMSize ?? "536870912",
+        // e.g. BENCH_SERVER_ENV="BUN_JSC_useFTLJIT=0 MIMALLOC_PURGE_DELAY=100" to try a runtime setting on the
+        // server alone (a `BUN_JSC_*` variable in the benchmark's own environment would apply to it too).
+        ...benchServerEnv(process.env.BENCH_SERVER_ENV),
         HOME: options.cwd,
         CODEX_HOMES: options.homes.map((home, i) => `acct${i}=${home}`).join(":"),
       },
@@ -191,6 +194,25 @@ export async function processMemory(pid: number): Promise<{ rssMiB: number; hwmM
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** CPU time the process has used so far, user + system, in ms, from /proc (Linux only). */
+/**
+ * CPU (user + system, ms) of each live thread of `pid`, summed by thread name with its trailing digits
+ * dropped: on Bun `bun` is the JavaScript thread, `Bun Pool #` the file-system pool, `JITWorker` the JIT
+ * compiler, `HeapHelper` the garbage collector's helpers. Where a process's CPU goes, without a profiler.
+ */
+export async function threadCpuMs(pid: number): Promise<Map<string, number>> {
+  const byName = new Map<string, number>();
+  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    // A thread may end between the listing and the read.
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, "utf8").catch(() => undefined);
+    if (!stat) continue;
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\s*\d+$/, "");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    byName.set(name, (byName.get(name) ?? 0) + ms);
+  }
+  return byName;
+}
+
 export async function processCpuMs(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -338,4 +360,14 @@ export async function machineInfo(): Promise<Record<string, string | number>> {
     bun: process.versions.bun ?? "-",
     loadavg1: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
+}
+
+/** `NAME=value` pairs separated by spaces, as an environment. */
+function benchServerEnv(pairs: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of (pairs ?? "").split(" ")) {
+    const equals = pair.indexOf("=");
+    if (equals > 0) env[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return env;
 }

@@ -14,5 +14,6 @@ export * from "./fake-token-endpoint.js";
 export * from "./fake-upstream.js";
 export * from "./fake-upstream-types.js";
 export * from "./manual-clock.js";
+export * from "./rejection.js";
 export * from "./stored-image-request.js";
 export * from "./test-images.js";

@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CodexImgError } from "../errors.js";
-import {
-  guardOf,
-  makeJob,
-  REQUEST,
-  rejection,
-  type StoreUnderTest,
-  T0,
-} from "./job-store-conformance-support.js";
+import { guardOf, makeJob, REQUEST, type StoreUnderTest, T0 } from "./job-store-conformance-support.js";
+import { rejection } from "./rejection.js";
 
 /**
  * Inserting: round trips, idempotency keys, the queue limit and `admit`.

@@ -1,4 +1,3 @@
-import { CodexImgError } from "../errors.js";
 import { createJob, type Job, type StoredImageRequest } from "../queue/job.js";
 import type { JobStore, LeaseGuard } from "../queue/job-store.js";
 import { storedImageRequest } from "./stored-image-request.js";
@@ -27,16 +26,6 @@ export function guardOf(job: Job): LeaseGuard {
   const lease = job.lease;
   if (!lease) throw new Error(`job ${job.id} has no lease`);
   return { jobId: job.id, workerId: lease.workerId, attempt: lease.attempt };
-}
-
-export async function rejection(promise: Promise<unknown>): Promise<CodexImgError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof CodexImgError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** Claims the next job at `now` with `LEASE`; throws when there is none. */
