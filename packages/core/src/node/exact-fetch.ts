@@ -6,57 +6,43 @@ import {
   type OutgoingHttpHeaders,
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { type BunConnect, createBunSocketFetch } from "./bun-socket-fetch.js";
+import { exactRequest } from "./exact-request.js";
 
 export interface ExactFetchOptions {
   /** Extra trusted CA certificates (PEM), e.g. the throwaway CA of a loopback fake. */
   ca?: string | Buffer;
+  /**
+   * How requests go out: on Bun, by default, over Bun's own sockets (`createBunSocketFetch`: reading a
+   * 2 MB reply costs about a third of `node:http`'s CPU); `"node:http"` forces `node:http(s)`, which Node
+   * and Deno always use.
+   */
+  transport?: "auto" | "node:http";
 }
 
 /**
  * A `fetch` that puts on the wire exactly the headers it is given, in the given order, followed by
  * `host` and `content-length` as the official CLI's HTTP client does (upstream.md Appendix A), and
  * nothing else: the runtimes' own `fetch` adds `accept-encoding`, `connection`, `accept-language`,
- * `sec-fetch-mode` and (Bun) reorders and capitalises. Built on `node:http(s)`, which Node and Bun
- * both send verbatim. Reply bodies stream (never buffered here), and so does a `ReadableStream` request body
- * given with its `content-length` (written chunk by chunk as the socket drains); `signal` aborts the socket.
+ * `sec-fetch-mode` and (Bun) reorders and capitalises. On Bun it writes the request itself over Bun's
+ * sockets; elsewhere it is built on `node:http(s)`, which sends headers verbatim. Reply bodies stream
+ * (never buffered here), and so does a `ReadableStream` request body given with its `content-length`
+ * (written chunk by chunk as the socket drains); `signal` aborts the connection.
  */
 export function createExactFetch(options: ExactFetchOptions = {}): typeof fetch {
+  const connect = (globalThis as { Bun?: { connect?: BunConnect } }).Bun?.connect;
+  if (connect && options.transport !== "node:http") return createBunSocketFetch(connect, options);
   const httpsAgent = new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) });
   const httpAgent = new HttpAgent({ keepAlive: true });
 
   const exactFetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
-    if (input instanceof Request) throw new TypeError("exact fetch takes a URL and init, not a Request");
-    const url = new URL(String(input));
-    const secure = url.protocol === "https:";
-    if (!secure && url.protocol !== "http:") throw new TypeError(`unsupported protocol ${url.protocol}`);
-    const stream =
-      init.body instanceof ReadableStream ? (init.body as ReadableStream<Uint8Array>) : undefined;
-    const body = stream ? undefined : await bodyBytes(init.body);
-    // A plain object keeps insertion order, and Node and Bun write it in that order. A given
-    // `content-length` (a streamed body's) goes after `host`, where the CLI's client puts it.
-    const headers: OutgoingHttpHeaders = {};
-    let declaredLength: string | undefined;
-    for (const [name, value] of headerPairs(init.headers)) {
-      if (name.toLowerCase() === "content-length") declaredLength = value;
-      else headers[name] = value;
-    }
-    headers.host = url.host;
-    if (stream) {
-      // The CLI never sends chunked bodies: a stream must come with its length.
-      if (declaredLength === undefined) {
-        await stream.cancel().catch(() => undefined);
-        throw new TypeError("exact fetch sends a streamed body only with its content-length");
-      }
-      headers["content-length"] = declaredLength;
-    } else if (body !== undefined || (init.method ?? "GET") !== "GET")
-      headers["content-length"] = String(body?.length ?? 0);
-    const signal = init.signal ?? undefined;
-    signal?.throwIfAborted();
-
+    const { method, url, secure, headers: ordered, body, signal } = await exactRequest(input, init);
+    // A plain object keeps insertion order, and Node and Bun write it in that order.
+    const headers: OutgoingHttpHeaders = Object.fromEntries(ordered);
     return await new Promise<Response>((resolve, reject) => {
       const send = secure ? httpsRequest : httpRequest;
       const req = send(url, {
-        method: init.method ?? "GET",
+        method,
         agent: secure ? httpsAgent : httpAgent,
         headers,
         setHost: false,
@@ -80,7 +66,7 @@ export function createExactFetch(options: ExactFetchOptions = {}): typeof fetch 
         }
         resolve(toResponse(res));
       });
-      if (stream) writeStream(req, stream);
+      if (body instanceof ReadableStream) writeStream(req, body);
       else req.end(body);
     });
   };
@@ -175,20 +161,4 @@ function messageStream(res: IncomingMessage): ReadableStream<Uint8Array> {
       res.destroy(reason instanceof Error ? reason : undefined);
     },
   });
-}
-
-function headerPairs(headers: HeadersInit | undefined): Array<[string, string]> {
-  if (!headers) return [];
-  if (Array.isArray(headers)) return headers.map(([name, value]) => [String(name), String(value)]);
-  if (headers instanceof Headers) return [...headers.entries()];
-  return Object.entries(headers).map(([name, value]) => [name, String(value)]);
-}
-
-async function bodyBytes(body: BodyInit | null | undefined): Promise<Uint8Array | undefined> {
-  if (body === undefined || body === null) return undefined;
-  if (typeof body === "string") return new TextEncoder().encode(body);
-  if (body instanceof Uint8Array) return body;
-  if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  // Forms are not what the Codex requests send; read them whole through a Response.
-  return new Uint8Array(await new Response(body).arrayBuffer());
 }
