@@ -1,11 +1,13 @@
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { FAKE_CA_CERT_PATH } from "@codex-img/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+const run = promisify(execFile);
 const BUN = fileURLToPath(new URL("../../../node_modules/.bin/bun", import.meta.url));
 const CHILD = fileURLToPath(new URL("./support/exact-fetch-child.ts", import.meta.url));
 const TLS = new URL("../src/testing/tls/", import.meta.url);
@@ -95,23 +97,14 @@ describe("createExactFetch on Bun (its own socket transport)", () => {
     );
     await new Promise<void>((resolve) => secure.listen(0, "127.0.0.1", resolve));
     const securePort = (secure.address() as { port: number }).port;
-    const child = spawn(BUN, [
+    // A failing child rejects with its stderr in the message.
+    const { stdout } = await run(BUN, [
       "--conditions=source",
       CHILD,
       `http://127.0.0.1:${port}`,
       `https://127.0.0.1:${securePort}`,
       FAKE_CA_CERT_PATH,
     ]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    if (code !== 0) throw new Error(`the Bun child failed (${code}):\n${stderr}`);
     results = new Map(
       stdout
         .trim()

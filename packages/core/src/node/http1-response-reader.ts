@@ -1,3 +1,5 @@
+import { concatBytes } from "../image/concat-bytes.js";
+
 /** A response's status line and headers, as they came (names in their case, in their order). */
 export interface Http1ResponseHead {
   status: number;
@@ -156,15 +158,9 @@ function headEnd(earlier: readonly Uint8Array[], bytes: Uint8Array, from: number
   return -1;
 }
 
-function joined(pieces: readonly Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0] as Uint8Array;
-  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
+/** The pieces as one: the head's pieces, or a line's (a few, small). */
+function joined(pieces: Uint8Array[]): Uint8Array {
+  return pieces.length === 1 ? (pieces[0] as Uint8Array) : concatBytes(pieces);
 }
 
 function parseHead(text: string): Http1ResponseHead {
