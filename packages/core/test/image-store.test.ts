@@ -94,4 +94,21 @@ describe("file image store", () => {
       }
     },
   );
+
+  // A read that updated the access time would journal an inode write on the event loop (relatime updates it
+  // on the first read after a write), where the store reads image bytes synchronously.
+  it.runIf(process.platform === "linux")("reads an image without touching its access time", async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), "codex-img-store-")), "images");
+    const store = createFileImageStore({ dir });
+    try {
+      const { key } = await store.put(new Uint8Array(4096).fill(1), { format: "png" });
+      const before = (await stat(join(dir, key))).atimeMs;
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const reader = (await store.stream(key))?.body.getReader();
+      while (reader && !(await reader.read()).done) {}
+      expect((await stat(join(dir, key))).atimeMs).toBe(before);
+    } finally {
+      await rm(join(dir, ".."), { recursive: true, force: true });
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { createHash, randomUUID } from "node:crypto";
-import { closeSync, fstatSync, open as openCallback, readSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, open as openCallback, readSync, writeSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -73,7 +73,7 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
       if (!isImageKey(key)) return undefined;
       let fd: number;
       try {
-        fd = await openFile(join(dir, key), "r");
+        fd = await openForReading(join(dir, key));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw error;
@@ -126,6 +126,21 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
 }
 
 const openFile = promisify(openCallback);
+
+/**
+ * Opens a stored image to read it without updating its access time: with `relatime`, the first read after
+ * the write would otherwise journal an inode update, on the event loop (the bytes are read synchronously).
+ * `O_NOATIME` needs the file's owner (the service's user, which wrote it); anyone else opens it plainly.
+ */
+async function openForReading(path: string): Promise<number> {
+  if (!constants.O_NOATIME) return openFile(path, "r");
+  try {
+    return await openFile(path, constants.O_RDONLY | constants.O_NOATIME);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") throw error;
+    return openFile(path, "r");
+  }
+}
 
 /**
  * Writes `key` through a temporary name renamed into place once `write` has finished with the file, so no
