@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { BASE64_CHUNK_BYTES } from "../image/json-with-base64.js";
 import { byteChunks, type ImageStore, isImageKey, newImageKey } from "../storage/image-store.js";
+import { bytesDigest } from "./bytes-digest.js";
 
 /**
  * How long a temporary file must go unwritten before the sweep removes it. Writers touch their file with
@@ -45,20 +46,28 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
       await writeInPlace(dir, key, (fd) => writeAll(fd, bytes));
       return { key, bytes: bytes.length, storedAt: Date.now() };
     },
-    async putStream(source, { format, prefix }) {
+    async putStream(source, { format, prefix, sha256 }) {
       await ensureDir();
       const key = newImageKey(format, prefix);
-      const hash = createHash("sha256");
+      const digest = bytesDigest();
+      const hash = sha256 ? createHash("sha256") : undefined;
       let bytes = 0;
       await writeInPlace(dir, key, async (fd) => {
         // Each chunk is written before the next is asked for: the source is never read ahead of the disk.
         for await (const chunk of byteChunks(source)) {
-          hash.update(chunk);
+          digest.update(chunk);
+          hash?.update(chunk);
           writeAll(fd, chunk);
           bytes += chunk.length;
         }
       });
-      return { key, bytes, storedAt: Date.now(), sha256: hash.digest("hex") };
+      return {
+        key,
+        bytes,
+        storedAt: Date.now(),
+        digest: digest.digest(),
+        ...(hash ? { sha256: hash.digest("hex") } : {}),
+      };
     },
     async get(key) {
       if (!isImageKey(key)) return undefined;

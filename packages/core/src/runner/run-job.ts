@@ -252,10 +252,10 @@ export async function runJob(
     return { ...result, images: await storeImages(images, result.images) };
   }
 
-  /** The store hashed each image while writing it: an image another job produced is stale. */
+  /** The store digested each image while writing it: an image another job produced is stale. */
   function rejectStaleOutputs(outputs: StoredGeneratedImage[]): void {
     for (const { stored } of outputs) {
-      if (recentOutputs.ownerOtherThan(stored.sha256, job.id)) {
+      if (recentOutputs.ownerOtherThan(stored.digest, job.id)) {
         throw new CodexImgError(
           "upstream_failed",
           "The backend returned an earlier job's image again (stale result).",
@@ -266,7 +266,7 @@ export async function runJob(
         );
       }
     }
-    for (const { stored } of outputs) recentOutputs.remember(stored.sha256, job.id);
+    for (const { stored } of outputs) recentOutputs.remember(stored.digest, job.id);
   }
 
   async function deleteKeys(keys: string[]): Promise<void> {

@@ -68,10 +68,16 @@ export class StagedReferences {
       this.damaged = { index, message: (error as Error).message };
       return;
     }
-    // putStream hashes the bytes while it writes them: one pass instead of a digest and then a write.
-    const object = await this.images.putStream(each(pieces), { format: info.format, prefix: "ref" });
+    // putStream hashes the bytes while it writes them: one pass instead of a digest and then a write. The
+    // SHA-256 is asked for: it compares references in the request's hash, which is persisted.
+    const object = await this.images.putStream(each(pieces), {
+      format: info.format,
+      prefix: "ref",
+      sha256: true,
+    });
     const { format, width, height } = info;
-    this.kept.push({ key: object.key, sha256: object.sha256, format, width, height, bytes: object.bytes });
+    const { key, sha256, bytes: size } = object;
+    this.kept.push({ key, ...(sha256 ? { sha256 } : {}), format, width, height, bytes: size });
   }
 
   /** Deletes the stored references unless a job took them. */

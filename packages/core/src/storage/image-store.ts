@@ -12,10 +12,23 @@ export interface StoredObject {
   storedAt: number;
 }
 
-/** A stored object with the SHA-256 of its bytes, computed while they were written (no second read). */
+/** A stored object with digests of its bytes, computed while they were written (no second read). */
 export interface StoredObjectWithHash extends StoredObject {
-  /** Lowercase hex. */
-  sha256: string;
+  /**
+   * An identity of the bytes within this process: equal bytes give equal digests, whatever chunks they
+   * came in, and different bytes different ones. For comparing outputs in memory (the runner's stale-output
+   * check), never persisted: a store may compute it with a fast non-cryptographic hash.
+   */
+  digest: string;
+  /** Lowercase hex SHA-256, when `putStream` was asked for it (`sha256: true`). */
+  sha256?: string;
+}
+
+export interface PutStreamOptions {
+  format: ImageFormat;
+  prefix?: KeyPrefix;
+  /** Also compute the SHA-256 (references need it: it is persisted in the request's hash). */
+  sha256?: boolean;
 }
 
 /**
@@ -28,12 +41,10 @@ export interface ImageStore {
    * Stores bytes as they arrive (an upload, an upstream reply) without holding them whole: the object
    * appears under its key only once the source has ended; if the source throws, nothing is stored and
    * the error is rethrown. The source's chunks may be reused by it once the next one is asked for.
-   * The bytes are hashed on the way (the runner's stale-output check needs no second pass over them).
+   * The bytes are digested on the way (the runner's stale-output check needs no second pass over them),
+   * and hashed with SHA-256 as well when `sha256` is asked.
    */
-  putStream(
-    source: ByteSource,
-    options: { format: ImageFormat; prefix?: KeyPrefix },
-  ): Promise<StoredObjectWithHash>;
+  putStream(source: ByteSource, options: PutStreamOptions): Promise<StoredObjectWithHash>;
   /** The bytes, or undefined when the key is unknown or malformed. */
   get(key: string): Promise<Uint8Array | undefined>;
   /**

@@ -20,7 +20,13 @@ export function createMemoryImageStore(options: { clock?: Clock } = {}): ImageSt
       const chunks: Uint8Array[] = [];
       for await (const chunk of byteChunks(source)) chunks.push(chunk.slice());
       const bytes = concatBytes(chunks);
-      return { ...(await put(bytes, options)), sha256: await sha256Hex(bytes) };
+      // Digested with SHA-256 too: this store is for tests and small use, where the hash's cost is nothing.
+      const sha256 = await sha256Hex(bytes);
+      const stored = await put(bytes, {
+        format: options.format,
+        ...(options.prefix ? { prefix: options.prefix } : {}),
+      });
+      return { ...stored, digest: sha256, ...(options.sha256 ? { sha256 } : {}) };
     },
     async get(key) {
       if (!isImageKey(key)) return undefined;

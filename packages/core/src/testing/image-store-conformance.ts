@@ -111,16 +111,40 @@ export function describeImageStoreConformance(
           yield window.subarray(0, piece.length);
         }
       }
-      const fromIterable = await store.putStream(reused(), { format: "png", prefix: "ref" });
+      const fromIterable = await store.putStream(reused(), { format: "png", prefix: "ref", sha256: true });
       expect(fromIterable.key).toMatch(/^ref_[a-z2-7]{26}\.png$/);
       expect(fromIterable.bytes).toBe(bytes.length);
-      // Hashed while written: the stale-output check reads no byte twice.
+      // Hashed while written, when asked: a reference's SHA-256 reads no byte twice.
       expect(fromIterable.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
       expect(Buffer.from((await store.get(fromIterable.key)) ?? []).equals(Buffer.from(bytes))).toBe(true);
       const fromStream = await store.putStream(new Blob([bytes]).stream(), { format: "webp" });
       expect(fromStream.key).toMatch(/^img_.*\.webp$/);
       expect(fromStream.key).not.toBe(fromIterable.key);
+      expect(fromStream.sha256).toBeUndefined();
       expect(Buffer.from((await store.get(fromStream.key)) ?? []).equals(Buffer.from(bytes))).toBe(true);
+    });
+
+    it("digests equal bytes alike however they were cut, and different bytes differently", async () => {
+      const bytes = new Uint8Array(300_000).map((_, i) => (i * 7) % 251);
+      async function* cut(sizes: number[]): AsyncGenerator<Uint8Array> {
+        let at = 0;
+        for (let i = 0; at < bytes.length; i++) {
+          const size = sizes[i % sizes.length] as number;
+          yield bytes.slice(at, at + size);
+          at += size;
+        }
+      }
+      const whole = await store.putStream(cut([bytes.length]), { format: "png" });
+      const small = await store.putStream(cut([1, 1000, 65_535, 3]), { format: "png" });
+      const large = await store.putStream(cut([65_536, 131_073]), { format: "png" });
+      expect(small.digest).toBe(whole.digest);
+      expect(large.digest).toBe(whole.digest);
+      const changed = bytes.slice();
+      changed.set([(changed.at(-1) ?? 0) ^ 1], changed.length - 1);
+      const different = await store.putStream(new Blob([changed]).stream(), { format: "png" });
+      const shorter = await store.putStream(new Blob([bytes.subarray(1)]).stream(), { format: "png" });
+      expect(different.digest).not.toBe(whole.digest);
+      expect(shorter.digest).not.toBe(whole.digest);
     });
 
     it("stores nothing when the stream fails midway, and rethrows its error", async () => {
