@@ -38,6 +38,14 @@ function rawServer(seen: Seen[]): Server {
           const head = buffered.subarray(0, end + 4).toString("latin1");
           need = { head, length: Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0) };
           buffered = buffered.subarray(end + 4);
+          if (head.startsWith("POST /early ")) {
+            // Refused on sight, before the body is read (as an upstream may a body it will not take).
+            seen.push({ connection, head, bodyBytes: 0 });
+            socket.end(
+              "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!",
+            );
+            return;
+          }
         }
         if (buffered.length < need.length) return;
         const bodyBytes = need.length;
@@ -146,6 +154,10 @@ describe("createExactFetch on Bun (its own socket transport)", () => {
   it("streams a request body of a given length whole", () => {
     expect(results.get("streamed-body")).toMatchObject({ status: 200, text: String(4 * 1024 * 1024) });
     expect(seen.find((s) => s.head.startsWith("POST /count "))?.bodyBytes).toBe(4 * 1024 * 1024);
+  });
+
+  it("hands on a reply that comes before the streamed body is sent, and stops reading the body", () => {
+    expect(results.get("early-reply")).toMatchObject({ status: 413, text: "too big!", cancelled: true });
   });
 
   it("sends a request again on a new connection when the server dropped the idle one", () => {

@@ -89,6 +89,9 @@ export function exchange(
       else {
         connection.listener = undefined;
         socket.terminate();
+        // The reply came before the whole body was sent (a refusal): the rest is not sent, and its
+        // source is cancelled, which closes what it reads from.
+        failWrite?.(new Error("The upstream replied before the request body was sent."));
       }
     };
     const onAbort = (): void => {
@@ -176,7 +179,7 @@ export function exchange(
       new Promise<void>((written, failed) => {
         let at = 0;
         const more = (): void => {
-          if (settled && !responded) {
+          if (settled) {
             failed(new Error("The request was not sent."));
             return;
           }

@@ -59,6 +59,28 @@ await run("streamed-body", async () => {
     duplex: "half",
   } as RequestInit);
 });
+await run("early-reply", async () => {
+  // A body far larger than the socket takes at once, which the server refuses before reading it.
+  const chunk = new Uint8Array(1024 * 1024);
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.enqueue(chunk);
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  const reply = await text("/early", {
+    method: "POST",
+    headers: [["content-length", String(64 * chunk.length)]],
+    body,
+    duplex: "half",
+  } as RequestInit);
+  // The source is cancelled once the socket is gone (the server closed it after its reply).
+  for (let i = 0; i < 50 && !cancelled; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  return { ...reply, cancelled };
+});
 await run("idle-close", async () => {
   await text("/idle-close");
   await new Promise((resolve) => setTimeout(resolve, 300));
