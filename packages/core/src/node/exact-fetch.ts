@@ -14,8 +14,8 @@ export interface ExactFetchOptions {
   ca?: string | Buffer;
   /**
    * How requests go out: on Bun, by default, over Bun's own sockets (`createBunSocketFetch`: reading a
-   * 2 MB reply costs about a third of `node:http`'s CPU); `"node:http"` forces `node:http(s)`, which Node
-   * and Deno always use.
+   * 2 MB reply costs ~2.0 ms of CPU where `node:http` takes ~3.4 ms); `"node:http"` forces `node:http(s)`,
+   * which Node and Deno always use.
    */
   transport?: "auto" | "node:http";
 }
