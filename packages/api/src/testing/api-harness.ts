@@ -104,10 +104,19 @@ export async function createApiHarness(harnessOptions: ApiHarnessOptions = {}): 
     ...(pool ? { pool } : {}),
     ...harnessOptions.services,
   };
+  let app: ReturnType<typeof createApi>;
+  try {
+    app = createApi(services);
+  } catch (error) {
+    // Options the API refuses: nothing is left behind (the database closed, the temporary folder removed).
+    database.close();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   if (harnessOptions.startRunner ?? true) runner.start();
   let counter = 0;
   return {
-    app: createApi(services),
+    app,
     services,
     database,
     queue,

@@ -2,23 +2,24 @@ import { type ApiHarness, type ApiHarnessOptions, createApiHarness } from "@code
 import { afterEach } from "vitest";
 
 /**
- * One API harness per test, closed after it: registers the suite's `afterEach` and returns `start`,
+ * API harnesses per test, closed after it: registers the suite's `afterEach` and returns `start`,
  * which a test calls with its own options over the suite's `defaults` (an admin password, say).
  */
 export function harnessPerTest(
   defaults: ApiHarnessOptions = {},
 ): (options?: ApiHarnessOptions) => Promise<ApiHarness> {
-  let harness: ApiHarness | undefined;
+  // Every harness a test started (some start two, to compare), each with its own temporary folder.
+  const started: ApiHarness[] = [];
   afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
+    for (const harness of started.splice(0)) await harness.close();
   });
   return async (options = {}) => {
-    harness = await createApiHarness({
+    const harness = await createApiHarness({
       ...defaults,
       ...options,
       options: { ...defaults.options, ...options.options },
     });
+    started.push(harness);
     return harness;
   };
 }
