@@ -7,7 +7,7 @@ import {
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { type BunConnect, createBunSocketFetch } from "./bun-socket-fetch.js";
-import { exactRequest } from "./exact-request.js";
+import { exactRequest, toError } from "./exact-request.js";
 
 export interface ExactFetchOptions {
   /** Extra trusted CA certificates (PEM), e.g. the throwaway CA of a loopback fake. */
@@ -106,10 +106,6 @@ function writeStream(req: ClientRequest, stream: ReadableStream<Uint8Array>): vo
       req.destroy(error instanceof Error ? error : new Error(String(error)));
     }
   })();
-}
-
-function toError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new DOMException("The operation was aborted.", "AbortError");
 }
 
 function toResponse(res: IncomingMessage): Response {

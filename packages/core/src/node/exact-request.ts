@@ -60,3 +60,8 @@ async function bodyBytes(body: BodyInit | null | undefined): Promise<Uint8Array 
   // Forms are not what the Codex requests send; read them whole through a Response.
   return new Uint8Array(await new Response(body).arrayBuffer());
 }
+
+/** An abort reason as an `Error` (a signal's reason may be anything). */
+export function toError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new DOMException("The operation was aborted.", "AbortError");
+}

@@ -88,7 +88,13 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
         throw error;
       }
       // Opened before the size is read: a file deleted by retention meanwhile still reads whole.
-      const { size } = fstatSync(fd);
+      let size: number;
+      try {
+        size = fstatSync(fd).size;
+      } catch (error) {
+        closeQuietly(fd);
+        throw error;
+      }
       return { bytes: size, body: fileChunks(fd, options?.transient === true) };
     },
     async delete(key) {

@@ -1,5 +1,5 @@
 import { concatBytes } from "../image/concat-bytes.js";
-import type { ExactRequest } from "./exact-request.js";
+import { type ExactRequest, toError } from "./exact-request.js";
 import { type Http1ResponseHead, Http1ResponseReader } from "./http1-response-reader.js";
 
 /** The part of a Bun socket this uses. */
@@ -70,41 +70,41 @@ export function exchange(
     let waitingDrain: (() => void) | undefined;
     let failWrite: ((error: Error) => void) | undefined;
 
-    const fail = (error: Error): void => {
-      if (settled) return;
+    /** Ends the exchange: no more socket events or abort, the socket closed, a pending write failed. */
+    const stop = (writeError: Error): void => {
       settled = true;
       connection.listener = undefined;
       signal?.removeEventListener("abort", onAbort);
       socket.terminate();
-      failWrite?.(error);
+      failWrite?.(writeError);
+    };
+    const fail = (error: Error): void => {
+      if (settled) return;
+      stop(error);
       if (!responded) reject(connection.reused && !received ? new IdleClose(error) : error);
       else body?.error(error);
     };
     const finish = (): void => {
       if (settled) return;
-      settled = true;
-      signal?.removeEventListener("abort", onAbort);
       body?.close();
-      if (sent && reader.keepAlive && !connection.closed) done(connection);
-      else {
-        connection.listener = undefined;
-        socket.terminate();
-        // The reply came before the whole body was sent (a refusal): the rest is not sent, and its
-        // source is cancelled, which closes what it reads from.
-        failWrite?.(new Error("The upstream replied before the request body was sent."));
+      if (sent && reader.keepAlive && !connection.closed) {
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        done(connection);
+        return;
       }
+      // The reply may have come before the whole body was sent (a refusal): the rest is not sent, and
+      // its source is cancelled, which closes what it reads from.
+      stop(new Error("The upstream replied before the request body was sent."));
     };
     const onAbort = (): void => {
       const reason = signal?.reason ?? new DOMException("The operation was aborted.", "AbortError");
-      if (!responded) {
-        settled = true;
-        connection.listener = undefined;
-        socket.terminate();
-        failWrite?.(toError(reason));
-        reject(reason);
+      if (responded) {
+        fail(toError(reason));
         return;
       }
-      fail(toError(reason));
+      stop(toError(reason));
+      reject(reason);
     };
 
     const reader = new Http1ResponseReader(
@@ -121,11 +121,7 @@ export function exchange(
                   socket.resume();
                 },
                 cancel() {
-                  if (settled) return;
-                  settled = true;
-                  connection.listener = undefined;
-                  signal?.removeEventListener("abort", onAbort);
-                  socket.terminate();
+                  if (!settled) stop(new Error("The reply was cancelled."));
                 },
               })
             : null;
@@ -242,8 +238,4 @@ function toResponse(head: Http1ResponseHead, body: ReadableStream<Uint8Array> | 
   const headers = new Headers();
   for (const [name, value] of head.rawHeaders) headers.append(name, value);
   return new Response(body, { status: head.status, statusText: head.statusText, headers });
-}
-
-function toError(reason: unknown): Error {
-  return reason instanceof Error ? reason : new DOMException("The operation was aborted.", "AbortError");
 }
