@@ -206,15 +206,17 @@ export async function threadCpuMs(pid: number): Promise<Map<string, number>> {
     const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, "utf8").catch(() => undefined);
     if (!stat) continue;
     const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\s*\d+$/, "");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-    byName.set(name, (byName.get(name) ?? 0) + ms);
+    byName.set(name, (byName.get(name) ?? 0) + cpuMsOfStat(stat));
   }
   return byName;
 }
 
 export async function processCpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  return cpuMsOfStat(await readFile(`/proc/${pid}/stat`, "utf8"));
+}
+
+/** utime + stime of a `/proc/…/stat` line, in ms (the fields after the command name, which may hold spaces). */
+function cpuMsOfStat(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
