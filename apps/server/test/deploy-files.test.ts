@@ -127,6 +127,7 @@ describe("every environment variable the deploy files name is a real setting", (
   const notSettings = new Set([
     "NODE_ENV", // the runtime's
     "MIMALLOC_PURGE_DELAY", // Bun's allocator's (docs/performance.md, "Allocator and heap")
+    "MIMALLOC_PURGE_HOLES_MIN_INTERVAL", // the same allocator's (same section)
     "BUN_JSC_forceRAMSize", // Bun's JS engine's (same section)
     "CODEX_HOMES_DIR", // compose interpolation only: the host folder mounted at /codex-homes
   ]);

@@ -103,6 +103,7 @@ export function startBenchServer(options: BenchServerOptions): Promise<BenchServ
         PATH: process.env.PATH ?? "",
         // As `bun run start`, the Dockerfile and the systemd unit set them (docs/performance.md, "Allocator and heap").
         MIMALLOC_PURGE_DELAY: process.env.MIMALLOC_PURGE_DELAY ?? "500",
+        MIMALLOC_PURGE_HOLES_MIN_INTERVAL: process.env.MIMALLOC_PURGE_HOLES_MIN_INTERVAL ?? "10000",
         BUN_JSC_forceRAMSize: process.env.BUN_JSC_forceRAMSize ?? "536870912",
         // e.g. BENCH_SERVER_ENV="BUN_JSC_useFTLJIT=0 MIMALLOC_PURGE_DELAY=100" to try a runtime setting on the
         // server alone (a `BUN_JSC_*` variable in the benchmark's own environment would apply to it too).
@@ -213,6 +214,15 @@ export async function threadCpuMs(pid: number): Promise<Map<string, number>> {
 
 export async function processCpuMs(pid: number): Promise<number> {
   return cpuMsOfStat(await readFile(`/proc/${pid}/stat`, "utf8"));
+}
+
+/**
+ * The process's minor page faults so far: each is a fresh page of memory touched (a buffer the allocator
+ * had given back, or never had), and on a virtual machine each costs microseconds of the process's CPU.
+ */
+export async function processMinorFaults(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]);
 }
 
 /** utime + stime of a `/proc/…/stat` line, in ms (the fields after the command name, which may hold spaces). */
