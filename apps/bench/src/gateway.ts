@@ -32,9 +32,8 @@ import {
   ms,
   noisyPng,
   printTable,
-  processCpuMs,
+  processCounters,
   processMemory,
-  processMinorFaults,
   quantile,
   runClosedLoop,
   sleep,
@@ -182,14 +181,15 @@ async function main(): Promise<number> {
         for (let round = 0; round < ROUNDS; round++) {
           for (const name of ["direct", "pass", "server"] as const) {
             const side = sides[name];
-            const cpuBefore = side.pid ? await processCpuMs(side.pid) : 0;
-            const faultsBefore = side.pid ? await processMinorFaults(side.pid) : 0;
+            const countersBefore = side.pid ? await processCounters(side.pid) : undefined;
             const threadsBefore = name === "server" ? await threadCpuMs(server.pid) : undefined;
             const started = performance.now();
             const times = (await runClosedLoop(requests, concurrency, side.run)).sort((a, b) => a - b);
             const seconds = (performance.now() - started) / 1000;
-            const cpu = side.pid ? (await processCpuMs(side.pid)) - cpuBefore : 0;
-            const faults = side.pid ? (await processMinorFaults(side.pid)) - faultsBefore : 0;
+            const countersAfter = side.pid ? await processCounters(side.pid) : undefined;
+            const cpu = countersBefore && countersAfter ? countersAfter.cpuMs - countersBefore.cpuMs : 0;
+            const faults =
+              countersBefore && countersAfter ? countersAfter.minorFaults - countersBefore.minorFaults : 0;
             if (threadsBefore) {
               const after = await threadCpuMs(server.pid);
               serverThreads.push(

@@ -217,17 +217,23 @@ export async function processCpuMs(pid: number): Promise<number> {
 }
 
 /**
- * The process's minor page faults so far: each is a fresh page of memory touched (a buffer the allocator
- * had given back, or never had), and on a virtual machine each costs microseconds of the process's CPU.
+ * The process's CPU so far (utime + stime, ms) and its minor page faults, from one read of its stat line.
+ * A minor fault is a fresh page of memory touched (a buffer the allocator had given back, or never had);
+ * on a virtual machine each costs microseconds of the process's CPU.
  */
-export async function processMinorFaults(pid: number): Promise<number> {
+export async function processCounters(pid: number): Promise<{ cpuMs: number; minorFaults: number }> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]);
+  return { cpuMs: cpuMsOfStat(stat), minorFaults: Number(statFields(stat)[7]) };
 }
 
-/** utime + stime of a `/proc/…/stat` line, in ms (the fields after the command name, which may hold spaces). */
+/** The fields of a `/proc/…/stat` line after the command name (which may hold spaces), from `state` on. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/** utime + stime of a `/proc/…/stat` line, in ms. */
 function cpuMsOfStat(stat: string): number {
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const fields = statFields(stat);
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
