@@ -1,5 +1,5 @@
 import { sniffImage } from "@codex-img/core";
-import type { CodexHomeFixture, FakeCodexBackend } from "@codex-img/core/testing";
+import { type CodexHomeFixture, type FakeCodexBackend, testImage } from "@codex-img/core/testing";
 import { type ServerWithLogin, startServerWithLogin } from "@codex-img/server/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,6 +71,38 @@ describe("the server against the Codex backend", () => {
     });
     // The fake's Images reply reports 50 input and 1056 output tokens.
     expect(reply.usage).toMatchObject({ input_tokens: 50, output_tokens: 1056, total_tokens: 1106 });
+  });
+
+  it("hands the upstream's image back byte for byte, as b64_json to a slow reader and as a download", async () => {
+    // Larger than a loopback connection's buffers, so the reply waits on the reader while it is written.
+    const png = await testImage("png", 2560, 2560, 17);
+    upstream.script.images.push({ kind: "image", bytes: png });
+    const reply = await fetch(`${url}/v1/images/generations`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-image-2", prompt: "a slow reader", size: "2560x2560" }),
+    });
+    expect(reply.status).toBe(200);
+    const reader = reply.body?.getReader();
+    const chunks: Uint8Array[] = [];
+    for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
+      chunks.push(read.value);
+      await new Promise((resume) => setTimeout(resume, 5));
+    }
+    const json = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { data: Array<{ b64_json: string }> };
+    expect(Buffer.from(json.data[0]?.b64_json ?? "", "base64").equals(Buffer.from(png))).toBe(true);
+
+    // The same bytes as a file: the predecessor's download decodes what the store keeps.
+    const other = await testImage("png", 1536, 1024, 18);
+    upstream.script.images.push({ kind: "image", bytes: other });
+    const generated = await fetch(`${url}/v1/images/generate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "a download", size: "1536x1024" }),
+    });
+    const { images } = (await generated.json()) as { images: Array<{ url: string }> };
+    const download = await fetch(images[0]?.url ?? "");
+    expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.from(other))).toBe(true);
   });
 
   it("answers the OpenAI SDK with a RateLimitError it does not retry when the subscription's limit is reached", async () => {

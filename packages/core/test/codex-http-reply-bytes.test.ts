@@ -125,8 +125,9 @@ describe("codex-http native reply streamed into the image store", () => {
       accountOptions(recordingCredentials()),
     );
     const [image] = result.images;
-    // Digested on the way: the same as the digest of the image stored whole.
-    const whole = await store.putStream(singleChunk(png), { format: "png" });
+    // Kept as the base64 it came as, digested on the way: the same as the digest of that text stored whole.
+    const text = new TextEncoder().encode(bytesToBase64(png));
+    const whole = await store.putStream(singleChunk(text), { format: "png", base64: true });
     expect(image?.stored.digest).toBe(whole.digest);
     expect(await store.get(image?.stored.key ?? "")).toEqual(png);
     // The first decoded bytes were written when only the first chunk of the reply (and the one the
@@ -170,11 +171,51 @@ describe("codex-http native reply streamed into the image store", () => {
     expect(result.images.map((image) => image.bytes)).toEqual([png, png]);
   });
 
+  it("keeps base64 sent in another form as canonical text, the same image as the standard form", async () => {
+    const png = await testImage("png", 256, 256, 10);
+    const standard = bytesToBase64(png);
+    const forms = [
+      standard,
+      standard.replaceAll("+", "-").replaceAll("/", "_"),
+      standard.replace(/=+$/, ""),
+      standard.replaceAll("/", "\\/"),
+    ];
+    const digests = new Set<string>();
+    for (const form of forms) {
+      const store = createMemoryImageStore();
+      const backend = createCodexHttpBackend({
+        baseUrl: "http://upstream.invalid",
+        client: TEST_CLIENT,
+        fetch: replyingWith(`{"data":[{"b64_json":"${form}"}]}`, 4093),
+      });
+      const [image] = (
+        await backend.generateInto({ prompt: "a fox" }, store, accountOptions(recordingCredentials()))
+      ).images;
+      digests.add(image?.stored.digest ?? "");
+      expect(image?.stored.bytes).toBe(png.length);
+      expect(await store.get(image?.stored.key ?? "")).toEqual(png);
+      const reply = await store.stream(image?.stored.key ?? "", { base64: true });
+      expect(await new Response(reply?.body).text()).toBe(standard);
+    }
+    // The stale-output check compares digests: one image is one digest, whatever form it came in.
+    expect(digests.size).toBe(1);
+  });
+
   it("fails the attempt with upstream_failed on a cut or non-image reply", async () => {
     const png = await testImage("png", 256, 256, 4);
-    const cut = `{"data":[{"b64_json":"${bytesToBase64(png).slice(0, 5000)}`;
+    const base64 = bytesToBase64(png);
+    const cut = `{"data":[{"b64_json":"${base64.slice(0, 5000)}`;
     const notImage = `{"data":[{"b64_json":"${bytesToBase64(new Uint8Array(9000).fill(7))}"}]}`;
-    for (const body of [cut, notImage]) {
+    // Past the header, where only the text is checked: a character outside the alphabet, padding inside,
+    // a length no bytes encode to.
+    const bare = base64.replace(/=+$/, "");
+    const notBase64 = [
+      `${base64.slice(0, 3000)}*${base64.slice(3001)}`,
+      `${base64.slice(0, 3000)}=${base64.slice(3001)}`,
+      // One character more than whole quanta: it encodes no byte.
+      `${bare}${"A".repeat((5 - (bare.length % 4)) % 4 || 4)}`,
+    ].map((value) => `{"data":[{"b64_json":"${value}"}]}`);
+    for (const body of [cut, notImage, ...notBase64]) {
       const error = await rejectionOf(generate(body));
       expect(isCodexImgError(error, "upstream_failed")).toBe(true);
     }

@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from "node:https";
 import { createServer, type Server, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { FAKE_CA_CERT_PATH } from "@codex-img/core/testing";
+import { FAKE_CA_CERT_PATH, testImage } from "@codex-img/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
@@ -60,8 +60,15 @@ function rawServer(seen: Seen[]): Server {
   });
 }
 
+/** The image `/images/generations` answers with; the child makes the same one to compare. */
+const CHUNKED_IMAGE = testImage("png", 120, 90, 7);
+
 function reply(socket: Socket, path: string, bodyBytes: number): void {
   const send = (text: string): boolean => socket.write(Buffer.from(text, "latin1"));
+  if (path === "/images/generations") {
+    void CHUNKED_IMAGE.then((png) => sendChunkedImage(socket, png));
+    return;
+  }
   if (path === "/plain") send("HTTP/1.1 200 OK\r\nX-Order: first\r\nContent-Length: 5\r\n\r\nhello");
   else if (path === "/count")
     send(`HTTP/1.1 200 OK\r\nContent-Length: ${String(bodyBytes).length}\r\n\r\n${bodyBytes}`);
@@ -86,6 +93,31 @@ function reply(socket: Socket, path: string, bodyBytes: number): void {
     setTimeout(() => socket.destroy(), 100);
   } else if (path === "/stall") send("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst");
   else send("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+}
+
+/**
+ * A native image reply in chunked framing, written so that every write ends just inside the next
+ * chunk's size line: the line is finished by the next read, after the image bytes before it were read
+ * (and their buffer freed, on Bun).
+ */
+function sendChunkedImage(socket: Socket, png: Uint8Array): void {
+  const body = Buffer.from(`{"data":[{"b64_json":"${Buffer.from(png).toString("base64")}"}]}`);
+  let framed = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const writes: string[] = [];
+  for (let at = 0; at < body.length; at += 777) {
+    const piece = body.subarray(at, at + 777);
+    const size = piece.length.toString(16);
+    writes.push(`${framed}${size.slice(0, 1)}`);
+    framed = `${size.slice(1)}\r\n${piece.toString("latin1")}\r\n`;
+  }
+  writes.push(`${framed}0\r\n\r\n`);
+  const next = (): void => {
+    const write = writes.shift();
+    if (write === undefined) return;
+    socket.write(Buffer.from(write, "latin1"));
+    setTimeout(next, 2);
+  };
+  next();
 }
 
 describe("createExactFetch on Bun (its own socket transport)", () => {
@@ -169,6 +201,10 @@ describe("createExactFetch on Bun (its own socket transport)", () => {
 
   it("stops reading a body when the call is aborted", () => {
     expect(results.get("abort")).toMatchObject({ status: 200, first: "first", rest: "AbortError" });
+  });
+
+  it("stores an image from a chunked reply whose size lines are cut across reads, byte for byte", () => {
+    expect(results.get("chunked-image")).toMatchObject({ images: 1, same: true });
   });
 
   it("speaks TLS with an extra CA", () => {

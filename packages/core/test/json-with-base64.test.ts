@@ -30,7 +30,7 @@ describe("jsonWithBase64", () => {
 
   it("streams the same JSON as bytes or as text chunks, of the length it announced", async () => {
     const bytes = await jsonWithBase64(build, open);
-    const text = await jsonWithBase64(build, open, { text: true });
+    const text = await jsonWithBase64(build, open, { chunks: "text" });
     const asBytes = await readAll(bytes.body);
     const asText = await readAll(text.body);
     expect(asBytes.kinds).toEqual(new Set(["object"]));

@@ -92,6 +92,7 @@ export async function imagesReply(
       : undefined;
   const reply = await jsonWithImages(
     services.images,
+    "response",
     (base64Of): OpenAiImagesResponse => ({
       created: Math.floor((job.finishedAt ?? services.clock.now()) / 1000),
       data: job.images.map((image, index): OpenAiImageData => {

@@ -197,7 +197,7 @@ export function openAiRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
     } finally {
       await staged.discard();
     }
-    const reply = await jsonWithImages(services.images, (base64Of) =>
+    const reply = await jsonWithImages(services.images, "response", (base64Of) =>
       chatCompletion(services, job, body.model, base64Of),
     );
     return streamedJson(c, reply);

@@ -102,7 +102,7 @@ export async function writeImageEvent(
   type: string,
   build: (base64Of: Base64Of) => Record<string, unknown>,
 ): Promise<void> {
-  const event = await jsonWithImages(services.images, build);
+  const event = await jsonWithImages(services.images, "event", build);
   await stream.write(`event: ${type}\ndata: `);
   const reader = event.body.getReader();
   try {

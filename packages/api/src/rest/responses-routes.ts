@@ -161,6 +161,8 @@ export function responsesRoutes(services: ApiServices): OpenAPIHono<AppEnv> {
 }
 
 async function reply(c: Context<AppEnv>, services: ApiServices, job: Job): Promise<Response> {
-  const body = await jsonWithImages(services.images, (base64Of) => responseObject(services, job, base64Of));
+  const body = await jsonWithImages(services.images, "response", (base64Of) =>
+    responseObject(services, job, base64Of),
+  );
   return streamedJson(c, body);
 }

@@ -63,6 +63,16 @@ export function base64AsciiToBytes(ascii: Uint8Array): Uint8Array {
   return base64ToBytes(new TextDecoder("latin1").decode(ascii));
 }
 
+/**
+ * ASCII bytes (base64 text) as a string: one byte per character, copied natively (`Buffer`'s `ascii`, the
+ * cheapest conversion in Bun) where the runtime has it.
+ */
+export function asciiText(ascii: Uint8Array): string {
+  if (nativeBuffer)
+    return nativeBuffer.from(ascii.buffer, ascii.byteOffset, ascii.byteLength).toString("ascii");
+  return new TextDecoder("latin1").decode(ascii);
+}
+
 export const IMAGE_MIME_TYPES: Record<ImageFormat, string> = {
   png: "image/png",
   jpeg: "image/jpeg",

@@ -1,5 +1,6 @@
 export * from "./base64.js";
 export * from "./base64-stream-decoder.js";
+export * from "./base64-text.js";
 export * from "./concat-bytes.js";
 export * from "./crc32.js";
 export * from "./decode-png.js";

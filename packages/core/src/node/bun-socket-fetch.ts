@@ -51,7 +51,10 @@ export function createBunSocketFetch(connect: BunConnect, options: ExactFetchOpt
       port: Number(url.port || (secure ? 443 : 80)),
       ...(secure ? { tls: tlsOptions(hostname, options.ca) } : {}),
       socket: {
-        data: (_socket, data) => connection.listener?.data(data),
+        // A plain view, not Bun's `Buffer`: readers copy what they keep with `slice()`, which on a
+        // `Buffer` is a view, and the read's buffer may be freed once its body is read (`markDisposable`).
+        data: (_socket, data) =>
+          connection.listener?.data(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
         drain: () => connection.listener?.drain(),
         end: () => closed(),
         close: (_socket, error) => closed(error),

@@ -4,8 +4,21 @@ import { closeSync, constants, fstatSync, open as openCallback, readSync, writeS
 import { mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { base64AsciiToBytes } from "../image/base64.js";
+import {
+  base64DecodedLength,
+  base64EncodedLength,
+  base64TextLength,
+  isBase64Text,
+} from "../image/base64-text.js";
 import { BASE64_CHUNK_BYTES } from "../image/json-with-base64.js";
-import { byteChunks, type ImageStore, isImageKey, newImageKey } from "../storage/image-store.js";
+import {
+  byteChunks,
+  type ImageStore,
+  imageKeyFormat,
+  isImageKey,
+  newImageKey,
+} from "../storage/image-store.js";
 import { bytesDigest } from "./bytes-digest.js";
 
 /**
@@ -46,40 +59,47 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
       await writeInPlace(dir, key, (fd) => writeAll(fd, bytes));
       return { key, bytes: bytes.length, storedAt: Date.now() };
     },
-    async putStream(source, { format, prefix, sha256 }) {
+    async putStream(source, { format, prefix, sha256, base64 }) {
       await ensureDir();
       const key = newImageKey(format, prefix);
       const digest = bytesDigest();
       const hash = sha256 ? createHash("sha256") : undefined;
+      // Base64 is written as it comes (the file's first byte tells it apart, `isBase64Text`).
+      const text = base64 ? base64TextLength() : undefined;
       let bytes = 0;
       await writeInPlace(dir, key, async (fd) => {
         // Each chunk is written before the next is asked for: the source is never read ahead of the disk.
         for await (const chunk of byteChunks(source)) {
           digest.update(chunk);
           hash?.update(chunk);
+          text?.update(chunk);
           writeAll(fd, chunk);
           bytes += chunk.length;
         }
       });
       return {
         key,
-        bytes,
+        bytes: text ? text.bytes : bytes,
         storedAt: Date.now(),
         digest: digest.digest(),
         ...(hash ? { sha256: hash.digest("hex") } : {}),
       };
     },
     async get(key) {
-      if (!isImageKey(key)) return undefined;
+      const format = isImageKey(key) ? imageKeyFormat(key) : undefined;
+      if (!format) return undefined;
+      let data: Buffer;
       try {
-        return new Uint8Array(await readFile(join(dir, key)));
+        data = await readFile(join(dir, key));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw error;
       }
+      return isBase64Text(format, data[0]) ? base64AsciiToBytes(data) : new Uint8Array(data);
     },
     async stream(key, options) {
-      if (!isImageKey(key)) return undefined;
+      const format = isImageKey(key) ? imageKeyFormat(key) : undefined;
+      if (!format) return undefined;
       let fd: number;
       try {
         fd = await openForReading(join(dir, key));
@@ -89,13 +109,25 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
       }
       // Opened before the size is read: a file deleted by retention meanwhile still reads whole.
       let size: number;
+      let text: boolean;
+      let padding = 0;
       try {
         size = fstatSync(fd).size;
+        const edges = Buffer.alloc(3);
+        readSync(fd, edges, 0, 1, 0);
+        text = isBase64Text(format, edges[0]);
+        // The padding, from the last two characters (read in place: the stream starts at the beginning).
+        if (text && size >= 4) readSync(fd, edges, 1, 2, size - 2);
+        padding = (edges[1] === 0x3d ? 1 : 0) + (edges[2] === 0x3d ? 1 : 0);
       } catch (error) {
         closeQuietly(fd);
         throw error;
       }
-      return { bytes: size, body: fileChunks(fd, options?.transient === true) };
+      const transient = options?.transient === true;
+      if (!text) return { bytes: size, body: fileChunks(fd, { transient }) };
+      const bytes = base64DecodedLength(size, padding);
+      if (options?.base64) return { bytes, body: fileChunks(fd, { transient }), encoded: true };
+      return { bytes, body: fileChunks(fd, { transient: true, decode: true }) };
     },
     async delete(key) {
       if (!isImageKey(key)) return false;
@@ -194,9 +226,15 @@ function closeQuietly(fd: number): void {
  * A file as a pull stream of `BASE64_CHUNK_BYTES` chunks; the file closes at the end, on an error or on
  * cancel. A `transient` stream reads every chunk into one buffer (a reply's image is encoded chunk by
  * chunk, and a new buffer per chunk was megabytes of garbage per image under load); otherwise each chunk is
- * its own.
+ * its own. With `decode`, the file is base64 text read in chunks of as many characters (into one buffer,
+ * so `transient` too) and each is handed out decoded, in a buffer of its own.
  */
-function fileChunks(fd: number, transient: boolean): ReadableStream<Uint8Array> {
+function fileChunks(
+  fd: number,
+  options: { transient: boolean; decode?: boolean },
+): ReadableStream<Uint8Array> {
+  const { transient, decode } = options;
+  const chunkBytes = decode ? base64EncodedLength(BASE64_CHUNK_BYTES) : BASE64_CHUNK_BYTES;
   let open = true;
   const close = (): void => {
     if (!open) return;
@@ -210,7 +248,7 @@ function fileChunks(fd: number, transient: boolean): ReadableStream<Uint8Array> 
         if (!open) return;
         try {
           // Only the bytes read are handed out, so the buffer need not be zeroed first.
-          const buffer = (transient && shared) || Buffer.allocUnsafe(BASE64_CHUNK_BYTES);
+          const buffer = (transient && shared) || Buffer.allocUnsafe(chunkBytes);
           if (transient) shared = buffer;
           let filled = 0;
           // A short read is not the end: fill the chunk so every chunk but the last is a multiple of 3.
@@ -219,7 +257,10 @@ function fileChunks(fd: number, transient: boolean): ReadableStream<Uint8Array> 
             if (bytesRead === 0) break;
             filled += bytesRead;
           }
-          if (filled > 0) controller.enqueue(new Uint8Array(buffer.buffer, buffer.byteOffset, filled));
+          if (filled > 0) {
+            const chunk = new Uint8Array(buffer.buffer, buffer.byteOffset, filled);
+            controller.enqueue(decode ? base64AsciiToBytes(chunk) : chunk);
+          }
           if (filled < buffer.length) {
             close();
             controller.close();

@@ -118,7 +118,9 @@ export class Http1ResponseReader {
     const taken = newline === -1 ? bytes.length : newline + 1;
     this.lineLength += taken - from;
     if (this.lineLength > MAX_HEAD_BYTES) throw new Error("The upstream's chunked reply is malformed.");
-    this.line.push(bytes.subarray(from, taken));
+    // A line cut by the end of `bytes` is copied: the caller may free their buffer once the body pieces
+    // in them are read (`markDisposable`), before the line's end arrives.
+    this.line.push(newline === -1 ? bytes.slice(from, taken) : bytes.subarray(from, taken));
     if (newline === -1) return taken;
     const line = new TextDecoder("latin1").decode(joined(this.line)).replace(/\r?\n$/, "");
     this.line = [];

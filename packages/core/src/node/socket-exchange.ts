@@ -1,4 +1,5 @@
 import { concatBytes } from "../image/concat-bytes.js";
+import { markDisposable } from "../storage/dispose-chunk.js";
 import { type ExactRequest, toError } from "./exact-request.js";
 import { type Http1ResponseHead, Http1ResponseReader } from "./http1-response-reader.js";
 
@@ -68,6 +69,8 @@ export function exchange(
     let sent = false;
     let body: ReadableStreamDefaultController<Uint8Array> | undefined;
     let waitingDrain: (() => void) | undefined;
+    /** The last piece of body that the socket's current read gave (`markDisposable`). */
+    let lastBody: Uint8Array | undefined;
     let failWrite: ((error: Error) => void) | undefined;
 
     /** Ends the exchange: no more socket events or abort, the socket closed, a pending write failed. */
@@ -135,6 +138,7 @@ export function exchange(
         body(bytes) {
           if (!body || bytes.length === 0) return;
           body.enqueue(bytes);
+          lastBody = bytes;
           if ((body.desiredSize ?? 0) <= 0) socket.pause();
         },
       },
@@ -145,8 +149,13 @@ export function exchange(
       data(bytes) {
         if (settled) return;
         received = true;
+        lastBody = undefined;
         try {
-          if (reader.push(bytes)) finish();
+          const complete = reader.push(bytes);
+          // The read's buffer is this reply's alone: its last piece frees it once read (the head was
+          // parsed and copied from it already).
+          if (lastBody) markDisposable(lastBody);
+          if (complete) finish();
         } catch (error) {
           fail(toError(error));
         }

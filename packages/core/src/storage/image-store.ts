@@ -6,7 +6,10 @@ import type { ImageFormat } from "../types.js";
 export interface StoredObject {
   /** Unguessable name, e.g. `img_5kq2…x7.png`: safe in a URL and as a file name. */
   key: string;
-  /** Size in bytes. */
+  /**
+   * The image's size in bytes; in `list`, the size as stored (an image kept as base64 counts its
+   * characters, a third more).
+   */
   bytes: number;
   /** Epoch milliseconds of the write. */
   storedAt: number;
@@ -24,12 +27,25 @@ export interface StoredObjectWithHash extends StoredObject {
   sha256?: string;
 }
 
-export interface PutStreamOptions {
+export type PutStreamOptions = {
   format: ImageFormat;
   prefix?: KeyPrefix;
-  /** Also compute the SHA-256 (references need it: it is persisted in the request's hash). */
-  sha256?: boolean;
-}
+} & (
+  | {
+      /** Also compute the SHA-256 (references need it: it is persisted in the request's hash). */
+      sha256?: boolean;
+      base64?: false;
+    }
+  | {
+      /**
+       * The source is the image's base64: standard alphabet, padded, nothing else (`base64Canonicalizer`).
+       * The store may keep it as it is (`base64-text.ts`): `stream` hands it to readers that take base64,
+       * and `get` and other readers get the image's bytes. The digest is then over the text.
+       */
+      base64: true;
+      sha256?: false;
+    }
+);
 
 /**
  * Where image bytes live: generated images and the reference images of queued jobs. Keys are created by
@@ -50,9 +66,10 @@ export interface ImageStore {
   /**
    * The bytes as a stream (replies are written from it without holding the whole image), with their
    * size; undefined when the key is unknown or malformed. The stream's chunks are `BASE64_CHUNK_BYTES`
-   * long except the last, so each encodes to base64 alone. With `transient`, a chunk is valid only until
-   * the next one is read (the store may read into one buffer throughout): for readers that encode or copy
-   * each chunk before asking for the next, like `jsonWithBase64`; never for a reply body, which holds them.
+   * long except the last, so each encodes to base64 alone. With `base64`, an image kept as base64 comes
+   * as its text instead (`encoded`). With `transient`, a chunk is valid only until the next one is read
+   * (the store may read into one buffer throughout): for readers that encode or copy each chunk before
+   * asking for the next, like `jsonWithBase64`; never for a reply body, which holds them.
    */
   stream(key: string, options?: StreamOptions): Promise<Base64Source | undefined>;
   /** True when something was deleted. */
@@ -64,6 +81,8 @@ export interface ImageStore {
 export interface StreamOptions {
   /** The reader is done with each chunk before it reads the next: the store may reuse its buffer. */
   transient?: boolean;
+  /** The reader takes base64 text (`jsonWithBase64`): an image kept as base64 is streamed as it is, not decoded. */
+  base64?: boolean;
 }
 
 /** Chunks of bytes as a web stream or any async iterable (a generator, a Node stream). */

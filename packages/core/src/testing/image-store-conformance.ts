@@ -76,6 +76,43 @@ export function describeImageStoreConformance(
       expect(Buffer.concat(copies).equals(Buffer.from(bytes))).toBe(true);
     });
 
+    it("keeps an image put as base64 and gives its bytes, or its text to a reader that takes base64", async () => {
+      const png = await testImage("png", 300, 200, 4);
+      // Lengths that need no padding, one `=` and two, with the last chunk short or a single byte.
+      for (const size of [png.length, png.length - 1, png.length - 2, 3 * BASE64_CHUNK_BYTES + 1]) {
+        const bytes = new Uint8Array(size);
+        bytes.set(png.subarray(0, size));
+        if (size > png.length) bytes.fill(0x41, png.length);
+        const text = new TextEncoder().encode(Buffer.from(bytes).toString("base64"));
+        async function* pieces(): AsyncGenerator<Uint8Array> {
+          for (let at = 0; at < text.length; at += 9_999) yield text.subarray(at, at + 9_999);
+        }
+        const stored = await store.putStream(pieces(), { format: "png", base64: true });
+        expect(stored.bytes).toBe(size);
+        expect(Buffer.from((await store.get(stored.key)) ?? []).equals(Buffer.from(bytes))).toBe(true);
+        // A download: the bytes, in chunks that each encode alone, the size known up front.
+        const download = await store.stream(stored.key);
+        expect([download?.bytes, download?.encoded ?? false]).toEqual([size, false]);
+        const chunks = await readChunks(download?.body);
+        expect(chunks.slice(0, -1).every((chunk) => chunk.length === BASE64_CHUNK_BYTES)).toBe(true);
+        expect(Buffer.concat(chunks).equals(Buffer.from(bytes))).toBe(true);
+        // A `b64_json` reply: the text as it was put, each chunk copied before the next is read.
+        const reply = await store.stream(stored.key, { transient: true, base64: true });
+        expect([reply?.bytes, reply?.encoded]).toEqual([size, true]);
+        const kept = await readChunks(reply?.body, (chunk) => chunk.slice());
+        expect(Buffer.concat(kept).equals(Buffer.from(text))).toBe(true);
+        // Listed at its size as stored: the characters.
+        const listed: number[] = [];
+        for await (const object of store.list()) if (object.key === stored.key) listed.push(object.bytes);
+        expect(listed).toEqual([text.length]);
+      }
+      // An image put as bytes stays bytes for every reader.
+      const plain = await store.put(png, { format: "png" });
+      const asBytes = await store.stream(plain.key, { base64: true });
+      expect([asBytes?.bytes, asBytes?.encoded ?? false]).toEqual([png.length, false]);
+      await asBytes?.body.cancel();
+    });
+
     it("answers unknown, malformed and traversal keys with nothing", async () => {
       expect(await store.get("img_aaaaaaaaaaaaaaaaaaaaaaaaaa.png")).toBeUndefined();
       expect(await store.stream("img_aaaaaaaaaaaaaaaaaaaaaaaaaa.png")).toBeUndefined();
@@ -174,4 +211,16 @@ export function describeImageStoreConformance(
       expect(Buffer.from((await store.get(key)) ?? []).equals(Buffer.from(original))).toBe(true);
     });
   });
+}
+
+/** Every chunk of `body`, each through `keep` before the next is read (a transient stream reuses its buffer). */
+async function readChunks(
+  body: ReadableStream<Uint8Array> | undefined,
+  keep: (chunk: Uint8Array) => Uint8Array = (chunk) => chunk,
+): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  const reader = body?.getReader();
+  for (let read = await reader?.read(); read && !read.done; read = await reader?.read())
+    chunks.push(keep(read.value));
+  return chunks;
 }

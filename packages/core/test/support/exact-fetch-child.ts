@@ -1,7 +1,13 @@
 // Runs `createExactFetch` under Bun (Vitest runs on Node) against the test's loopback server and prints
 // one JSON line per case: the Bun transport (`createBunSocketFetch`) is only reachable from a Bun process.
 import { readFileSync } from "node:fs";
-import { createExactFetch } from "@codex-img/core";
+import {
+  CODEX_CLI_VERSION,
+  createCodexHttpBackend,
+  createExactFetch,
+  createMemoryImageStore,
+} from "@codex-img/core";
+import { mintFakeTokens, testImage } from "@codex-img/core/testing";
 
 const [base, secureBase, caPath] = process.argv.slice(2);
 if (!base || !secureBase || !caPath)
@@ -97,6 +103,29 @@ await run("abort", async () => {
     (error: Error) => error.name,
   );
   return { status: response.status, first: new TextDecoder().decode(first?.value), rest };
+});
+await run("chunked-image", async () => {
+  // The codex-http backend reads the reply chunk by chunk and frees each read's buffer once read.
+  const png = await testImage("png", 120, 90, 7);
+  const backend = createCodexHttpBackend({
+    baseUrl: base,
+    fetch: exact,
+    client: {
+      version: CODEX_CLI_VERSION,
+      osInfo: { os: "Debian", osVersion: "12", arch: "x86_64", terminal: "xterm" },
+    },
+  });
+  const { accessToken } = mintFakeTokens({ accountId: "acct-1" });
+  const credentials = {
+    get: async () => ({ accessToken, accountId: "acct-1" }),
+    recoverFromUnauthorized: async () => ({ accessToken, accountId: "acct-1" }),
+  };
+  const store = createMemoryImageStore();
+  const result = await backend.generateInto({ prompt: "a fox" }, store, {
+    account: { label: "w", credentials },
+  });
+  const bytes = await store.get(result.images[0]?.stored.key ?? "");
+  return { images: result.images.length, same: Buffer.from(bytes ?? []).equals(Buffer.from(png)) };
 });
 await run("tls", async () => {
   const secure = createExactFetch({ ca: readFileSync(caPath) });

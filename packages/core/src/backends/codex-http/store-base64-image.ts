@@ -1,4 +1,5 @@
 import { Base64StreamDecoder } from "../../image/base64-stream-decoder.js";
+import { base64Canonicalizer } from "../../image/base64-text.js";
 import { concatBytes } from "../../image/concat-bytes.js";
 import { type ImageInfo, sniffImage } from "../../image/sniff.js";
 import type { ImageSink, StoredGeneratedImage } from "../../types.js";
@@ -11,10 +12,12 @@ const COMMA = 0x2c;
 
 /**
  * Stores one image whose base64 arrives piece by piece (`nextPiece` answers undefined at its end): the
- * pieces are decoded as they come, the format and size are read from the first decoded bytes, and the
- * bytes are written into `sink` as they are decoded, so only a chunk or two is ever held. Returns
- * undefined for an empty value; throws `notImage()` when the bytes are not a PNG, JPEG or WebP image and
- * `cutShort()` when the reply ended inside the value (the sink keeps nothing in either case).
+ * format and size are read from the first decoded bytes, and the base64 itself is written into `sink` as
+ * it comes (made canonical and checked on the way, `base64Canonicalizer`), so only a chunk or two is ever
+ * held and the rest is never decoded: a `b64_json` reply sends the text as it is (`base64-text.ts`).
+ * Returns undefined for an empty value; throws `notImage()` when the bytes are not a PNG, JPEG or WebP
+ * image or the text is not base64, and `cutShort()` when the reply ended inside the value (the sink keeps
+ * nothing in either case).
  */
 export async function storeBase64Image(
   nextPiece: () => Promise<Uint8Array | undefined>,
@@ -22,6 +25,9 @@ export async function storeBase64Image(
   errors: { notImage: () => Error; cutShort: () => Error | undefined },
 ): Promise<Omit<StoredGeneratedImage, "revisedPrompt" | "partial"> | undefined> {
   const decoder = new Base64StreamDecoder();
+  const text = base64Canonicalizer();
+  // The text of the head, copied: a piece is a view of the reader's chunk, which it may reuse.
+  const headText: Uint8Array[] = [];
   // The decoded head, in one buffer grown by doubling: a header found late (a JPEG's SOF after a large EXIF)
   // costs one copy of the head, not a re-join of every piece so far at each piece.
   let head = new Uint8Array(0);
@@ -31,6 +37,7 @@ export async function storeBase64Image(
   let raw = await withoutDataUrlPrefix(nextPiece);
   // The head: decoded until the image's header can be read (the first chunk, for PNG and WebP).
   while (!info) {
+    if (raw !== undefined) headText.push(text.push(raw).slice());
     const decoded = raw === undefined ? decoder.end() : decoder.push(raw);
     if (decoded.length > 0) {
       // The decoder reuses its buffer: what is kept for the sniff is copied.
@@ -49,38 +56,33 @@ export async function storeBase64Image(
     }
     if (!info) raw = await nextPiece();
   }
+  // The head is decoded (and copied): the decoder's buffer serves the next image.
+  decoder.release();
   const cut = ended ? errors.cutShort() : undefined;
   if (cut) throw cut;
   if (!info || (ended && !decoder.valid)) {
     if (headBytes === 0) return undefined;
     throw errors.notImage();
   }
-  async function* bytes(): AsyncGenerator<Uint8Array> {
-    if (headBytes > 0) yield head.subarray(0, headBytes);
-    head = new Uint8Array(0);
-    while (!ended) {
-      const piece = await nextPiece();
+  head = new Uint8Array(0);
+  async function* base64(): AsyncGenerator<Uint8Array> {
+    yield* headText.splice(0);
+    for (;;) {
+      const piece = ended ? undefined : await nextPiece();
       if (piece === undefined) {
-        ended = true;
-        const cut = errors.cutShort();
+        const cut = ended ? undefined : errors.cutShort();
         if (cut) throw cut;
-        const last = decoder.end();
+        const padding = text.end();
         // Not base64 somewhere after the header: refused whole (the sink drops what it wrote).
-        if (!decoder.valid) throw errors.notImage();
-        if (last.length > 0) yield last;
+        if (!padding) throw errors.notImage();
+        if (padding.length > 0) yield padding;
         return;
       }
-      const decoded = decoder.push(piece);
-      if (decoded.length > 0) yield decoded;
+      yield text.push(piece);
     }
   }
-  try {
-    const stored = await sink.putStream(bytes(), { format: info.format, prefix: "img" });
-    return { stored, format: info.format, width: info.width, height: info.height };
-  } finally {
-    // The sink has written (or dropped) every decoded view: the buffer serves the next image.
-    decoder.release();
-  }
+  const stored = await sink.putStream(base64(), { format: info.format, prefix: "img", base64: true });
+  return { stored, format: info.format, width: info.width, height: info.height };
 }
 
 /**

@@ -1,8 +1,10 @@
+import { disposeChunk } from "../../storage/dispose-chunk.js";
 import type { CallTimer } from "./call-timer.js";
 
 /**
  * The reply body chunk by chunk; every chunk restarts the idle countdown, and a stopped call ends the
- * read at once. Leaving early cancels the body so the connection is released.
+ * read at once. Leaving early cancels the body so the connection is released. A chunk is valid until the
+ * next one is asked for: then its buffer is freed when the fetch marked it so (`disposeChunk`).
  */
 export async function* timedChunks(
   body: ReadableStream<Uint8Array> | null,
@@ -19,7 +21,10 @@ export async function* timedChunks(
         return;
       }
       timer.touch();
-      if (value && value.length > 0) yield value;
+      if (value && value.length > 0) {
+        yield value;
+        disposeChunk(value);
+      }
     }
   } finally {
     if (!finished) reader.cancel().catch(() => {});

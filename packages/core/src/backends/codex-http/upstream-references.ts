@@ -34,7 +34,7 @@ export function upstreamReferences(
       height,
       async open() {
         // Encoded chunk by chunk into the request body (`jsonWithBase64`): the store may reuse its buffer.
-        const source = await sink.stream(key, { transient: true });
+        const source = await sink.stream(key, { transient: true, base64: true });
         if (!source) {
           throw new CodexImgError("invalid_request", "A reference image of this job is no longer stored.", {
             retryable: false,
