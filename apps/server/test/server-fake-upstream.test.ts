@@ -1,3 +1,4 @@
+import { readdirSync, readlinkSync } from "node:fs";
 import { sniffImage } from "@codex-img/core";
 import { type CodexHomeFixture, type FakeCodexBackend, testImage } from "@codex-img/core/testing";
 import { type ServerWithLogin, startServerWithLogin } from "@codex-img/server/testing";
@@ -103,6 +104,35 @@ describe("the server against the Codex backend", () => {
     const { images } = (await generated.json()) as { images: Array<{ url: string }> };
     const download = await fetch(images[0]?.url ?? "");
     expect(Buffer.from(await download.arrayBuffer()).equals(Buffer.from(other))).toBe(true);
+  });
+
+  it("lets go of the stored image when the client leaves in the middle of a b64_json reply", async () => {
+    // 12 MB after a real PNG head: far more than the connection's buffers, so the reply is still being
+    // written when the client goes (the server reads only the head of an image it generated).
+    const head = await testImage("png", 64, 64, 19);
+    const tail = new Uint8Array(12 * 1024 * 1024).map((_, i) => (i * 2_654_435_761) >>> 24);
+    upstream.script.images.push({ kind: "image", bytes: Buffer.concat([head, tail]) });
+    const imageFiles = (): number =>
+      readdirSync(`/proc/${started?.server.child.pid}/fd`).filter((fd) => {
+        try {
+          return readlinkSync(`/proc/${started?.server.child.pid}/fd/${fd}`).includes("/images/");
+        } catch {
+          return false;
+        }
+      }).length;
+    const leaving = new AbortController();
+    const reply = await fetch(`${url}/v1/images/generations`, {
+      method: "POST",
+      signal: leaving.signal,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-image-2", prompt: "a client that leaves" }),
+    });
+    await reply.body?.getReader().read();
+    await new Promise((resume) => setTimeout(resume, 200));
+    expect(imageFiles()).toBe(1);
+    leaving.abort();
+    for (let i = 0; i < 50 && imageFiles() > 0; i++) await new Promise((resume) => setTimeout(resume, 20));
+    expect(imageFiles()).toBe(0);
   });
 
   it("answers the OpenAI SDK with a RateLimitError it does not retry when the subscription's limit is reached", async () => {
