@@ -64,6 +64,13 @@ CLASS[PAD] = PADDING;
 CLASS[0x2d] = URL_SAFE;
 CLASS[0x5f] = URL_SAFE;
 
+/** True when the first `end` bytes are all of the standard alphabet: one pass, an OR of every byte's class. */
+function allStandard(piece: Uint8Array, end: number): boolean {
+  let classes = 0;
+  for (let i = 0; i < end; i++) classes |= CLASS[piece[i] as number] as number;
+  return classes === STANDARD;
+}
+
 /**
  * Makes base64 that arrives piece by piece canonical (standard alphabet, padded) and checks it on the way, without a JS string: `push` gives each piece's canonical text (the piece itself, uncopied,
  * when it already is, as an upstream sends it), `end` the padding, or undefined when the whole was not
@@ -79,16 +86,21 @@ export function base64Canonicalizer(): {
   let valid = true;
   return {
     push(piece) {
-      // One pass over the piece: an OR of every byte's class is STANDARD only when all are.
-      let classes = 0;
-      for (let i = 0; i < piece.length; i++) classes |= CLASS[piece[i] as number] as number;
-      if (classes === STANDARD && padding === 0) {
-        characters += piece.length;
-        return piece;
+      if (padding === 0) {
+        // The padding that ends a value (`=` or `==` at the end of its last piece) is counted and cut off
+        // here, so that the last piece too goes on uncopied when the rest of it is standard.
+        let end = piece.length;
+        while (end > 0 && piece[end - 1] === PAD) end -= 1;
+        if (allStandard(piece, end)) {
+          characters += end;
+          padding += piece.length - end;
+          return end === piece.length ? piece : piece.subarray(0, end);
+        }
       }
       const out = new Uint8Array(piece.length);
       let written = 0;
-      for (const byte of piece) {
+      for (let i = 0; i < piece.length; i++) {
+        const byte = piece[i] as number;
         const kind = CLASS[byte];
         if (kind === PADDING) {
           padding += 1;
