@@ -6,6 +6,8 @@ import type { ImageSink, StoredGeneratedImage } from "../../types.js";
 
 /** How much decoded image is held at most while looking for its header (a JPEG's SOF may follow EXIF). */
 const SNIFF_LIMIT_BYTES = 1024 * 1024;
+/** Base64 characters decoded at a time while looking for the image's header (a multiple of 4). */
+const HEAD_SLICE = 16 * 1024;
 /** `data:` (a rare data-URL prefix on the bare base64 upstream is meant to send). */
 const DATA_URL = [0x64, 0x61, 0x74, 0x61, 0x3a];
 const COMMA = 0x2c;
@@ -26,7 +28,8 @@ export async function storeBase64Image(
 ): Promise<Omit<StoredGeneratedImage, "revisedPrompt" | "partial"> | undefined> {
   const decoder = new Base64StreamDecoder();
   const text = base64Canonicalizer();
-  // The text of the head, copied: a piece is a view of the reader's chunk, which it may reuse.
+  // The text of the head: views of the reader's chunks, copied only before another piece is read (the
+  // reader may reuse or free a chunk once the next is asked for).
   const headText: Uint8Array[] = [];
   // The decoded head, in one buffer grown by doubling: a header found late (a JPEG's SOF after a large EXIF)
   // costs one copy of the head, not a re-join of every piece so far at each piece.
@@ -34,27 +37,35 @@ export async function storeBase64Image(
   let headBytes = 0;
   let info: ImageInfo | undefined;
   let ended = false;
-  let raw = await withoutDataUrlPrefix(nextPiece);
-  // The head: decoded until the image's header can be read (the first chunk, for PNG and WebP).
-  while (!info) {
-    if (raw !== undefined) headText.push(text.push(raw).slice());
-    const decoded = raw === undefined ? decoder.end() : decoder.push(raw);
-    if (decoded.length > 0) {
-      // The decoder reuses its buffer: what is kept for the sniff is copied.
-      if (head.length < headBytes + decoded.length) {
-        const grown = new Uint8Array(Math.max(2 * head.length, headBytes + decoded.length));
-        grown.set(head.subarray(0, headBytes));
-        head = grown;
-      }
-      head.set(decoded, headBytes);
-      headBytes += decoded.length;
-      if (headBytes <= SNIFF_LIMIT_BYTES || raw === undefined) info = sniffImage(head.subarray(0, headBytes));
+  const sniff = (decoded: Uint8Array, last: boolean): void => {
+    if (decoded.length === 0) return;
+    // The decoder reuses its buffer: what is kept for the sniff is copied.
+    if (head.length < headBytes + decoded.length) {
+      const grown = new Uint8Array(Math.max(2 * head.length, headBytes + decoded.length));
+      grown.set(head.subarray(0, headBytes));
+      head = grown;
     }
+    head.set(decoded, headBytes);
+    headBytes += decoded.length;
+    if (headBytes <= SNIFF_LIMIT_BYTES || last) info = sniffImage(head.subarray(0, headBytes));
+  };
+  let raw = await withoutDataUrlPrefix(nextPiece);
+  // The head: decoded a slice at a time until the image's header can be read (its first bytes, for PNG
+  // and WebP), not the whole piece (a read can be half a megabyte).
+  while (!info) {
     if (raw === undefined) {
+      sniff(decoder.end(), true);
       ended = true;
       break;
     }
-    if (!info) raw = await nextPiece();
+    headText.push(text.push(raw));
+    for (let at = 0; at < raw.length && !info; at += HEAD_SLICE) {
+      sniff(decoder.push(raw.subarray(at, at + HEAD_SLICE)), false);
+    }
+    if (info) break;
+    // The earlier pieces were copied at their turn.
+    headText[headText.length - 1] = (headText.at(-1) as Uint8Array).slice();
+    raw = await nextPiece();
   }
   // The head is decoded (and copied): the decoder's buffer serves the next image.
   decoder.release();
