@@ -170,8 +170,13 @@ export function createRunner(options: RunnerOptions): Runner {
         );
         return;
       }
-      if (claimed) launch(claimed);
-      else await idle(pollIntervalMs);
+      if (claimed) {
+        launch(claimed);
+        // The launched job goes ahead as far as its first wait before the next claim: a claim is
+        // synchronous database work, and a burst's claims in a row held every job's upstream call back
+        // until the last (bench:gateway, added p99 at concurrency 8: ~16 ms less).
+        await yieldToLaunched();
+      } else await idle(pollIntervalMs);
     }
   }
 
@@ -220,4 +225,10 @@ export function createRunner(options: RunnerOptions): Runner {
       return claimed ? launch(claimed) : undefined;
     },
   };
+}
+
+/** Resolves once the work queued so far has run (a macrotask later: `setImmediate` where there is one). */
+function yieldToLaunched(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (run: () => void) => unknown }).setImmediate;
+  return new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 }
