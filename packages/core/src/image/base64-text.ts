@@ -22,9 +22,12 @@ export function isBase64Text(format: ImageFormat, firstByte: number | undefined)
   return firstByte === BASE64_FIRST_BYTE[format];
 }
 
-/** Bytes encoded by `length` characters of padded base64 ending in `padding` `=` (0, 1 or 2). */
-export function base64DecodedLength(length: number, padding: number): number {
-  return (length / 4) * 3 - padding;
+/**
+ * Bytes encoded by `length` characters of padded base64 whose last two characters are `beforeLast` and
+ * `last` (the padding is read from them).
+ */
+export function base64DecodedLength(length: number, beforeLast: number, last: number): number {
+  return (length / 4) * 3 - (last === PAD ? 1 : 0) - (beforeLast === PAD ? 1 : 0);
 }
 
 /** Characters of padded base64 for `bytes` bytes. */
@@ -48,7 +51,7 @@ export function base64TextLength(): { update(chunk: Uint8Array): void; readonly 
       if (chunk.length > 0) last = chunk[chunk.length - 1] as number;
     },
     get bytes() {
-      return base64DecodedLength(length, (last === PAD ? 1 : 0) + (beforeLast === PAD ? 1 : 0));
+      return base64DecodedLength(length, beforeLast, last);
     },
   };
 }

@@ -56,8 +56,7 @@ export function base64AsciiToBytes(ascii: Uint8Array): Uint8Array {
   if (ascii.includes(0x5c))
     return base64ToBytes(JSON.parse(`"${new TextDecoder().decode(ascii)}"`) as string);
   if (nativeBuffer) {
-    const text = nativeBuffer.from(ascii.buffer, ascii.byteOffset, ascii.byteLength).toString("ascii");
-    const decoded = nativeBuffer.from(text, "base64");
+    const decoded = nativeBuffer.from(asciiText(ascii), "base64");
     return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
   }
   return base64ToBytes(new TextDecoder("latin1").decode(ascii));

@@ -127,11 +127,7 @@ function directPartsStream(parts: Array<Uint8Array | Base64Source>): ReadableStr
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   const cancelAll = async (reason?: unknown): Promise<void> => {
     await reader?.cancel(reason).catch(() => undefined);
-    await Promise.all(
-      parts.map((part) =>
-        part instanceof Uint8Array ? undefined : part.body.cancel(reason).catch(() => undefined),
-      ),
-    );
+    await cancelParts(parts, reason).catch(() => undefined);
   };
   const source = {
     type: "direct",
@@ -210,9 +206,12 @@ function partsStream(
     },
     async cancel(reason) {
       await reader?.cancel(reason);
-      await Promise.all(
-        parts.map((part) => (part instanceof Uint8Array ? undefined : part.body.cancel(reason))),
-      );
+      await cancelParts(parts, reason);
     },
   });
+}
+
+/** Cancels the sources not yet read (the files they read from are closed). */
+async function cancelParts(parts: Array<Uint8Array | Base64Source>, reason?: unknown): Promise<void> {
+  await Promise.all(parts.map((part) => (part instanceof Uint8Array ? undefined : part.body.cancel(reason))));
 }

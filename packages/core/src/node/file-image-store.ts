@@ -110,22 +110,21 @@ export function createFileImageStore(options: { dir: string }): ImageStore & {
       // Opened before the size is read: a file deleted by retention meanwhile still reads whole.
       let size: number;
       let text: boolean;
-      let padding = 0;
+      // The first byte, then for a text the last two (their padding), read in place: the stream starts
+      // at the beginning.
+      const edges = Buffer.alloc(3);
       try {
         size = fstatSync(fd).size;
-        const edges = Buffer.alloc(3);
         readSync(fd, edges, 0, 1, 0);
         text = isBase64Text(format, edges[0]);
-        // The padding, from the last two characters (read in place: the stream starts at the beginning).
         if (text && size >= 4) readSync(fd, edges, 1, 2, size - 2);
-        padding = (edges[1] === 0x3d ? 1 : 0) + (edges[2] === 0x3d ? 1 : 0);
       } catch (error) {
         closeQuietly(fd);
         throw error;
       }
       const transient = options?.transient === true;
       if (!text) return { bytes: size, body: fileChunks(fd, { transient }) };
-      const bytes = base64DecodedLength(size, padding);
+      const bytes = base64DecodedLength(size, edges[1] as number, edges[2] as number);
       if (options?.base64) return { bytes, body: fileChunks(fd, { transient }), encoded: true };
       return { bytes, body: fileChunks(fd, { transient: true, decode: true }) };
     },
