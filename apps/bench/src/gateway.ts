@@ -1,7 +1,7 @@
 /**
  * Gateway overhead against the floor: the real server process on loopback (codex-http against the fake
- * Codex backend, which answers every image call after a fixed delay with a noisy PNG that does not
- * compress) and a pass-through proxy of a few dozen lines in its own process (`support/pass-through.ts`),
+ * Codex backend in its own process, `support/fake-upstream.ts`, which answers every image call after a
+ * fixed delay with a noisy PNG that does not compress) and a pass-through proxy of a few dozen lines in its own process (`support/pass-through.ts`),
  * driven by the same client in the same run, alternating, three rounds, each figure the median of the
  * rounds; the fake upstream called directly is the latency baseline. Per image size (0.5, 1.5 and 8 MB)
  * and concurrency (8, 32): latency added over direct, images/s, CPU per image of the process
@@ -14,32 +14,28 @@
  *   4. Peak RSS of the server after concurrency 32: under 200 MB.
  *
  *   bun run bench:gateway [--delay-ms 200] [--rounds 3] [--requests-per-slot 4] [--concurrency 8,32]
- *                         [--sizes 0.5,1.5,8]
+ *                         [--sizes 0.5,1.5,8] [--warmup 192]
  * A target whose size and concurrency did not run counts as missed; `--concurrency 1,8 --sizes 1.5` is the
  * quick look at the wait (concurrency 1: latency with no queueing) against the queueing on CPU (8).
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { type FakeCodexBackend, startFakeCodexBackend } from "@codex-img/core/testing";
 import {
   BUN,
   machineInfo,
   median,
   ms,
-  noisyPng,
   printTable,
   processCounters,
   processMemory,
   quantile,
   runClosedLoop,
-  sleep,
   startServerAgainst,
   threadCpuMs,
-  uniquePngBase64,
   waitReady,
 } from "./support/bench-kit.js";
 
@@ -50,12 +46,14 @@ const { values } = parseArgs({
     "requests-per-slot": { type: "string", default: "4" },
     concurrency: { type: "string", default: "8,32" },
     sizes: { type: "string", default: "0.5,1.5,8" },
+    warmup: { type: "string", default: "192" },
   },
 });
 const DELAY_MS = Number(values["delay-ms"]);
 const ROUNDS = Number(values.rounds);
 const PER_SLOT = Number(values["requests-per-slot"]);
 const LEVELS = (values.concurrency ?? "").split(",").map(Number);
+const WARMUP = Number(values.warmup);
 // Width, height and noisy channels of each image: about 0.5, 1.5 and 8 MB. The 8 MB size runs last, so
 // the server's peak RSS read after 1.5 MB at concurrency 32 is that level's.
 const ALL_SIZES = [
@@ -111,26 +109,50 @@ async function startPassThrough(
   return { url: `http://127.0.0.1:${port}`, pid: child.pid ?? 0, stop: () => child.kill("SIGKILL") };
 }
 
+/** The fake upstream in its own process (`support/fake-upstream.ts`), and the image it answers with. */
+async function startFakeUpstream(delayMs: number): Promise<{
+  baseUrl: string;
+  tokenUrl: string;
+  pid: number;
+  useImage(size: { width: number; height: number; channels: number }): Promise<{
+    imageBytes: number;
+    base64Length: number;
+  }>;
+  stop(): void;
+}> {
+  const child = spawn(
+    BUN,
+    ["--conditions=source", join(import.meta.dirname, "support/fake-upstream.ts"), String(delayMs)],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const nextLine = async <T>(): Promise<T> => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error("the fake upstream exited");
+    return JSON.parse(value) as T;
+  };
+  const { baseUrl, tokenUrl } = await nextLine<{ baseUrl: string; tokenUrl: string }>();
+  return {
+    baseUrl,
+    tokenUrl,
+    pid: child.pid ?? 0,
+    useImage: async (size) => {
+      child.stdin.write(`${JSON.stringify(size)}\n`);
+      return nextLine();
+    },
+    stop: () => child.kill("SIGKILL"),
+  };
+}
+
 async function main(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), "codex-img-bench-gateway-"));
-  let upstream: FakeCodexBackend | undefined;
+  let upstream: Awaited<ReturnType<typeof startFakeUpstream>> | undefined;
   let server: Awaited<ReturnType<typeof startServerAgainst>> | undefined;
   let pass: Awaited<ReturnType<typeof startPassThrough>> | undefined;
   try {
-    let nextBase64: () => string = () => "";
-    const reply = async (_request: unknown, res: ServerResponse): Promise<void> => {
-      await sleep(DELAY_MS);
-      // Built by hand: JSON.stringify of a multi-MB string would add the fake's own cost to every side.
-      const body = `{"created":${Math.floor(Date.now() / 1000)},"data":[{"b64_json":"${nextBase64()}"}],"output_format":"png","quality":"medium","size":"1024x1024"}`;
-      if (res.destroyed) return;
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-      res.end(body);
-    };
-    // The direct and pass-through clients are not the official CLI: the fake's request check is off.
-    upstream = await startFakeCodexBackend({
-      cliFidelity: "off",
-      defaults: { images: { kind: "custom", handle: reply } },
-    });
+    upstream = await startFakeUpstream(DELAY_MS);
     server = await startServerAgainst(upstream, {
       dir,
       homes: HOMES,
@@ -169,11 +191,13 @@ async function main(): Promise<number> {
 
     const results: LevelResult[] = [];
     for (const size of SIZES) {
-      const png = await noisyPng(size.width, size.height, size.channels);
-      nextBase64 = uniquePngBase64(png);
-      minBase64 = Math.floor((png.length * 4) / 3);
-      // Warm-up per size: JIT, connection pools, SQLite pages, buffers of this size.
-      for (const side of Object.values(sides)) await runClosedLoop(16, 8, side.run);
+      const image = await upstream.useImage(size);
+      minBase64 = image.base64Length;
+      // Warm-up: the server's CPU per image falls by half over its first ~200 images as the JIT compiles
+      // its hot paths (docs/performance.md), and a service runs for days, so each side first takes
+      // `--warmup` requests; every later size takes 16 (connection pools, buffers of that size).
+      const warmup = size === SIZES[0] ? WARMUP : 16;
+      for (const side of Object.values(sides)) await runClosedLoop(warmup, 8, side.run);
       for (const concurrency of LEVELS) {
         const requests = concurrency * PER_SLOT;
         const rounds: Record<Side, Sample[]> = { direct: [], pass: [], server: [] };
@@ -222,7 +246,7 @@ async function main(): Promise<number> {
         const serverSample = summary("server");
         const level: LevelResult = {
           size: size.label,
-          imageBytes: png.length,
+          imageBytes: image.imageBytes,
           concurrency,
           requests,
           direct,
@@ -328,7 +352,7 @@ async function main(): Promise<number> {
   } finally {
     pass?.stop();
     await server?.stop();
-    await upstream?.close();
+    upstream?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
