@@ -337,18 +337,29 @@ export async function noisyPng(width: number, height: number, noisyChannels: num
  * with IHDR is 33 bytes and the chunk too, so the three parts' base64 concatenate without re-encoding.
  */
 export function uniquePngBase64(png: Uint8Array): () => string {
-  const head = Buffer.from(png.subarray(0, 33)).toString("base64");
-  const tail = Buffer.from(png.subarray(33)).toString("base64");
+  const parts = uniquePngBase64Parts(png);
+  return () => parts.head + parts.next() + parts.tail;
+}
+
+/**
+ * `uniquePngBase64` in its three parts: the head and the tail are the same for every copy, `next()` gives
+ * the next copy's 44 characters that go between them.
+ */
+export function uniquePngBase64Parts(png: Uint8Array): { head: string; tail: string; next(): string } {
   let counter = 0;
-  return () => {
-    counter += 1;
-    const chunk = new Uint8Array(33);
-    const view = new DataView(chunk.buffer);
-    view.setUint32(0, 21);
-    const typeAndData = new TextEncoder().encode(`tEXtn\0${String(counter).padStart(15, "0")}`);
-    chunk.set(typeAndData, 4);
-    view.setUint32(29, crc32(typeAndData));
-    return head + Buffer.from(chunk).toString("base64") + tail;
+  return {
+    head: Buffer.from(png.subarray(0, 33)).toString("base64"),
+    tail: Buffer.from(png.subarray(33)).toString("base64"),
+    next() {
+      counter += 1;
+      const chunk = new Uint8Array(33);
+      const view = new DataView(chunk.buffer);
+      view.setUint32(0, 21);
+      const typeAndData = new TextEncoder().encode(`tEXtn\0${String(counter).padStart(15, "0")}`);
+      chunk.set(typeAndData, 4);
+      view.setUint32(29, crc32(typeAndData));
+      return Buffer.from(chunk).toString("base64");
+    },
   };
 }
 
