@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readlink, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,28 @@ import { testImage } from "@codex-img/core/testing";
 import { describe, expect, it } from "vitest";
 
 const BUN = fileURLToPath(new URL("../../../node_modules/.bin/bun", import.meta.url));
+
+/** Descriptors of this process open on a file in `dir` (Linux names them in /proc/self/fd). */
+async function filesOpenIn(dir: string): Promise<number> {
+  let count = 0;
+  for (const fd of await readdir("/proc/self/fd")) {
+    const target = await readlink(join("/proc/self/fd", fd)).catch(() => "");
+    if (target.startsWith(dir)) count += 1;
+  }
+  return count;
+}
+
+/**
+ * `filesOpenIn(dir)` once no more are open, or after 5 s: a written file stays open while its bytes are
+ * flushed to disk behind the write.
+ */
+async function filesLeftOpenIn(dir: string): Promise<number> {
+  const deadline = Date.now() + 5_000;
+  while ((await filesOpenIn(dir)) > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return filesOpenIn(dir);
+}
 
 describeImageStoreConformance("memory", async () => ({ store: createMemoryImageStore() }));
 
@@ -70,11 +92,9 @@ describe("file image store", () => {
     async () => {
       const dir = join(await mkdtemp(join(tmpdir(), "codex-img-store-")), "images");
       const store = createFileImageStore({ dir });
-      const openFiles = async (): Promise<number> => (await readdir("/proc/self/fd")).length;
       try {
         const bytes = new Uint8Array(1024 * 1024).fill(7);
         const { key } = await store.put(bytes, { format: "png" });
-        const before = await openFiles();
         for (let i = 0; i < 20; i++) {
           const whole = (await store.stream(key, { transient: i % 2 === 0 }))?.body.getReader();
           let read = 0;
@@ -92,7 +112,7 @@ describe("file image store", () => {
           }
           await expect(store.putStream(cut(), { format: "png" })).rejects.toThrow("cut");
         }
-        expect(await openFiles()).toBe(before);
+        expect(await filesLeftOpenIn(dir)).toBe(0);
         expect(await readdir(dir)).toEqual([key]);
       } finally {
         await rm(join(dir, ".."), { recursive: true, force: true });
@@ -119,6 +139,26 @@ describe("file image store", () => {
 
   // Under Bun the store digests with wyhash over fixed blocks (under Node, which runs this file, SHA-256):
   // a Bun child stores the same bytes cut in different ways.
+  it.runIf(process.platform === "linux")(
+    "closes every file it wrote once its bytes are flushed to disk behind the write",
+    async () => {
+      const dir = join(await mkdtemp(join(tmpdir(), "codex-img-store-")), "images");
+      const store = createFileImageStore({ dir });
+      try {
+        const image = await testImage("png", 64, 64);
+        const stored = await Promise.all([
+          ...Array.from({ length: 8 }, () => store.put(image, { format: "png" })),
+          ...Array.from({ length: 8 }, () => store.putStream(new Blob([image]).stream(), { format: "png" })),
+        ]);
+        // Readable and whole at once, while the flush may still hold the file open.
+        for (const { key } of stored) expect(await store.get(key)).toEqual(image);
+        expect(await filesLeftOpenIn(dir)).toBe(0);
+      } finally {
+        await rm(join(dir, ".."), { recursive: true, force: true });
+      }
+    },
+  );
+
   it("digests alike on Bun however the bytes were cut, and tells different bytes apart", async () => {
     const { stdout } = await promisify(execFile)(BUN, [
       "--conditions=source",
