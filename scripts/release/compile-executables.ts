@@ -61,6 +61,14 @@ export async function compileExecutables(
   const server = join(out, `codex-img-server-${target}${exe}`);
   const serverBuild = await build(assets, {
     entry: join(root, "apps/server/src/main.ts"),
+    // The database's checkpoint thread runs from its own entry (new Worker), embedded under its path from
+    // the entries' common folder (the checkout), which the server is told at build time.
+    workers: [join(root, "packages/db/src/wal-checkpoint-worker.ts")],
+    define: {
+      "process.env.CODEX_IMG_CHECKPOINT_WORKER": JSON.stringify(
+        "/$bunfs/root/packages/db/src/wal-checkpoint-worker.js",
+      ),
+    },
     outfile: server,
     target,
     plugins: [libsqlNativePlugin(addon)],
@@ -77,6 +85,8 @@ async function build(
   cwd: string,
   options: {
     entry: string;
+    workers?: string[];
+    define?: Record<string, string>;
     outfile: string;
     target: Target;
     plugins: BunPlugin[];
@@ -89,7 +99,8 @@ async function build(
   process.chdir(cwd);
   try {
     const output = await Bun.build({
-      entrypoints: [options.entry],
+      entrypoints: [options.entry, ...(options.workers ?? [])],
+      ...(options.define ? { define: options.define } : {}),
       conditions: ["source"],
       plugins: options.plugins,
       compile: {

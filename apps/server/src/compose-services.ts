@@ -12,7 +12,13 @@ import {
   type Runner,
   systemClock,
 } from "@codex-img/core";
-import { createDatabaseStores, createDb, createLibsqlJobStore, type Database } from "@codex-img/db";
+import {
+  type CreateDbOptions,
+  createDatabaseStores,
+  createDb,
+  createLibsqlJobStore,
+  type Database,
+} from "@codex-img/db";
 import { accountLogins } from "./account-logins.js";
 import type { Config } from "./config/index.js";
 import { resolveSessionSecret } from "./config/session-secret.js";
@@ -41,7 +47,14 @@ export async function composeServices(
   // older version created it world-readable.
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   await chmod(config.dataDir, 0o700);
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, {
+    backgroundCheckpoints: {
+      onFallback: (reason) =>
+        logger.warn("database: checkpoints run in the commits again (the checkpoint thread stopped)", {
+          reason,
+        }),
+    },
+  });
   const imagesDir = join(config.dataDir, "images");
   const images = createFileImageStore({ dir: imagesDir });
   const queue = createJobQueue({
@@ -123,8 +136,12 @@ export async function composeServices(
 }
 
 /** The configured database (local file, Turso or embedded replica), migrated. */
-export function openDatabase(config: Config): Promise<Database> {
+export function openDatabase(
+  config: Config,
+  options: Pick<CreateDbOptions, "backgroundCheckpoints"> = {},
+): Promise<Database> {
   return createDb({
+    ...options,
     url: config.databaseUrl,
     ...(config.databaseAuthToken ? { authToken: config.databaseAuthToken } : {}),
     ...(config.databaseSyncUrl

@@ -148,7 +148,9 @@ describe("file image store", () => {
         const image = await testImage("png", 64, 64);
         const stored = await Promise.all([
           ...Array.from({ length: 8 }, () => store.put(image, { format: "png" })),
-          ...Array.from({ length: 8 }, () => store.putStream(new Blob([image]).stream(), { format: "png" })),
+          ...Array.from({ length: 8 }, () =>
+            store.putStream(new Blob([image.slice()]).stream(), { format: "png" }),
+          ),
         ]);
         // Readable and whole at once, while the flush may still hold the file open.
         for (const { key } of stored) expect(await store.get(key)).toEqual(image);

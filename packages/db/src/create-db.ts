@@ -25,6 +25,12 @@ export interface CreateDbOptions {
   syncIntervalSeconds?: number;
   /** Apply pending migrations before returning. Default true. */
   migrate?: boolean;
+  /**
+   * A local file only: checkpoint from a worker thread, so the log's fsyncs never hold the event loop
+   * (`createLocalClient`); for a long-running server. `onFallback` hears why it went back to checkpointing
+   * in the commits, as without it.
+   */
+  backgroundCheckpoints?: { onFallback(reason: string): void };
 }
 
 export interface Database {
@@ -62,7 +68,10 @@ export async function createDb(options: CreateDbOptions = {}): Promise<Database>
   // A local file goes through the `libsql` package with its prepared statements kept (see local-client.ts);
   // Turso, embedded replicas and `:memory:` through `@libsql/client`.
   const client = local
-    ? createLocalClient(filePath(url))
+    ? createLocalClient(
+        filePath(url),
+        options.backgroundCheckpoints ? { backgroundCheckpoints: options.backgroundCheckpoints } : {},
+      )
     : createClient({
         url,
         ...(options.authToken ? { authToken: options.authToken } : {}),
