@@ -1,13 +1,13 @@
 /**
  * Gateway overhead against the floor: the real server process on loopback (codex-http against the fake
  * Codex backend in its own process, `support/fake-upstream.ts`, which answers every image call after a
- * fixed delay with a noisy PNG that does not compress) and a pass-through proxy of a few dozen lines in its own process (`support/pass-through.ts`),
- * driven by the same client in the same run, alternating, three rounds, each figure the median of the
- * rounds; the fake upstream called directly is the latency baseline. Per image size (0.5, 1.5 and 8 MB)
- * and concurrency (8, 32): latency added over direct, images/s, CPU per image of the process
- * (utime + stime / images), its minor page faults per image (fresh memory touched, which costs CPU on a
- * virtual machine) and its peak RSS. Targets, each a ratio to the floor in the same run, at 1.5 MB;
- * the command exits non-zero when one is missed:
+ * fixed delay with a noisy PNG that does not compress) and a pass-through proxy of a few dozen lines in
+ * its own process (`support/pass-through.ts`), driven by the same client in the same run, alternating,
+ * three rounds, each figure the median of the rounds; the fake upstream called directly is the latency
+ * baseline. Per image size (0.5, 1.5 and 8 MB) and concurrency (8, 32): latency added over direct,
+ * images/s, CPU per image of the process (utime + stime / images), its minor page faults per image
+ * (fresh memory touched, which costs CPU on a virtual machine) and its peak RSS. Targets, each a ratio to
+ * the floor in the same run, at 1.5 MB; the command exits non-zero when one is missed:
  *   1. CPU per image at concurrency 8: server <= 3 x pass-through + 5 ms.
  *   2. Images/s at concurrency 32: server >= 0.6 x pass-through.
  *   3. Added latency at concurrency 8: p50 <= 2 x pass-through's + 5 ms; p99 <= 3 x + 10 ms.

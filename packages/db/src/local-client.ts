@@ -92,6 +92,11 @@ export function createLocalClient(
     }
   };
 
+  const discardAll = (): void => {
+    for (const connection of [...all]) discard(connection);
+    idle.length = 0;
+  };
+
   /** Runs `work` on a connection of its own for one call. */
   const withConnection = <T>(work: (connection: LocalConnection) => T): Promise<T> => {
     try {
@@ -154,11 +159,11 @@ export function createLocalClient(
       void checkpointer?.stop();
       closed = true;
       client.closed = true;
-      for (const connection of [...all]) discard(connection);
-      idle.length = 0;
+      discardAll();
     },
     reconnect() {
-      client.close();
+      // Fresh connections; the checkpoint thread has its own and goes on.
+      discardAll();
       closed = false;
       client.closed = false;
     },
